@@ -1,0 +1,42 @@
+import type { JWTPayload } from 'jose';
+import type { Viewer } from './viewer';
+
+/** The audience every marketplace token is issued for. */
+export const TOKEN_AUDIENCE = 'marketplace';
+export const DEFAULT_ISSUER = 'marketplace-accounts';
+
+/** What the accounts subgraph writes into a token, beyond the registered claims. */
+export interface MarketplaceClaims extends JWTPayload {
+  sub: string;
+  roles: string[];
+  /** Space-separated, as OAuth 2 writes scopes. */
+  scope: string;
+  seller?: { id: string; currency: string };
+}
+
+export function claimsFor(viewer: Viewer): MarketplaceClaims {
+  return {
+    sub: viewer.userId,
+    roles: viewer.roles,
+    scope: viewer.scopes.join(' '),
+    ...(viewer.seller ? { seller: viewer.seller } : {}),
+  };
+}
+
+/**
+ * Reads a verified token's claims. Tokens of an external OIDC issuer carry no marketplace roles:
+ * their scopes still apply and their subject becomes the user id.
+ */
+export function viewerFromClaims(payload: JWTPayload): Viewer {
+  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+  const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+  const seller = payload.seller as { id?: unknown; currency?: unknown } | undefined;
+  return {
+    userId: String(payload.sub),
+    roles,
+    scopes,
+    ...(seller && typeof seller.id === 'string' && typeof seller.currency === 'string'
+      ? { seller: { id: seller.id, currency: seller.currency } }
+      : {}),
+  };
+}

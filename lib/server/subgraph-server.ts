@@ -1,0 +1,111 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import type { DataSource } from 'typeorm';
+import { verifySignedViewer, type Viewer } from '../auth/viewer';
+import { formatErrorForClient } from '../errors';
+import type { Logger } from '../logger';
+import { handleGraphQLRequest, HttpError, sendGraphQLError, sendJson } from './http';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/** What a subgraph module builds from its dependencies; serving it is the same for every subgraph. */
+export interface SubgraphApp<TContext extends BaseContext> {
+  name: string;
+  schema: GraphQLSchema;
+  /** A fresh context per request: the viewer and per-request DataLoaders. */
+  context(viewer: Viewer | null): TContext;
+  /** Plain HTTP routes besides /graphql, /health and /ready (for instance a JWKS document). */
+  routes?: Record<string, RouteHandler>;
+}
+
+export interface ServeOptions {
+  port: number;
+  host?: string;
+  /** The secret the router signs viewers with; requests without a valid signature are refused. */
+  routerSecret: string;
+  db: DataSource;
+  logger: Logger;
+}
+
+export interface RunningSubgraph {
+  name: string;
+  url: string;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+export async function serveSubgraph<TContext extends BaseContext>(
+  app: SubgraphApp<TContext>,
+  options: ServeOptions,
+): Promise<RunningSubgraph> {
+  const log = options.logger;
+  const apollo = new ApolloServer<TContext>({
+    schema: app.schema,
+    includeStacktraceInErrorResponses: false,
+    // Traces are for Apollo's hosted studio, which this stack does not report to.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    formatError(formatted, error) {
+      const shaped = formatErrorForClient(formatted);
+      if (shaped.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+        log.error('unexpected error', { error: unwrapResolverError(error), path: formatted.path });
+      }
+      return shaped;
+    },
+  });
+  await apollo.start();
+
+  const routes: Record<string, RouteHandler> = {
+    '/health': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    '/ready': async (_req, res) => {
+      try {
+        await options.db.query('SELECT 1');
+        sendJson(res, 200, { status: 'ready' });
+      } catch {
+        sendJson(res, 503, { status: 'database unreachable' });
+      }
+    },
+    ...app.routes,
+  };
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const handle = async () => {
+      const route = routes[path];
+      if (route) return route(req, res);
+      if (path !== '/graphql' && path !== '/') return sendJson(res, 404, { error: 'not found' });
+      const signed = verifySignedViewer(req.headers, options.routerSecret);
+      if (!signed.ok) return sendGraphQLError(res, 401, 'UNAUTHENTICATED', `Refused: ${signed.reason}`);
+      await handleGraphQLRequest(apollo, req, res, async () => app.context(signed.viewer));
+    };
+    handle().catch((error: unknown) => {
+      if (error instanceof HttpError) return sendGraphQLError(res, error.status, 'BAD_USER_INPUT', error.message);
+      log.error('request failed', { error });
+      if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}/graphql`;
+  log.info('subgraph listening', { url });
+
+  return {
+    name: app.name,
+    url,
+    server,
+    async stop() {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}

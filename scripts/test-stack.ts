@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { dropDatabase, siblingDatabaseUrl } from '../lib/db/data-source';
+import { createLogger } from '../lib/logger';
+import { GraphQLClient } from '../lib/client/graphql-client';
+import { SUBGRAPHS, type SubgraphName } from '../schema/subgraphs';
+import { startStack, type Stack, type StackOptions } from './stack';
+
+export interface TestStack extends Stack {
+  client: GraphQLClient;
+}
+
+/**
+ * A whole stack for one test suite: with DATABASE_URL, fresh databases on that PostgreSQL server
+ * (dropped on stop); without it, in-memory PGlite.
+ */
+export async function startTestStack(options: Partial<StackOptions> = {}): Promise<TestStack> {
+  const server = process.env.DATABASE_URL;
+  let databaseUrl: string | undefined;
+  if (server) {
+    const url = new URL(server);
+    url.pathname = `/t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+    databaseUrl = url.toString();
+  }
+  const stack = await startStack({ logger: createLogger(), ...options, databaseUrl, ephemeral: true });
+  return {
+    ...stack,
+    client: new GraphQLClient(stack.routerUrl),
+    async stop() {
+      await stack.stop();
+      if (databaseUrl) {
+        await Promise.all(SUBGRAPHS.map(({ name }) => dropDatabase(siblingDatabaseUrl(databaseUrl!, name as SubgraphName))));
+      }
+    },
+  };
+}

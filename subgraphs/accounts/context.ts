@@ -1,0 +1,34 @@
+import type DataLoader from 'dataloader';
+import { In, type DataSource } from 'typeorm';
+import type { Viewer } from '../../lib/auth/viewer';
+import { loaderByKey } from '../../lib/dataloader';
+import { validIds } from '../../lib/ids';
+import { SellerEntity, UserEntity } from './entities';
+import type { AccountsService } from './service';
+
+export interface AccountsLoaders {
+  user: DataLoader<string, UserEntity | null>;
+  seller: DataLoader<string, SellerEntity | null>;
+  sellerOfUser: DataLoader<string, SellerEntity | null>;
+}
+
+export interface AccountsContext {
+  viewer: Viewer | null;
+  /**
+   * Users whose private fields (email) this request may show: the viewer, and the user who just
+   * signed up or logged in, whose token the client does not hold yet.
+   */
+  selves: Set<string>;
+  accounts: AccountsService;
+  loaders: AccountsLoaders;
+}
+
+export function accountsLoaders(db: DataSource): AccountsLoaders {
+  const users = db.getRepository(UserEntity);
+  const sellers = db.getRepository(SellerEntity);
+  return {
+    user: loaderByKey((ids) => users.findBy({ id: In(validIds(ids)) }), (u) => u.id),
+    seller: loaderByKey((ids) => sellers.findBy({ id: In(validIds(ids)) }), (s) => s.id),
+    sellerOfUser: loaderByKey((ids) => sellers.findBy({ userId: In(validIds(ids)) }), (s) => s.userId),
+  };
+}

@@ -1,0 +1,4 @@
+import { runSubgraph } from '../../lib/server/run-subgraph';
+import { accounts } from './subgraph';
+
+void runSubgraph(accounts);

@@ -1,0 +1,33 @@
+import { DateTime } from '../../lib/scalars';
+import type { Resolvers } from './generated/resolvers-types';
+
+export const resolvers: Resolvers = {
+  DateTime,
+  Query: {
+    me: (_root, _args, { viewer, loaders }) => (viewer ? loaders.user.load(viewer.userId) : null),
+    seller: (_root, { id }, { loaders }) => loaders.seller.load(id),
+  },
+  Mutation: {
+    signUp: async (_root, { input }, { accounts, selves }) => {
+      const result = await accounts.signUp(input);
+      selves.add(result.user.id);
+      return result;
+    },
+    logIn: async (_root, { input }, { accounts, selves }) => {
+      const result = await accounts.logIn(input);
+      selves.add(result.user.id);
+      return result;
+    },
+    // @authenticated in the SDL guarantees a viewer here
+    becomeSeller: (_root, { input }, { accounts, viewer }) => accounts.becomeSeller(viewer!, input),
+  },
+  User: {
+    __resolveReference: ({ id }, { loaders }) => loaders.user.load(id),
+    email: (user, _args, { selves }) => (selves.has(user.id) ? user.email : null),
+    seller: (user, _args, { loaders }) => loaders.sellerOfUser.load(user.id),
+  },
+  Seller: {
+    __resolveReference: ({ id }, { loaders }) => loaders.seller.load(id),
+    user: async (seller, _args, { loaders }) => (await loaders.user.load(seller.userId))!,
+  },
+};

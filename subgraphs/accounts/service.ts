@@ -1,0 +1,117 @@
+import type { DataSource } from 'typeorm';
+import type { Viewer } from '../../lib/auth/viewer';
+import { isUniqueViolation } from '../../lib/db/errors';
+import { badInput, conflict, unauthenticated } from '../../lib/errors';
+import { isCurrency } from '../../lib/money';
+import { requiredText } from '../../lib/validation';
+import { SellerEntity, UserEntity } from './entities';
+import { hashPassword, verifyPassword, type ScryptCost } from './passwords';
+import type { TokenIssuer } from './tokens';
+
+export interface SignUpInput {
+  email: string;
+  password: string;
+  displayName?: string | null;
+}
+export interface LogInInput {
+  email: string;
+  password: string;
+}
+export interface BecomeSellerInput {
+  shopName: string;
+  country: string;
+  currency: string;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MIN_PASSWORD = 8;
+/** Bounds the work one request can cause in the KDF. */
+const MAX_PASSWORD = 256;
+
+export function viewerOf(user: UserEntity, seller: SellerEntity | null): Viewer {
+  return {
+    userId: user.id,
+    roles: seller ? ['buyer', 'seller'] : ['buyer'],
+    scopes: seller ? ['buyer', 'seller'] : ['buyer'],
+    ...(seller ? { seller: { id: seller.id, currency: seller.currency } } : {}),
+  };
+}
+
+export class AccountsService {
+  private dummyHash?: Promise<string>;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly tokens: TokenIssuer,
+    private readonly cost: ScryptCost,
+  ) {}
+
+  async signUp(input: SignUpInput): Promise<{ token: string; user: UserEntity }> {
+    const email = normaliseEmail(input.email);
+    if (input.password.length < MIN_PASSWORD) {
+      throw badInput(`password needs at least ${MIN_PASSWORD} characters`, 'password');
+    }
+    if (input.password.length > MAX_PASSWORD) throw badInput(`password must be at most ${MAX_PASSWORD} characters`, 'password');
+    const displayName =
+      input.displayName === null || input.displayName === undefined
+        ? email.split('@')[0]
+        : requiredText(input.displayName, 'displayName', { max: 80 });
+    const users = this.db.getRepository(UserEntity);
+    if (await users.exists({ where: { email } })) throw conflict('An account with this email already exists');
+    const passwordHash = await hashPassword(input.password, this.cost);
+    try {
+      const user = await users.save(users.create({ email, passwordHash, displayName }));
+      return { token: await this.tokens.sign(viewerOf(user, null)), user };
+    } catch (error) {
+      // two sign-ups with one email at once: the unique index decides
+      if (isUniqueViolation(error, 'users_email_key')) throw conflict('An account with this email already exists');
+      throw error;
+    }
+  }
+
+  async logIn(input: LogInInput): Promise<{ token: string; user: UserEntity }> {
+    const refused = () => unauthenticated('Wrong email or password');
+    const email = input.email.trim().toLowerCase();
+    const user = await this.db.getRepository(UserEntity).findOne({ where: { email } });
+    if (!user) {
+      // hash anyway, so that response time does not tell which emails have accounts
+      await verifyPassword(input.password.slice(0, MAX_PASSWORD), await this.dummy());
+      throw refused();
+    }
+    if (!(await verifyPassword(input.password.slice(0, MAX_PASSWORD), user.passwordHash))) throw refused();
+    const seller = await this.db.getRepository(SellerEntity).findOne({ where: { userId: user.id } });
+    return { token: await this.tokens.sign(viewerOf(user, seller)), user };
+  }
+
+  async becomeSeller(viewer: Viewer, input: BecomeSellerInput): Promise<{ token: string; seller: SellerEntity }> {
+    const shopName = requiredText(input.shopName, 'shopName', { min: 2, max: 80 });
+    const country = input.country.trim().toUpperCase();
+    if (!/^[A-Z]{2}$/.test(country)) throw badInput('country must be an ISO 3166-1 alpha-2 code such as US', 'country');
+    const currency = input.currency.trim().toUpperCase();
+    if (!isCurrency(currency)) throw badInput('currency must be an ISO 4217 code such as USD', 'currency');
+
+    const user = await this.db.getRepository(UserEntity).findOne({ where: { id: viewer.userId } });
+    if (!user) throw unauthenticated('Your account no longer exists');
+    const sellers = this.db.getRepository(SellerEntity);
+    if (await sellers.exists({ where: { userId: user.id } })) throw conflict('You are a seller already');
+    try {
+      const seller = await sellers.save(sellers.create({ userId: user.id, shopName, country, currency }));
+      return { token: await this.tokens.sign(viewerOf(user, seller)), seller };
+    } catch (error) {
+      if (isUniqueViolation(error, 'sellers_shop_name_key')) throw conflict('That shop name is taken');
+      if (isUniqueViolation(error, 'sellers_user_id_key')) throw conflict('You are a seller already');
+      throw error;
+    }
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= hashPassword('not-a-real-password', this.cost);
+    return this.dummyHash;
+  }
+}
+
+function normaliseEmail(raw: string): string {
+  const email = raw.trim().toLowerCase();
+  if (email.length > 254 || !EMAIL.test(email)) throw badInput('email is not a valid address', 'email');
+  return email;
+}

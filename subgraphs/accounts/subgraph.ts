@@ -1,0 +1,37 @@
+import { integer } from '../../lib/config';
+import { buildSchema } from '../../lib/server/build-schema';
+import { sendJson } from '../../lib/server/http';
+import type { SubgraphModule } from '../../lib/server/subgraph-module';
+import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
+import { accountsLoaders, type AccountsContext } from './context';
+import { SellerEntity, UserEntity } from './entities';
+import { Accounts1732000000000 } from './migrations/1732000000000-accounts';
+import { DEFAULT_COST } from './passwords';
+import { resolvers } from './resolvers';
+import { AccountsService } from './service';
+import { TokenIssuer } from './tokens';
+
+export const accounts: SubgraphModule<AccountsContext> = {
+  name: 'accounts',
+  defaultPort: defaultPort('accounts'),
+  entities: [UserEntity, SellerEntity],
+  migrations: [Accounts1732000000000],
+  async create({ db, env }) {
+    const tokens = await TokenIssuer.fromEnv(env);
+    const service = new AccountsService(db, tokens, {
+      ...DEFAULT_COST,
+      logN: integer('PASSWORD_SCRYPT_LOG_N', DEFAULT_COST.logN, env),
+    });
+    return {
+      name: 'accounts',
+      schema: buildSchema(loadTypeDefs('accounts'), resolvers),
+      context: (viewer) => ({
+        viewer,
+        selves: new Set(viewer ? [viewer.userId] : []),
+        accounts: service,
+        loaders: accountsLoaders(db),
+      }),
+      routes: { '/.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'max-age=300' }) },
+    };
+  },
+};

@@ -1,0 +1,58 @@
+import type { SubgraphName } from '../../../schema/subgraphs';
+import { startTestStack, type TestStack } from '../../../scripts/test-stack';
+
+/**
+ * A search page that selects each listing's seller (accounts) and the seller's reputation
+ * (reputation) must cost the same number of SQL statements for 10 results as for 50: every
+ * entity fetch is batched per request.
+ */
+let stack: TestStack;
+const statements: Record<string, number> = {};
+let counting = false;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    onQuery: (subgraph: SubgraphName) => {
+      if (counting) statements[subgraph] = (statements[subgraph] ?? 0) + 1;
+    },
+  });
+  // 60 sellers with one listing each, so that a page of 50 holds 50 different sellers.
+  const sellers: { id: string }[] = await stack.subgraphs.accounts.db.query(`
+    WITH u AS (
+      INSERT INTO users (email, password_hash, display_name)
+      SELECT 'seller' || i || '@example.com', 'scrypt$1$1$1$x$y', 'Seller ' || i FROM generate_series(1, 60) i
+      RETURNING id, display_name
+    )
+    INSERT INTO sellers (user_id, shop_name, country, currency)
+    SELECT id, 'Shop of ' || display_name, 'US', 'USD' FROM u RETURNING id`);
+  await stack.subgraphs.listings.db.query(
+    `INSERT INTO listings (seller_id, title, description, category_slug, price_amount, currency, stock, status)
+     SELECT s.id, 'Lamp number ' || n, 'A lamp', 'home-garden', 1000 + n, 'USD', 5, 'ACTIVE'
+     FROM unnest($1::uuid[]) WITH ORDINALITY AS s(id, n)`,
+    [sellers.map((s) => s.id)],
+  );
+});
+afterAll(() => stack?.stop());
+
+async function countStatements(first: number): Promise<Record<string, number>> {
+  for (const key of Object.keys(statements)) delete statements[key];
+  counting = true;
+  const { listings } = await stack.client.ok<{ listings: { edges: { node: { seller: { shopName: string } } }[] } }>(
+    'SearchListings',
+    { query: 'lamp', first },
+  );
+  counting = false;
+  expect(listings.edges).toHaveLength(first);
+  expect(new Set(listings.edges.map((e) => e.node.seller.shopName)).size).toBe(first);
+  return { ...statements };
+}
+
+test('a page of 50 costs the same SQL statements as a page of 10, in every subgraph', async () => {
+  const ten = await countStatements(10);
+  const fifty = await countStatements(50);
+  expect(fifty).toEqual(ten);
+  expect(ten.accounts).toBe(1);
+  expect(ten.reputation).toBe(1);
+  // page, totalCount, facets
+  expect(ten.listings).toBeLessThanOrEqual(3);
+});

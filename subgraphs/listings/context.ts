@@ -1,0 +1,32 @@
+import type DataLoader from 'dataloader';
+import { In, type DataSource } from 'typeorm';
+import type { Viewer } from '../../lib/auth/viewer';
+import { loaderByKey } from '../../lib/dataloader';
+import { validIds } from '../../lib/ids';
+import { CategoryEntity, ListingEntity } from './entities';
+import type { ListingsService } from './service';
+
+export interface ListingsLoaders {
+  listing: DataLoader<string, ListingEntity | null>;
+  category: DataLoader<string, CategoryEntity | null>;
+  /** The whole taxonomy in its order, read at most once per request. */
+  categories(): Promise<CategoryEntity[]>;
+}
+
+export interface ListingsContext {
+  viewer: Viewer | null;
+  listings: ListingsService;
+  loaders: ListingsLoaders;
+}
+
+export function listingsLoaders(db: DataSource): ListingsLoaders {
+  const listings = db.getRepository(ListingEntity);
+  let taxonomy: Promise<CategoryEntity[]> | undefined;
+  // a handful of rows: reading them all serves every category of the request in one statement
+  const categories = () => (taxonomy ??= db.getRepository(CategoryEntity).find({ order: { position: 'ASC' } }));
+  return {
+    listing: loaderByKey((ids) => listings.findBy({ id: In(validIds(ids)) }), (l) => l.id),
+    category: loaderByKey(() => categories(), (c) => c.slug),
+    categories,
+  };
+}

@@ -1,0 +1,38 @@
+import { moneyField } from '../../lib/money';
+import { DateTime } from '../../lib/scalars';
+import type { Resolvers } from './generated/resolvers-types';
+
+export const resolvers: Resolvers = {
+  DateTime,
+  Query: {
+    listings: (_root, args, { listings }) => listings.search(args),
+    listing: (_root, { id }, { listings, viewer }) => listings.getListing(viewer, id),
+    categories: (_root, _args, { loaders }) => loaders.categories(),
+  },
+  Mutation: {
+    // @requiresScopes in the SDL guarantees a viewer here
+    createListing: (_root, { input }, { listings, viewer }) => listings.createListing(viewer!, input),
+    updateListing: (_root, { id, input }, { listings, viewer }) => listings.updateListing(viewer!, id, input),
+    publishListing: (_root, { id }, { listings, viewer }) => listings.publishListing(viewer!, id),
+    archiveListing: (_root, { id }, { listings, viewer }) => listings.archiveListing(viewer!, id),
+  },
+  ListingSearchConnection: {
+    totalCount: (result) => result.totalCount(),
+    facets: (result) => result,
+  },
+  ListingFacets: {
+    categories: (result) => result.categoryFacets(),
+  },
+  Listing: {
+    // any status: orders keep referring to listings their sellers archived since
+    __resolveReference: ({ id }, { loaders }) => loaders.listing.load(id),
+    price: (listing) => moneyField({ amount: listing.priceAmount, currency: listing.currency }),
+    // the foreign key guarantees the category
+    category: async (listing, _args, { loaders }) => (await loaders.category.load(listing.categorySlug))!,
+    seller: (listing) => ({ id: listing.sellerId }),
+  },
+  Seller: {
+    __resolveReference: ({ id }) => ({ id }),
+    listings: (seller, { first, after }, { listings, viewer }) => listings.sellerListings(viewer, seller.id, first, after),
+  },
+};

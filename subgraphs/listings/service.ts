@@ -1,0 +1,187 @@
+import type { DataSource } from 'typeorm';
+import type { Viewer } from '../../lib/auth/viewer';
+import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
+import { isUuid } from '../../lib/ids';
+import { isCurrency } from '../../lib/money';
+import { encodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
+import { integerInRange, requiredText } from '../../lib/validation';
+import { CategoryEntity, ListingEntity } from './entities';
+import { decodePosition, searchListings, type SearchArgs, type SearchResult } from './search';
+
+/** A seller as this subgraph knows it: a key that accounts and reputation resolve. */
+export interface SellerRef {
+  id: string;
+}
+
+export interface MoneyInput {
+  amount: number;
+  currency: string;
+}
+export interface CreateListingInput {
+  title: string;
+  description: string;
+  price: MoneyInput;
+  category: string;
+  stock: number;
+}
+/** Absent and null fields stay as they are. */
+export interface UpdateListingInput {
+  title?: string | null;
+  description?: string | null;
+  price?: MoneyInput | null;
+  category?: string | null;
+  stock?: number | null;
+}
+
+type Seller = NonNullable<Viewer['seller']>;
+type Changes = Partial<
+  Pick<ListingEntity, 'title' | 'description' | 'priceAmount' | 'currency' | 'categorySlug' | 'stock' | 'status'>
+>;
+
+const MAX_TITLE = 200;
+const MAX_DESCRIPTION = 5000;
+/** One million in major units of a two-decimal currency: beyond it, a typo is likelier than a price. */
+const MAX_PRICE = 100_000_000;
+const MAX_STOCK = 1_000_000;
+
+/**
+ * @requiresScopes checks the scope only. A token of an external OIDC issuer may grant the seller
+ * scope without the seller claim, and the claim is where the shop's id and currency travel.
+ */
+function sellerOf(viewer: Viewer): Seller {
+  if (!viewer.seller) throw forbidden('Only sellers can manage listings');
+  return viewer.seller;
+}
+
+/** Absent and null both leave a field as it is. */
+const given = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
+
+function visibleTo(viewer: Viewer | null, listing: ListingEntity): boolean {
+  return listing.status === 'ACTIVE' || viewer?.seller?.id === listing.sellerId;
+}
+
+function price(input: MoneyInput, seller: Seller): Pick<ListingEntity, 'priceAmount' | 'currency'> {
+  const priceAmount = integerInRange(input.amount, 'price.amount', { min: 1, max: MAX_PRICE });
+  const currency = input.currency.trim().toUpperCase();
+  if (!isCurrency(currency)) throw badInput('price.currency must be an ISO 4217 code such as USD', 'price.currency');
+  if (currency !== seller.currency) {
+    throw badInput(`price.currency must be ${seller.currency}, the currency of your shop`, 'price.currency');
+  }
+  return { priceAmount, currency };
+}
+
+export class ListingsService {
+  constructor(private readonly db: DataSource) {}
+
+  search(args: SearchArgs): Promise<SearchResult> {
+    return searchListings(this.db, args);
+  }
+
+  async getListing(viewer: Viewer | null, id: string): Promise<ListingEntity | null> {
+    if (!isUuid(id)) return null;
+    const listing = await this.db.getRepository(ListingEntity).findOneBy({ id });
+    return listing && visibleTo(viewer, listing) ? listing : null;
+  }
+
+  async sellerListings(
+    viewer: Viewer | null,
+    sellerId: string,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Connection<ListingEntity>> {
+    const size = pageSize(first);
+    // one seller's cursor is refused by another seller's list
+    const kind = `seller:${sellerId}`;
+    const position = decodePosition(kind, after, 'timestamptz');
+    if (!isUuid(sellerId)) return { totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+    const visible = () => {
+      const qb = this.db.getRepository(ListingEntity).createQueryBuilder('l').where('l.seller_id = :sellerId', { sellerId });
+      return viewer?.seller?.id === sellerId ? qb : qb.andWhere(`l.status = 'ACTIVE'`);
+    };
+    const page = visible();
+    if (position) {
+      page.andWhere('(l.created_at, l.id) < (CAST(:afterAt AS timestamptz), CAST(:afterId AS uuid))', {
+        afterAt: position[0],
+        afterId: position[1],
+      });
+    }
+    const [rows, total] = await Promise.all([
+      page.orderBy('l.created_at', 'DESC').addOrderBy('l.id', 'DESC').limit(size + 1).getMany(),
+      visible().getCount(),
+    ]);
+    return toConnection(rows, size, total, (l) => encodeCursor(kind, [l.createdAt.toISOString(), l.id]));
+  }
+
+  async createListing(viewer: Viewer, input: CreateListingInput): Promise<ListingEntity> {
+    const seller = sellerOf(viewer);
+    const title = requiredText(input.title, 'title', { max: MAX_TITLE });
+    const description = requiredText(input.description, 'description', { max: MAX_DESCRIPTION });
+    const { priceAmount, currency } = price(input.price, seller);
+    const stock = integerInRange(input.stock, 'stock', { min: 0, max: MAX_STOCK });
+    const categorySlug = await this.existingCategory(input.category);
+    const listings = this.db.getRepository(ListingEntity);
+    return listings.save(
+      listings.create({
+        sellerId: seller.id,
+        title,
+        description,
+        priceAmount,
+        currency,
+        categorySlug,
+        stock,
+        status: 'DRAFT',
+      }),
+    );
+  }
+
+  async updateListing(viewer: Viewer, id: string, input: UpdateListingInput): Promise<ListingEntity> {
+    const seller = sellerOf(viewer);
+    // every field is checked before anything is written, so that bad input changes nothing
+    const changes: Changes = {};
+    if (given(input.title)) changes.title = requiredText(input.title, 'title', { max: MAX_TITLE });
+    if (given(input.description)) changes.description = requiredText(input.description, 'description', { max: MAX_DESCRIPTION });
+    if (given(input.price)) Object.assign(changes, price(input.price, seller));
+    if (given(input.stock)) changes.stock = integerInRange(input.stock, 'stock', { min: 0, max: MAX_STOCK });
+    if (given(input.category)) changes.categorySlug = await this.existingCategory(input.category);
+    return this.change(seller, id, (listing) => {
+      if (listing.status === 'ARCHIVED') throw conflict('An archived listing cannot be edited; publish it again first');
+      return changes;
+    });
+  }
+
+  /** Idempotent: publishing an ACTIVE listing changes nothing. */
+  publishListing(viewer: Viewer, id: string): Promise<ListingEntity> {
+    return this.change(sellerOf(viewer), id, (listing) => (listing.status === 'ACTIVE' ? {} : { status: 'ACTIVE' }));
+  }
+
+  /** Idempotent. The row stays, since orders refer to it. */
+  archiveListing(viewer: Viewer, id: string): Promise<ListingEntity> {
+    return this.change(sellerOf(viewer), id, (listing) => (listing.status === 'ARCHIVED' ? {} : { status: 'ARCHIVED' }));
+  }
+
+  private async existingCategory(slug: string): Promise<string> {
+    const trimmed = slug.trim();
+    if (!(await this.db.getRepository(CategoryEntity).existsBy({ slug: trimmed }))) {
+      throw badInput('category must be one of the slugs that categories lists', 'category');
+    }
+    return trimmed;
+  }
+
+  /**
+   * Applies what `decide` returns to the seller's own listing. The row lock orders this change after
+   * concurrent ones (another edit, a stock reservation), so `decide` sees the status it acts on.
+   */
+  private async change(seller: Seller, id: string, decide: (listing: ListingEntity) => Changes): Promise<ListingEntity> {
+    if (!isUuid(id)) throw notFound('Listing');
+    return this.db.transaction(async (tx) => {
+      const listings = tx.getRepository(ListingEntity);
+      const listing = await listings.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!listing) throw notFound('Listing');
+      if (listing.sellerId !== seller.id) throw forbidden('Only the seller of this listing can change it');
+      const changes = decide(listing);
+      if (Object.keys(changes).length === 0) return listing;
+      await listings.update({ id }, changes);
+      return listings.findOneByOrFail({ id });
+    });
+  }
+}

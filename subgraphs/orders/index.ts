@@ -1,0 +1,4 @@
+import { runSubgraph } from '../../lib/server/run-subgraph';
+import { orders } from './subgraph';
+
+void runSubgraph(orders);

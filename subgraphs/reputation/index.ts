@@ -1,0 +1,4 @@
+import { runSubgraph } from '../../lib/server/run-subgraph';
+import { reputation } from './subgraph';
+
+void runSubgraph(reputation);
