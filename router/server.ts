@@ -34,6 +34,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     introspection: config.introspection,
+    // The process owns shutdown (lib/server/shutdown.ts): Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     plugins: [ApolloServerPluginLandingPageDisabled()],
     formatError(formatted, error) {

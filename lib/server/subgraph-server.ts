@@ -45,6 +45,8 @@ export async function serveSubgraph<TContext extends BaseContext>(
   const log = options.logger;
   const apollo = new ApolloServer<TContext>({
     schema: app.schema,
+    // The process owns shutdown (lib/server/shutdown.ts): Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     // Traces are for Apollo's hosted studio, which this stack does not report to.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
