@@ -11,4 +11,5 @@ module.exports = {
   testTimeout: 120000,
   maxWorkers: 2,
   setupFiles: ['<rootDir>/lib/testing/env.ts'],
+  reporters: ['default', '<rootDir>/lib/testing/summary-reporter.js'],
 };
