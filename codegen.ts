@@ -18,13 +18,40 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       Seller: '../service#SellerRef',
       ListingSearchConnection: '../search#SearchResult',
       ListingFacets: '../search#SearchResult',
+      StockReservation: '../reservations#ReservationResult',
+      ReservedItem: '../reservations#ReservedLine',
     },
   },
-  orders: { context: '../context#OrdersContext', mappers: { Order: '../entities#OrderEntity' } },
-  payments: { context: '../context#PaymentsContext', mappers: { Payment: '../entities#PaymentEntity' } },
+  orders: {
+    context: '../context#OrdersContext',
+    mappers: {
+      Purchase: '../entities#PurchaseEntity',
+      Order: '../entities#OrderEntity',
+      OrderItem: '../entities#OrderItemEntity',
+      OrderStatusChange: '../entities#StatusChangeEntity',
+    },
+  },
+  payments: {
+    context: '../context#PaymentsContext',
+    mappers: {
+      Payment: '../entities#PaymentEntity',
+      Payout: '../entities#PaymentOrderEntity',
+      Refund: '../refunds#RefundView',
+      SellerBalance: '../ledger#SellerBalanceView',
+      Purchase: '../service#Ref',
+      Order: '../service#Ref',
+      Seller: '../service#Ref',
+    },
+  },
   reputation: {
     context: '../context#ReputationContext',
-    mappers: { Seller: '../reputation#SellerRef', Reputation: '../reputation#ReputationSummary' },
+    mappers: {
+      Seller: '../reputation#SellerRef',
+      Reputation: '../reputation#ReputationSummary',
+      Review: '../entities#ReviewEntity',
+      Order: '../reputation#OrderRef',
+      User: '../reputation#UserRef',
+    },
   },
 };
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_ISSUER } from '../lib/auth/claims';
 import { siblingDatabaseUrl } from '../lib/db/data-source';
+import { createEventBus } from '../lib/events/bus';
+import type { EventBus } from '../lib/events/types';
 import type { Logger } from '../lib/logger';
 import type { Env, SubgraphModule } from '../lib/server/subgraph-module';
 import { startSubgraph, type StartedSubgraph } from '../lib/server/start-subgraph';
@@ -17,6 +19,10 @@ import type { SubgraphName } from '../schema/subgraphs';
 const MODULES: Record<SubgraphName, SubgraphModule> = { accounts, listings, orders, payments, reputation };
 
 export interface StackOptions {
+  /** Events through Redis Streams; the in-process bus without it. */
+  redisUrl?: string;
+  /** Names the Redis stream (`<prefix>:events`), so that stacks sharing a Redis stay apart. */
+  eventsPrefix?: string;
   /** A PostgreSQL URL whose database name becomes the prefix of one database per subgraph; embedded PGlite without it. */
   databaseUrl?: string;
   /** Embedded databases in memory only, gone on stop. */
@@ -32,6 +38,7 @@ export interface StackOptions {
 
 export interface Stack {
   routerUrl: string;
+  bus: EventBus;
   /** Tests sign requests with it to reach subgraphs directly. */
   routerSecret: string;
   router: RunningRouter;
@@ -47,6 +54,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const env = options.env ?? process.env;
   const secret = options.routerSecret ?? randomBytes(32).toString('base64url');
   const names = Object.keys(MODULES) as SubgraphName[];
+  const bus = createEventBus(options.redisUrl, options.logger, options.eventsPrefix);
+  // filled once every subgraph listens; internal calls look their peer up when they are made
+  const urls: Partial<Record<string, string>> = {};
   const started = await Promise.all(
     names.map((name) =>
       startSubgraph(MODULES[name], {
@@ -55,12 +65,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         port: options.subgraphPorts?.[name] ?? 0,
         routerSecret: secret,
         logger: options.logger,
+        bus,
+        peerUrl: (peer) => urls[peer] ?? `http://unstarted-${peer}.invalid/graphql`,
         env,
         onQuery: options.onQuery ? (sql) => options.onQuery!(name, sql) : undefined,
       }),
     ),
   );
   const subgraphs = Object.fromEntries(names.map((name, i) => [name, started[i]])) as Record<SubgraphName, StartedSubgraph>;
+  for (const name of names) urls[name] = subgraphs[name].url;
   const config: RouterConfig = {
     port: options.routerPort ?? 0,
     host: '127.0.0.1',
@@ -79,12 +92,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const router = await startRouter(config, options.logger.child({ service: 'router' }));
   return {
     routerUrl: router.url,
+    bus,
     routerSecret: secret,
     router,
     subgraphs,
     async stop() {
       await router.stop();
       await Promise.all(started.map((s) => s.stop()));
+      await bus.close();
     },
   };
 }

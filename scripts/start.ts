@@ -14,6 +14,7 @@ async function main() {
   const databaseUrl = optionalString('DATABASE_URL');
   const stack = await startStack({
     databaseUrl,
+    redisUrl: optionalString('REDIS_URL'),
     routerPort: integer('PORT', 4000),
     routerSecret: optionalString('ROUTER_SECRET'),
     logger,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
 import { dropDatabase, siblingDatabaseUrl } from '../lib/db/data-source';
 import { createLogger } from '../lib/logger';
 import { GraphQLClient } from '../lib/client/graphql-client';
@@ -11,7 +12,8 @@ export interface TestStack extends Stack {
 
 /**
  * A whole stack for one test suite: with DATABASE_URL, fresh databases on that PostgreSQL server
- * (dropped on stop); without it, in-memory PGlite.
+ * (dropped on stop), else in-memory PGlite; with REDIS_URL, events through a Redis stream of the
+ * suite's own, else the in-process bus.
  */
 export async function startTestStack(options: Partial<StackOptions> = {}): Promise<TestStack> {
   const server = process.env.DATABASE_URL;
@@ -21,12 +23,19 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
     url.pathname = `/t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     databaseUrl = url.toString();
   }
-  const stack = await startStack({ logger: createLogger(), ...options, databaseUrl, ephemeral: true });
+  const redisUrl = process.env.REDIS_URL;
+  const eventsPrefix = `test-${randomBytes(6).toString('hex')}`;
+  const stack = await startStack({ logger: createLogger(), redisUrl, eventsPrefix, ...options, databaseUrl, ephemeral: true });
   return {
     ...stack,
     client: new GraphQLClient(stack.routerUrl),
     async stop() {
       await stack.stop();
+      if (redisUrl) {
+        const redis = new Redis(redisUrl);
+        await redis.del(`${eventsPrefix}:events`);
+        await redis.quit();
+      }
       if (databaseUrl) {
         await Promise.all(SUBGRAPHS.map(({ name }) => dropDatabase(siblingDatabaseUrl(databaseUrl!, name as SubgraphName))));
       }

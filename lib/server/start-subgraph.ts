@@ -4,7 +4,11 @@ import type { DataSource } from 'typeorm';
 import { dataDir } from '../config';
 import { openDatabase } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
+import { EventTables1732000000100 } from '../events/migration';
+import { OutboxRelay } from '../events/outbox';
+import type { EventBus } from '../events/types';
 import type { Logger } from '../logger';
+import { InternalClient } from './internal-client';
 import type { Env, SubgraphModule } from './subgraph-module';
 import { serveSubgraph, type RunningSubgraph } from './subgraph-server';
 
@@ -17,15 +21,19 @@ export interface StartSubgraphOptions {
   host?: string;
   routerSecret: string;
   logger: Logger;
+  bus: EventBus;
+  /** The GraphQL URL of another subgraph, asked at call time (peers may start after this one). */
+  peerUrl: (subgraph: string) => string;
   env?: Env;
   onQuery?: (sql: string) => void;
 }
 
 export interface StartedSubgraph extends RunningSubgraph {
   db: DataSource;
+  outbox: OutboxRelay;
 }
 
-/** Database → migrations → app → HTTP server, and the reverse on stop. */
+/** Database → migrations → app → background work → HTTP server, and the reverse on stop. */
 export async function startSubgraph<TContext extends BaseContext>(
   module: SubgraphModule<TContext>,
   options: StartSubgraphOptions,
@@ -42,11 +50,18 @@ export async function startSubgraph<TContext extends BaseContext>(
   const db = await openDatabase({
     url,
     entities: module.entities,
-    migrations: module.migrations,
-    poolSize: embedded ? 4 : 10,
+    // every subgraph may write and consume events, so each has the outbox and processed-event tables
+    migrations: [EventTables1732000000100, ...module.migrations],
+    // PGlite is one session: statements of two connections would interleave inside each other's
+    // transactions, so the embedded database gets a single connection and requests queue for it.
+    poolSize: embedded ? 1 : 10,
     onQuery: options.onQuery,
   });
-  const app = await module.create({ db, logger, env });
+  const outbox = new OutboxRelay(db, options.bus, logger);
+  const internal = new InternalClient(module.name, options.peerUrl, options.routerSecret);
+  const app = await module.create({ db, logger, env, bus: options.bus, outbox, internal });
+  outbox.start();
+  const stopBackground = app.background ? await app.background() : async () => undefined;
   const running = await serveSubgraph(app, {
     port: options.port ?? 0,
     host: options.host,
@@ -57,8 +72,11 @@ export async function startSubgraph<TContext extends BaseContext>(
   return {
     ...running,
     db,
+    outbox,
     async stop() {
       await running.stop();
+      await stopBackground();
+      await outbox.stop();
       await db.destroy();
       await embedded?.stop();
     },

@@ -1,6 +1,9 @@
 import type { BaseContext } from '@apollo/server';
-import type { DataSource, MixedList } from 'typeorm';
+import type { DataSource, MigrationInterface, MixedList } from 'typeorm';
+import type { OutboxRelay } from '../events/outbox';
+import type { EventBus } from '../events/types';
 import type { Logger } from '../logger';
+import type { InternalClient } from './internal-client';
 import type { SubgraphApp } from './subgraph-server';
 
 export type Env = Record<string, string | undefined>;
@@ -9,6 +12,12 @@ export interface SubgraphDeps {
   db: DataSource;
   logger: Logger;
   env: Env;
+  /** Where events from other subgraphs arrive; subscribe with the subgraph's name as the group. */
+  bus: EventBus;
+  /** Publishes what the subgraph wrote to its outbox; wake it after a transaction that recorded events. */
+  outbox: OutboxRelay;
+  /** Direct, signed calls to other subgraphs' internal fields. */
+  internal: InternalClient;
 }
 
 /** Everything the bootstrap needs to know of one subgraph, so that starting any of them is one function. */
@@ -17,7 +26,6 @@ export interface SubgraphModule<TContext extends BaseContext = BaseContext> {
   defaultPort: number;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   entities: MixedList<Function>;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  migrations: MixedList<Function>;
+  migrations: (new () => MigrationInterface)[];
   create(deps: SubgraphDeps): SubgraphApp<TContext> | Promise<SubgraphApp<TContext>>;
 }

@@ -20,6 +20,8 @@ export interface SubgraphApp<TContext extends BaseContext> {
   context(viewer: Viewer | null): TContext;
   /** Plain HTTP routes besides /graphql, /health and /ready (for instance a JWKS document). */
   routes?: Record<string, RouteHandler>;
+  /** Starts what runs beside requests (event consumers, sweepers); returns how to stop it. */
+  background?(): Promise<() => Promise<void>>;
 }
 
 export interface ServeOptions {

@@ -15,6 +15,8 @@ export const resolvers: Resolvers = {
     updateListing: (_root, { id, input }, { listings, viewer }) => listings.updateListing(viewer!, id, input),
     publishListing: (_root, { id }, { listings, viewer }) => listings.publishListing(viewer!, id),
     archiveListing: (_root, { id }, { listings, viewer }) => listings.archiveListing(viewer!, id),
+    // internal: @requiresScopes(internal) lets only other subgraphs call it
+    reserveStock: (_root, { input }, { listings }) => listings.reserveStock(input),
   },
   ListingSearchConnection: {
     totalCount: (result) => result.totalCount(),

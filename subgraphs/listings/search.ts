@@ -66,7 +66,7 @@ interface Order {
  * ts_rank_cd answers a real; as a float8 the key is a double, which a cursor's JSON carries back exactly.
  */
 const RANK = `CAST(
-  ts_rank_cd(l.search, websearch_to_tsquery('english', :text)) * (1 + coalesce(r.score, 0) / 10) AS float8
+  ts_rank_cd(l.search, websearch_to_tsquery('english', :text)) * (1 + coalesce(r.score, :priorScore) / 10) AS float8
 )`;
 
 /** Keys name columns as the table does: TypeORM would take a property path given to addSelect away from the entity. */
@@ -75,7 +75,8 @@ const ORDERS: Record<SearchSort, Order> = {
   NEWEST: { key: 'l.created_at', type: 'timestamptz', direction: 'DESC', reputation: false },
   PRICE_ASC: { key: 'l.price_amount', type: 'integer', direction: 'ASC', reputation: false },
   PRICE_DESC: { key: 'l.price_amount', type: 'integer', direction: 'DESC', reputation: false },
-  RATING: { key: 'coalesce(r.score, 0)', type: 'float8', direction: 'DESC', reputation: true },
+  // a seller nobody has reviewed yet stands at the reputation prior, as the reputation subgraph scores it
+  RATING: { key: 'CAST(coalesce(r.score, :priorScore) AS float8)', type: 'float8', direction: 'DESC', reputation: true },
 };
 
 /**
@@ -132,7 +133,7 @@ function matching(
   return qb;
 }
 
-export async function searchListings(db: DataSource, args: SearchArgs): Promise<SearchResult> {
+export async function searchListings(db: DataSource, args: SearchArgs, priorScore: number): Promise<SearchResult> {
   const text = (args.query ?? '').trim();
   if (text.length > MAX_QUERY) throw badInput(`query must be at most ${MAX_QUERY} characters`, 'query');
   const filter = args.filter ?? {};
@@ -143,7 +144,7 @@ export async function searchListings(db: DataSource, args: SearchArgs): Promise<
   const after = decodePosition(kind, args.after, order.type);
 
   const page = matching(db, text, filter, { byCategory: true }).addSelect(order.key, 'sort_key');
-  if (order.reputation) page.leftJoin(SellerReputationEntity, 'r', 'r.seller_id = l.seller_id');
+  if (order.reputation) page.leftJoin(SellerReputationEntity, 'r', 'r.seller_id = l.seller_id').setParameter('priorScore', priorScore);
   if (after) {
     const beyond = order.direction === 'DESC' ? '<' : '>';
     page.andWhere(`(${order.key}, l.id) ${beyond} (CAST(:afterKey AS ${order.type}), CAST(:afterId AS uuid))`, {

@@ -6,6 +6,7 @@ import { isCurrency } from '../../lib/money';
 import { encodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
 import { integerInRange, requiredText } from '../../lib/validation';
 import { CategoryEntity, ListingEntity } from './entities';
+import { reserveStock, type ReservationResult, type ReserveInput } from './reservations';
 import { decodePosition, searchListings, type SearchArgs, type SearchResult } from './search';
 
 /** A seller as this subgraph knows it: a key that accounts and reputation resolve. */
@@ -71,10 +72,18 @@ function price(input: MoneyInput, seller: Seller): Pick<ListingEntity, 'priceAmo
 }
 
 export class ListingsService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    /** Where sellers without reviews rank: the reputation prior's mean. */
+    private readonly priorScore: number,
+  ) {}
+
+  reserveStock(input: ReserveInput): Promise<ReservationResult> {
+    return reserveStock(this.db, input);
+  }
 
   search(args: SearchArgs): Promise<SearchResult> {
-    return searchListings(this.db, args);
+    return searchListings(this.db, args, this.priorScore);
   }
 
   async getListing(viewer: Viewer | null, id: string): Promise<ListingEntity | null> {

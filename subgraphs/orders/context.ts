@@ -1,16 +1,41 @@
 import type DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
-import { loaderByKey } from '../../lib/dataloader';
+import { loaderByKey, loaderOfLists } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
-import { OrderEntity } from './entities';
+import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
+import type { OrdersService } from './service';
+
+export interface OrdersLoaders {
+  order: DataLoader<string, OrderEntity | null>;
+  purchase: DataLoader<string, PurchaseEntity | null>;
+  ordersOfPurchase: DataLoader<string, OrderEntity[]>;
+  items: DataLoader<string, OrderItemEntity[]>;
+  history: DataLoader<string, StatusChangeEntity[]>;
+}
 
 export interface OrdersContext {
   viewer: Viewer | null;
-  loaders: { order: DataLoader<string, OrderEntity | null> };
+  orders: OrdersService;
+  loaders: OrdersLoaders;
 }
 
-export function ordersLoaders(db: DataSource): OrdersContext['loaders'] {
+export function ordersLoaders(db: DataSource): OrdersLoaders {
   const orders = db.getRepository(OrderEntity);
-  return { order: loaderByKey((ids) => orders.findBy({ id: In(validIds(ids)) }), (o) => o.id) };
+  return {
+    order: loaderByKey((ids) => orders.findBy({ id: In(validIds(ids)) }), (o) => o.id),
+    purchase: loaderByKey((ids) => db.getRepository(PurchaseEntity).findBy({ id: In(validIds(ids)) }), (p) => p.id),
+    ordersOfPurchase: loaderOfLists(
+      (ids) => orders.find({ where: { purchaseId: In(validIds(ids)) }, order: { sellerId: 'ASC' } }),
+      (o) => o.purchaseId,
+    ),
+    items: loaderOfLists(
+      (ids) => db.getRepository(OrderItemEntity).find({ where: { orderId: In(validIds(ids)) }, order: { listingId: 'ASC' } }),
+      (i) => i.orderId,
+    ),
+    history: loaderOfLists(
+      (ids) => db.getRepository(StatusChangeEntity).find({ where: { orderId: In(validIds(ids)) }, order: { id: 'ASC' } }),
+      (h) => h.orderId,
+    ),
+  };
 }

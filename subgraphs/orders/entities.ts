@@ -1,10 +1,50 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { OrderActor, OrderStatus } from './order-state';
 
-/** One seller's part of a purchase. Checkout and the state machine arrive with the purchase journey. */
+/** Where a checkout stands: stock being reserved, orders written, payment opened. */
+export type PurchaseState = 'RESERVING' | 'ORDERED' | 'OPEN';
+
+/** One checkout of a cart: one per buyer and idempotency key. */
+@Entity({ name: 'purchases' })
+export class PurchaseEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'buyer_id', type: 'uuid' })
+  buyerId!: string;
+
+  @Column({ name: 'idempotency_key', type: 'text' })
+  idempotencyKey!: string;
+
+  /** The cart the key was first used with; the key cannot be reused for another cart. */
+  @Column({ name: 'request_hash', type: 'text' })
+  requestHash!: string;
+
+  @Column({ type: 'text' })
+  state!: PurchaseState;
+
+  /** Set once the orders exist. */
+  @Column({ type: 'char', length: 3, nullable: true })
+  currency!: string | null;
+
+  @Column({ name: 'total_amount', type: 'integer', default: 0 })
+  totalAmount!: number;
+
+  @Column({ name: 'expires_at', type: 'timestamptz', precision: 3 })
+  expiresAt!: Date;
+
+  @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+}
+
+/** One seller's part of a purchase. */
 @Entity({ name: 'orders' })
 export class OrderEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
+
+  @Column({ name: 'purchase_id', type: 'uuid' })
+  purchaseId!: string;
 
   @Column({ name: 'buyer_id', type: 'uuid' })
   buyerId!: string;
@@ -13,8 +53,70 @@ export class OrderEntity {
   sellerId!: string;
 
   @Column({ type: 'text' })
-  status!: string;
+  status!: OrderStatus;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @Column({ type: 'char', length: 3 })
+  currency!: string;
+
+  @Column({ name: 'total_amount', type: 'integer' })
+  totalAmount!: number;
+
+  @Column({ name: 'tracking_number', type: 'text', nullable: true })
+  trackingNumber!: string | null;
+
+  @Column({ name: 'cancellation_reason', type: 'text', nullable: true })
+  cancellationReason!: string | null;
+
+  @Column({ name: 'shipped_at', type: 'timestamptz', nullable: true })
+  shippedAt!: Date | null;
+
+  /** Millisecond precision so that keyset cursors round-trip through JavaScript Dates. */
+  @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', precision: 3 })
+  updatedAt!: Date;
+}
+
+@Entity({ name: 'order_items' })
+export class OrderItemEntity {
+  @PrimaryColumn({ name: 'order_id', type: 'uuid' })
+  orderId!: string;
+
+  @PrimaryColumn({ name: 'listing_id', type: 'uuid' })
+  listingId!: string;
+
+  /** As the listing was when bought: later edits do not rewrite orders. */
+  @Column({ type: 'text' })
+  title!: string;
+
+  @Column({ name: 'category_slug', type: 'text' })
+  categorySlug!: string;
+
+  @Column({ type: 'integer' })
+  quantity!: number;
+
+  @Column({ name: 'unit_price', type: 'integer' })
+  unitPrice!: number;
+
+  @Column({ type: 'char', length: 3 })
+  currency!: string;
+}
+
+@Entity({ name: 'order_status_history' })
+export class StatusChangeEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'order_id', type: 'uuid' })
+  orderId!: string;
+
+  @Column({ type: 'text' })
+  status!: OrderStatus;
+
+  @Column({ type: 'text' })
+  by!: OrderActor;
+
+  @Column({ type: 'timestamptz', precision: 3 })
+  at!: Date;
 }

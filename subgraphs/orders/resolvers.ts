@@ -1,12 +1,49 @@
-import type { OrderStatus, Resolvers } from './generated/resolvers-types';
+import { moneyField } from '../../lib/money';
+import { DateTime } from '../../lib/scalars';
+import type { Resolvers } from './generated/resolvers-types';
+import { roleIn } from './transitions';
 
 export const resolvers: Resolvers = {
+  DateTime,
+  Query: {
+    // @authenticated / @requiresScopes in the SDL guarantee a viewer in every field below
+    order: (_root, { id }, { orders, viewer, loaders }) => orders.order(viewer!, id, (key) => loaders.order.load(key)),
+    purchase: (_root, { id }, { orders, viewer, loaders }) => orders.purchase(viewer!, id, (key) => loaders.purchase.load(key)),
+    myOrders: (_root, { first, after }, { orders, viewer }) => orders.myOrders(viewer!, first, after),
+    sellerOrders: (_root, { status, first, after }, { orders, viewer }) => orders.sellerOrders(viewer!, status, first, after),
+  },
+  Mutation: {
+    checkout: (_root, { input }, { orders, viewer }) => orders.checkout(viewer!, input),
+    acceptOrder: (_root, { id }, { orders, viewer }) => orders.accept(viewer!, id),
+    shipOrder: (_root, { id, trackingNumber }, { orders, viewer }) => orders.ship(viewer!, id, trackingNumber),
+    confirmDelivery: (_root, { id }, { orders, viewer }) => orders.confirmDelivery(viewer!, id),
+    cancelOrder: (_root, { id, reason }, { orders, viewer }) => orders.cancel(viewer!, id, reason),
+  },
+  Purchase: {
+    // other subgraphs' references resolve for the buyer only
+    __resolveReference: async ({ id }, { loaders, viewer }) => {
+      const purchase = await loaders.purchase.load(id);
+      return purchase && purchase.buyerId === viewer?.userId ? purchase : null;
+    },
+    buyer: (purchase) => ({ id: purchase.buyerId }),
+    total: (purchase) => moneyField({ amount: purchase.totalAmount, currency: (purchase.currency ?? 'USD').trim() }),
+    orders: (purchase, _args, { loaders }) => loaders.ordersOfPurchase.load(purchase.id),
+  },
   Order: {
-    // Only the buyer and the seller of an order may see it.
     __resolveReference: async ({ id }, { loaders, viewer }) => {
       const order = await loaders.order.load(id);
-      return order && viewer && (order.buyerId === viewer.userId || order.sellerId === viewer.seller?.id) ? order : null;
+      return order && roleIn(order, viewer) ? order : null;
     },
-    status: (order) => order.status as OrderStatus,
+    purchase: async (order, _args, { loaders }) => (await loaders.purchase.load(order.purchaseId))!,
+    statusHistory: (order, _args, { loaders }) => loaders.history.load(order.id),
+    buyer: (order) => ({ id: order.buyerId }),
+    seller: (order) => ({ id: order.sellerId }),
+    items: (order, _args, { loaders }) => loaders.items.load(order.id),
+    total: (order) => moneyField({ amount: order.totalAmount, currency: order.currency.trim() }),
+  },
+  OrderItem: {
+    listing: (item) => ({ id: item.listingId }),
+    unitPrice: (item) => moneyField({ amount: item.unitPrice, currency: item.currency.trim() }),
+    total: (item) => moneyField({ amount: item.unitPrice * item.quantity, currency: item.currency.trim() }),
   },
 };

@@ -1,21 +1,45 @@
+import { integer } from '../../lib/config';
 import { buildSchema } from '../../lib/server/build-schema';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
+import { Checkout } from './checkout';
 import { ordersLoaders, type OrdersContext } from './context';
-import { OrderEntity } from './entities';
+import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
+import { onOrdersEvent } from './events';
 import { Orders1732000000002 } from './migrations/1732000000002-orders';
 import { resolvers } from './resolvers';
+import { OrdersService } from './service';
+import { startSweeper } from './sweeper';
 
 export const orders: SubgraphModule<OrdersContext> = {
   name: 'orders',
   defaultPort: defaultPort('orders'),
-  entities: [OrderEntity],
+  entities: [PurchaseEntity, OrderEntity, OrderItemEntity, StatusChangeEntity],
   migrations: [Orders1732000000002],
-  create({ db }) {
+  create({ db, env, bus, outbox, internal, logger }) {
+    const afterCommit = () => outbox.wake();
+    const reservationTtlMs = integer('CHECKOUT_RESERVATION_TTL_SECONDS', 15 * 60, env) * 1000;
+    const service = new OrdersService(db, new Checkout(db, internal, reservationTtlMs, afterCommit), afterCommit);
     return {
       name: 'orders',
       schema: buildSchema(loadTypeDefs('orders'), resolvers),
-      context: (viewer) => ({ viewer, loaders: ordersLoaders(db) }),
+      context: (viewer) => ({ viewer, orders: service, loaders: ordersLoaders(db) }),
+      async background() {
+        const unsubscribe = await bus.subscribe('orders', (event) => onOrdersEvent(db, event, afterCommit));
+        const stopSweeper = startSweeper(
+          db,
+          {
+            intervalMs: integer('ORDERS_SWEEP_INTERVAL_MS', 5000, env),
+            autoConfirmDeliveryMs: integer('DELIVERY_AUTO_CONFIRM_SECONDS', 14 * 24 * 3600, env) * 1000,
+          },
+          logger,
+          afterCommit,
+        );
+        return async () => {
+          await stopSweeper();
+          await unsubscribe();
+        };
+      },
     };
   },
 };

@@ -1,16 +1,42 @@
-import type DataLoader from 'dataloader';
+import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { loaderByKey } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
-import { PaymentEntity } from './entities';
+import { PaymentEntity, PaymentOrderEntity } from './entities';
+import { accounts, balancesOf, type Balances } from './ledger';
+import type { PaymentsService } from './service';
+
+export interface PaymentsLoaders {
+  payment: DataLoader<string, PaymentEntity | null>;
+  paymentOfPurchase: DataLoader<string, PaymentEntity | null>;
+  /** An order's money (the Payout), by order id. */
+  payout: DataLoader<string, PaymentOrderEntity | null>;
+  /** The balances of a seller's ledger accounts (escrow and available), by seller id. */
+  sellerAccounts: DataLoader<string, Balances>;
+}
 
 export interface PaymentsContext {
   viewer: Viewer | null;
-  loaders: { payment: DataLoader<string, PaymentEntity | null> };
+  payments: PaymentsService;
+  loaders: PaymentsLoaders;
 }
 
-export function paymentsLoaders(db: DataSource): PaymentsContext['loaders'] {
-  const payments = db.getRepository(PaymentEntity);
-  return { payment: loaderByKey((ids) => payments.findBy({ id: In(validIds(ids)) }), (p) => p.id) };
+export function paymentsLoaders(db: DataSource): PaymentsLoaders {
+  return {
+    payment: loaderByKey((ids) => db.transaction((m) => m.getRepository(PaymentEntity).findBy({ id: In(validIds(ids)) })), (p) => p.id),
+    paymentOfPurchase: loaderByKey(
+      (ids) => db.transaction((m) => m.getRepository(PaymentEntity).findBy({ purchaseId: In(validIds(ids)) })),
+      (p) => p.purchaseId,
+    ),
+    payout: loaderByKey(
+      (ids) => db.transaction((m) => m.getRepository(PaymentOrderEntity).findBy({ orderId: In(validIds(ids)) })),
+      (o) => o.orderId,
+    ),
+    sellerAccounts: new DataLoader(async (sellerIds) => {
+      const names = sellerIds.flatMap((id) => [accounts.escrow(id), accounts.seller(id)]);
+      const balances = await db.transaction((m) => balancesOf(m, names));
+      return sellerIds.map(() => balances);
+    }),
+  };
 }

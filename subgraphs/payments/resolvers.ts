@@ -1,12 +1,47 @@
-import type { PaymentStatus, Resolvers } from './generated/resolvers-types';
+import { moneyField } from '../../lib/money';
+import { DateTime } from '../../lib/scalars';
+import type { Resolvers } from './generated/resolvers-types';
+import { sellerBalance } from './ledger';
+import { visiblePayment, visiblePayout } from './service';
 
 export const resolvers: Resolvers = {
+  DateTime,
+  Mutation: {
+    // internal: @requiresScopes(internal) lets only other subgraphs call it
+    createPayment: (_root, { input }, { payments }) => payments.createPayment(input),
+    // @authenticated in the SDL guarantees a viewer here
+    confirmTestPayment: (_root, { paymentId, card }, { payments, viewer }) => payments.confirmTestPayment(viewer!, paymentId, card),
+    refundOrder: (_root, { orderId, amount, reason }, { payments, viewer }) =>
+      payments.refundOrder(viewer!, orderId, amount ?? null, reason ?? null),
+  },
   Payment: {
-    // A payment is the buyer's business only.
-    __resolveReference: async ({ id }, { loaders, viewer }) => {
-      const payment = await loaders.payment.load(id);
-      return payment && viewer && payment.buyerId === viewer.userId ? payment : null;
-    },
-    status: (payment) => payment.status as PaymentStatus,
+    __resolveReference: async ({ id }, { loaders, viewer }) => visiblePayment(await loaders.payment.load(id), viewer),
+    amount: (payment) => moneyField({ amount: payment.amount, currency: payment.currency }),
+  },
+  Purchase: {
+    __resolveReference: ({ id }) => ({ id }),
+    payment: async (purchase, _args, { loaders, viewer }) => visiblePayment(await loaders.paymentOfPurchase.load(purchase.id), viewer),
+  },
+  Order: {
+    __resolveReference: ({ id }) => ({ id }),
+    payout: async (order, _args, { loaders, viewer }) => visiblePayout(await loaders.payout.load(order.id), viewer),
+  },
+  Payout: {
+    platformFee: (payout) => moneyField({ amount: payout.platformFee, currency: payout.currency }),
+    net: (payout) => moneyField({ amount: payout.net, currency: payout.currency }),
+    refunded: (payout) => moneyField({ amount: payout.refundedAmount, currency: payout.currency }),
+  },
+  Refund: {
+    amount: (refund) => moneyField({ amount: refund.amount, currency: refund.currency }),
+  },
+  Seller: {
+    __resolveReference: ({ id }) => ({ id }),
+    // the seller themself only; their balance is in their shop's currency
+    balance: async (seller, _args, { loaders, viewer }) =>
+      viewer?.seller?.id === seller.id ? sellerBalance(await loaders.sellerAccounts.load(seller.id), seller.id, viewer.seller.currency) : null,
+  },
+  SellerBalance: {
+    pending: (balance) => moneyField(balance.pending),
+    available: (balance) => moneyField(balance.available),
   },
 };

@@ -1,21 +1,55 @@
+import { ConfigError, optionalString } from '../../lib/config';
 import { buildSchema } from '../../lib/server/build-schema';
-import type { SubgraphModule } from '../../lib/server/subgraph-module';
+import type { Env, SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
+import { commissionRulesFromEnv } from './commission';
 import { paymentsLoaders, type PaymentsContext } from './context';
-import { PaymentEntity } from './entities';
+import { LedgerEntryEntity, LedgerTransactionEntity, PaymentEntity, PaymentOrderEntity, RefundEntity } from './entities';
+import { Escrow } from './escrow';
 import { Payments1732000000003 } from './migrations/1732000000003-payments';
+import type { PaymentProvider } from './provider';
+import { Refunds, STALE_REFUND_MS } from './refunds';
 import { resolvers } from './resolvers';
+import { PaymentsService } from './service';
+import { TestPaymentProvider } from './test-provider';
 
-export const payments: SubgraphModule<PaymentsContext> = {
-  name: 'payments',
-  defaultPort: defaultPort('payments'),
-  entities: [PaymentEntity],
-  migrations: [Payments1732000000003],
-  create({ db }) {
-    return {
-      name: 'payments',
-      schema: buildSchema(loadTypeDefs('payments'), resolvers),
-      context: (viewer) => ({ viewer, loaders: paymentsLoaders(db) }),
-    };
-  },
-};
+/** PAYMENT_PROVIDER: test (the default) until the Stripe adapter arrives. */
+function providerFromEnv(env: Env): PaymentProvider {
+  const name = optionalString('PAYMENT_PROVIDER', env) ?? 'test';
+  if (name === 'test') return new TestPaymentProvider();
+  throw new ConfigError(`PAYMENT_PROVIDER must be test (stripe is not available yet), got "${name}"`);
+}
+
+/** The payments subgraph; tests may hand it a provider of their own (one that fails, for instance). */
+export function paymentsModule(options: { provider?: PaymentProvider } = {}): SubgraphModule<PaymentsContext> {
+  return {
+    name: 'payments',
+    defaultPort: defaultPort('payments'),
+    entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity],
+    migrations: [Payments1732000000003],
+    create({ db, env, bus, outbox, logger }) {
+      // configuration is read first, so that a mistake stops the process at start
+      const rules = commissionRulesFromEnv(env);
+      const provider = options.provider ?? providerFromEnv(env);
+      const afterCommit = () => outbox.wake();
+      const refunds = new Refunds(db, provider, afterCommit, logger);
+      const service = new PaymentsService(db, provider, rules, refunds, afterCommit, logger);
+      const escrow = new Escrow(db, provider, refunds, afterCommit);
+      return {
+        name: 'payments',
+        schema: buildSchema(loadTypeDefs('payments'), resolvers),
+        context: (viewer) => ({ viewer, payments: service, loaders: paymentsLoaders(db) }),
+        async background() {
+          const unsubscribe = await bus.subscribe('payments', (event) => escrow.onEvent(event));
+          const stopRetrying = refunds.startRetrying(STALE_REFUND_MS / 2);
+          return async () => {
+            await stopRetrying();
+            await unsubscribe();
+          };
+        },
+      };
+    },
+  };
+}
+
+export const payments = paymentsModule();

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** One verified-purchase review of a seller; at most one per order. */
 @Entity({ name: 'reviews' })
@@ -21,6 +21,40 @@ export class ReviewEntity {
   @Column({ type: 'text' })
   body!: string;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  /** Millisecond precision, as JavaScript Dates have, so that keyset cursors round-trip exactly. */
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
+}
+
+/**
+ * What reputation knows of an order, learnt from orders' OrderStatusChanged events, so that it can
+ * tell who may review which order without calling orders. Eventually consistent: it lags orders by
+ * the time an event takes to travel.
+ */
+@Entity({ name: 'known_orders' })
+export class KnownOrderEntity {
+  /** The order's id in the orders subgraph. */
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'buyer_id', type: 'uuid' })
+  buyerId!: string;
+
+  @Column({ name: 'seller_id', type: 'uuid' })
+  sellerId!: string;
+
+  /** The furthest status heard of; events arriving late never move it back (see known-orders.ts). */
+  @Column({ type: 'text' })
+  status!: string;
+
+  /** When orders made that status change (the event's `at`). */
+  @Column({ name: 'status_at', type: 'timestamptz', precision: 3 })
+  statusAt!: Date;
+
+  /** When the order reached DELIVERED; null until that event arrives, even if COMPLETED came first. */
+  @Column({ name: 'delivered_at', type: 'timestamptz', precision: 3, nullable: true })
+  deliveredAt!: Date | null;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
 }

@@ -1,7 +1,14 @@
-/** What `Seller` resolves to in this subgraph: a key, nothing owned elsewhere. */
-export interface SellerRef {
+import { DEFAULT_PRIOR, type ReputationPrior } from '../../lib/reputation-prior';
+
+export type { ReputationPrior };
+
+/** What `Seller`, `Order` and `User` resolve to in this subgraph: keys, nothing owned elsewhere. */
+export interface Ref {
   id: string;
 }
+export type SellerRef = Ref;
+export type OrderRef = Ref;
+export type UserRef = Ref;
 
 export interface RatingCounts {
   /** counts[r - 1] is the number of r-star reviews. */
@@ -15,13 +22,6 @@ export interface ReputationSummary {
   ratingDistribution: { rating: number; count: number }[];
 }
 
-/** The prior of the Bayesian average: a seller starts at `mean` as if it had `weight` reviews of it. */
-export interface ReputationPrior {
-  mean: number;
-  weight: number;
-}
-
-export const DEFAULT_PRIOR: ReputationPrior = { mean: 3.5, weight: 10 };
 
 /**
  * score = (weight · mean + Σ ratings) / (weight + n). With the default prior one 5-star review gives

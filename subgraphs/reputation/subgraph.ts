@@ -1,37 +1,30 @@
-import { ConfigError, optionalString } from '../../lib/config';
+import { reputationPriorFromEnv } from '../../lib/reputation-prior';
 import { buildSchema } from '../../lib/server/build-schema';
-import type { Env, SubgraphModule } from '../../lib/server/subgraph-module';
+import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
-import { reputationLoader, type ReputationContext } from './context';
-import { ReviewEntity } from './entities';
+import type { ReputationContext } from './context';
+import { KnownOrderEntity, ReviewEntity } from './entities';
+import { onReputationEvent } from './known-orders';
+import { reputationLoaders } from './loaders';
 import { Reputation1732000000004 } from './migrations/1732000000004-reputation';
-import { DEFAULT_PRIOR, type ReputationPrior } from './reputation';
+import { KnownOrders1732000000006 } from './migrations/1732000000006-known-orders';
 import { resolvers } from './resolvers';
-
-function priorFromEnv(env: Env): ReputationPrior {
-  const number = (name: string, fallback: number, ok: (x: number) => boolean) => {
-    const raw = optionalString(name, env);
-    const value = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(value) || !ok(value)) throw new ConfigError(`${name} is out of range: ${raw}`);
-    return value;
-  };
-  return {
-    mean: number('REPUTATION_PRIOR_MEAN', DEFAULT_PRIOR.mean, (x) => x >= 1 && x <= 5),
-    weight: number('REPUTATION_PRIOR_WEIGHT', DEFAULT_PRIOR.weight, (x) => x >= 0),
-  };
-}
+import { ReviewsService } from './service';
 
 export const reputation: SubgraphModule<ReputationContext> = {
   name: 'reputation',
   defaultPort: defaultPort('reputation'),
-  entities: [ReviewEntity],
-  migrations: [Reputation1732000000004],
-  create({ db, env }) {
-    const prior = priorFromEnv(env);
+  entities: [ReviewEntity, KnownOrderEntity],
+  migrations: [Reputation1732000000004, KnownOrders1732000000006],
+  create({ db, env, bus, outbox }) {
+    const prior = reputationPriorFromEnv(env);
+    const service = new ReviewsService(db, outbox, prior);
     return {
       name: 'reputation',
       schema: buildSchema(loadTypeDefs('reputation'), resolvers),
-      context: (viewer) => ({ viewer, loaders: { reputation: reputationLoader(db, prior) } }),
+      context: (viewer) => ({ viewer, reviews: service, loaders: reputationLoaders(db, prior) }),
+      // orders' status changes feed the read model that decides who may review what
+      background: () => bus.subscribe('reputation', (event) => onReputationEvent(db, event)),
     };
   },
 };

@@ -1,6 +1,6 @@
 import { codes } from '../../../lib/client/graphql-client';
 import { startTestStack, type TestStack } from '../../../scripts/test-stack';
-import { createListing, newUser } from './helpers';
+import { newListing, newSeller, signUp } from '../../../lib/testing/marketplace';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -22,7 +22,7 @@ interface ListingResult {
 
 describe('creating and managing listings', () => {
   test('a seller creates a DRAFT in their currency, with the category and the seller resolved', async () => {
-    const seller = await newUser(stack.client, {});
+    const seller = await newSeller(stack.client);
     const { createListing } = await seller.client.ok<{ createListing: ListingResult }>('CreateListing', {
       input: { title: '  Brass desk lamp ', description: 'Heavy, works', price: { amount: 4599, currency: 'USD' }, category: 'home-garden', stock: 3 },
     });
@@ -45,7 +45,7 @@ describe('creating and managing listings', () => {
     ['an unknown category', { category: 'spaceships' }, 'category'],
     ['negative stock', { stock: -1 }, 'stock'],
   ])('%s is BAD_USER_INPUT and creates nothing', async (_case, override, field) => {
-    const seller = await newUser(stack.client, {});
+    const seller = await newSeller(stack.client);
     const before = await listingCount();
     const result = await seller.client.op('CreateListing', {
       input: { title: 'Lamp', description: 'A lamp', price: { amount: 100, currency: 'USD' }, category: 'home-garden', stock: 1, ...override },
@@ -57,15 +57,15 @@ describe('creating and managing listings', () => {
 
   test('only sellers create listings', async () => {
     const input = { title: 'Lamp', description: 'A lamp', price: { amount: 100, currency: 'USD' }, category: 'home-garden', stock: 1 };
-    const buyer = await newUser(stack.client);
+    const buyer = await signUp(stack.client);
     expect(codes(await buyer.client.op('CreateListing', { input }))).toEqual(['FORBIDDEN']);
     expect(codes(await stack.client.op('CreateListing', { input }))).toEqual(['UNAUTHENTICATED']);
   });
 
   test("a seller cannot touch another seller's listing, and nothing changes", async () => {
-    const owner = await newUser(stack.client, {});
-    const other = await newUser(stack.client, {});
-    const id = await createListing(owner.client, { title: 'Owned teapot', stock: 4 });
+    const owner = await newSeller(stack.client);
+    const other = await newSeller(stack.client);
+    const id = await newListing(owner.client, { title: 'Owned teapot', stock: 4 });
     expect(codes(await other.client.op('UpdateListing', { id, input: { title: 'Stolen', stock: 0 } }))).toEqual(['FORBIDDEN']);
     expect(codes(await other.client.op('ArchiveListing', { id }))).toEqual(['FORBIDDEN']);
     expect(codes(await other.client.op('PublishListing', { id }))).toEqual(['FORBIDDEN']);
@@ -74,14 +74,14 @@ describe('creating and managing listings', () => {
   });
 
   test('unknown ids are NOT_FOUND', async () => {
-    const seller = await newUser(stack.client, {});
+    const seller = await newSeller(stack.client);
     expect(codes(await seller.client.op('PublishListing', { id: '6f1c1f44-0000-4000-8000-000000000000' }))).toEqual(['NOT_FOUND']);
     expect(codes(await seller.client.op('ArchiveListing', { id: 'not-a-uuid' }))).toEqual(['NOT_FOUND']);
   });
 
   test('updates change only the given fields and follow the same rules; an archived listing is frozen', async () => {
-    const seller = await newUser(stack.client, {});
-    const id = await createListing(seller.client, { title: 'Old title', stock: 2 });
+    const seller = await newSeller(stack.client);
+    const id = await newListing(seller.client, { title: 'Old title', stock: 2 });
     const { updateListing } = await seller.client.ok<{ updateListing: ListingResult }>('UpdateListing', {
       id,
       input: { title: 'New title', price: { amount: 1999, currency: 'USD' } },
@@ -94,9 +94,9 @@ describe('creating and managing listings', () => {
   });
 
   test('a DRAFT is visible to its seller only; publishing makes it public and searchable', async () => {
-    const seller = await newUser(stack.client, {});
-    const stranger = await newUser(stack.client);
-    const id = await createListing(seller.client, { title: 'Secret xylophone' }, false);
+    const seller = await newSeller(stack.client);
+    const stranger = await signUp(stack.client);
+    const id = await newListing(seller.client, { title: 'Secret xylophone' }, false);
     const search = () => stack.client.ok<{ listings: { totalCount: number } }>('SearchListings', { query: 'xylophone' });
 
     expect((await stack.client.ok<{ listing: null }>('Listing', { id })).listing).toBeNull();
@@ -114,9 +114,9 @@ describe('creating and managing listings', () => {
   });
 
   test('MyListings shows the seller every status; others see ACTIVE ones through Seller.listings', async () => {
-    const seller = await newUser(stack.client, {});
-    await createListing(seller.client, { title: 'Draft one' }, false);
-    await createListing(seller.client, { title: 'Active one' });
+    const seller = await newSeller(stack.client);
+    await newListing(seller.client, { title: 'Draft one' }, false);
+    await newListing(seller.client, { title: 'Active one' });
     const mine = await seller.client.ok<{ me: { seller: { listings: { totalCount: number; edges: { node: { title: string; status: string } }[] } } } }>(
       'MyListings',
       { first: 10 },

@@ -1,6 +1,6 @@
 import { codes } from '../../../lib/client/graphql-client';
 import { startTestStack, type TestStack } from '../../../scripts/test-stack';
-import { createListing, newUser } from './helpers';
+import { newListing, newSeller } from '../../../lib/testing/marketplace';
 
 interface SearchResult {
   listings: {
@@ -17,7 +17,7 @@ let sellerId: string;
 beforeAll(async () => {
   stack = await startTestStack();
   shopName = `Quokka Goods ${Date.now()}`;
-  const seller = await newUser(stack.client, { shopName });
+  const seller = await newSeller(stack.client, { shopName });
   sellerId = seller.sellerId!;
   const items: [string, string, number, number][] = [
     ['Quokka plush toy', 'toys-games', 1500, 3],
@@ -27,10 +27,10 @@ beforeAll(async () => {
     ['Camping stove', 'sports-outdoors', 6000, 2],
   ];
   for (const [title, category, amount, stock] of items) {
-    await createListing(seller.client, { title, category, price: { amount, currency: 'USD' }, stock, description: `About ${title}` });
+    await newListing(seller.client, { title, category, price: { amount, currency: 'USD' }, stock, description: `About ${title}` });
   }
   // A description-only match ranks below title matches.
-  await createListing(seller.client, {
+  await newListing(seller.client, {
     title: 'Tea towel',
     description: 'Printed with a smiling quokka',
     category: 'home-garden',

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { ListingEntity, CategoryEntity } from '../entities';
 import type { SellerRef } from '../service';
 import type { SearchResult } from '../search';
+import type { ReservationResult, ReservedLine } from '../reservations';
 import type { ListingsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -134,6 +135,11 @@ export type Mutation = {
   createListing: Listing;
   /** DRAFT or ARCHIVED to ACTIVE: searchable and purchasable. */
   publishListing: Listing;
+  /**
+   * Takes stock for a purchase: every item or none (INSUFFICIENT_STOCK), at today's prices.
+   * Idempotent per reservationId. Internal: called by the orders subgraph at checkout.
+   */
+  reserveStock: StockReservation;
   /** Only the listing's own seller (FORBIDDEN otherwise). An ARCHIVED listing cannot be edited (CONFLICT). */
   updateListing: Listing;
 };
@@ -151,6 +157,11 @@ export type MutationCreateListingArgs = {
 
 export type MutationPublishListingArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationReserveStockArgs = {
+  input: ReserveStockInput;
 };
 
 
@@ -192,6 +203,29 @@ export type QueryListingsArgs = {
   sort?: InputMaybe<ListingSort>;
 };
 
+export type ReserveItemInput = {
+  listingId: Scalars['ID']['input'];
+  quantity: Scalars['Int']['input'];
+};
+
+export type ReserveStockInput = {
+  /** The buyer's own shop, whose listings they may not buy. */
+  buyerSellerId?: InputMaybe<Scalars['ID']['input']>;
+  items: Array<ReserveItemInput>;
+  /** The purchase's id. */
+  reservationId: Scalars['ID']['input'];
+};
+
+export type ReservedItem = {
+  __typename?: 'ReservedItem';
+  categorySlug: Scalars['String']['output'];
+  listingId: Scalars['ID']['output'];
+  quantity: Scalars['Int']['output'];
+  sellerId: Scalars['ID']['output'];
+  title: Scalars['String']['output'];
+  unitPrice: Money;
+};
+
 export type Seller = {
   __typename?: 'Seller';
   id: Scalars['ID']['output'];
@@ -203,6 +237,12 @@ export type Seller = {
 export type SellerListingsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type StockReservation = {
+  __typename?: 'StockReservation';
+  id: Scalars['ID']['output'];
+  items: Array<ReservedItem>;
 };
 
 /** Only the fields given change. */
@@ -334,7 +374,11 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReserveItemInput: ReserveItemInput;
+  ReserveStockInput: ReserveStockInput;
+  ReservedItem: ResolverTypeWrapper<ReservedLine>;
   Seller: ResolverTypeWrapper<SellerRef>;
+  StockReservation: ResolverTypeWrapper<ReservationResult>;
   UpdateListingInput: UpdateListingInput;
 }>;
 
@@ -359,7 +403,11 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
+  ReserveItemInput: ReserveItemInput;
+  ReserveStockInput: ReserveStockInput;
+  ReservedItem: ReservedLine;
   Seller: SellerRef;
+  StockReservation: ReservationResult;
   UpdateListingInput: UpdateListingInput;
 }>;
 
@@ -423,6 +471,7 @@ export type MutationResolvers<ContextType = ListingsContext, ParentType extends 
   archiveListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationArchiveListingArgs, 'id'>>;
   createListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationCreateListingArgs, 'input'>>;
   publishListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationPublishListingArgs, 'id'>>;
+  reserveStock?: Resolver<ResolversTypes['StockReservation'], ParentType, ContextType, RequireFields<MutationReserveStockArgs, 'input'>>;
   updateListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationUpdateListingArgs, 'id' | 'input'>>;
 }>;
 
@@ -437,10 +486,24 @@ export type QueryResolvers<ContextType = ListingsContext, ParentType extends Res
   listings?: Resolver<ResolversTypes['ListingSearchConnection'], ParentType, ContextType, Partial<QueryListingsArgs>>;
 }>;
 
+export type ReservedItemResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['ReservedItem'] = ResolversParentTypes['ReservedItem']> = ResolversObject<{
+  categorySlug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  listingId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sellerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+}>;
+
 export type SellerResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['Seller'] = ResolversParentTypes['Seller'], FederationReferenceType extends FederationReferenceTypes['Seller'] = FederationReferenceTypes['Seller']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Seller']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   listings?: Resolver<ResolversTypes['ListingConnection'], ParentType, ContextType, Partial<SellerListingsArgs>>;
+}>;
+
+export type StockReservationResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['StockReservation'] = ResolversParentTypes['StockReservation']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ReservedItem']>, ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = ListingsContext> = ResolversObject<{
@@ -456,6 +519,8 @@ export type Resolvers<ContextType = ListingsContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReservedItem?: ReservedItemResolvers<ContextType>;
   Seller?: SellerResolvers<ContextType>;
+  StockReservation?: StockReservationResolvers<ContextType>;
 }>;
 

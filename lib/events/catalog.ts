@@ -1,0 +1,36 @@
+import type { EventEnvelope } from './types';
+
+/**
+ * Every event the marketplace's subgraphs exchange, with its payload. Money is in minor units.
+ */
+export interface EventPayloads {
+  /** orders: every status change of an order, the first (PENDING_PAYMENT) included. */
+  OrderStatusChanged: {
+    orderId: string;
+    purchaseId: string;
+    buyerId: string;
+    sellerId: string;
+    previousStatus: string | null;
+    status: string;
+    at: string;
+    /** What the order holds, so consumers (stock, reviews, escrow) need no call back. */
+    items: { listingId: string; quantity: number }[];
+    total: { amount: number; currency: string };
+  };
+  /** payments: the buyer paid for a whole purchase. */
+  PaymentSucceeded: { paymentId: string; purchaseId: string; orderIds: string[]; at: string };
+  /** payments: escrow released the seller's share of an order. */
+  EscrowReleased: { orderId: string; sellerId: string; net: { amount: number; currency: string }; at: string };
+  /** payments: money went back to the buyer for an order. */
+  OrderRefunded: { orderId: string; amount: { amount: number; currency: string }; fullyRefunded: boolean; at: string };
+  /** reputation: a seller's score changed. */
+  SellerReputationChanged: { sellerId: string; score: number; reviewCount: number; at: string };
+}
+
+export type EventType = keyof EventPayloads;
+export type MarketplaceEvent<T extends EventType = EventType> = EventEnvelope<T, EventPayloads[T]>;
+
+/** Narrows an envelope to one event type. */
+export function isEvent<T extends EventType>(event: EventEnvelope, type: T): event is MarketplaceEvent<T> {
+  return event.type === type;
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Logger } from '../logger';
+import type { EventPayloads, EventType } from './catalog';
+import type { EventBus, EventEnvelope } from './types';
+
+/**
+ * Writes an event in the same transaction as the change it reports, so that the change and its
+ * event commit or roll back together. The relay publishes it afterwards.
+ */
+export async function recordEvent<T extends EventType>(
+  manager: EntityManager,
+  source: string,
+  type: T,
+  payload: EventPayloads[T],
+): Promise<EventEnvelope<T, EventPayloads[T]>> {
+  const event = { id: randomUUID(), type, source, occurredAt: new Date().toISOString(), payload };
+  await manager.query(`INSERT INTO outbox (id, type, payload, occurred_at) VALUES ($1, $2, $3, $4)`, [
+    event.id,
+    type,
+    JSON.stringify(event),
+    event.occurredAt,
+  ]);
+  return event;
+}
+
+/**
+ * Moves committed outbox rows to the bus, oldest first. Polls, and wakes at once when a writer
+ * says it committed, so that events usually leave within milliseconds.
+ */
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  /** Relay now; writers call it after their transaction commits. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Resolves once every row committed before the call has been published. */
+  async flush(): Promise<void> {
+    this.wake();
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule() {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.wake();
+      this.schedule();
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const published = await this.db.transaction(async (manager) => {
+          // SKIP LOCKED lets several instances relay one outbox without publishing a row twice at once.
+          const rows: { id: string; payload: EventEnvelope | string }[] = await manager.query(
+            `SELECT id, payload FROM outbox WHERE published_at IS NULL ORDER BY occurred_at, id LIMIT 100 FOR UPDATE SKIP LOCKED`,
+          );
+          if (rows.length === 0) return 0;
+          await this.bus.publish(rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload)));
+          await manager.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+          return rows.length;
+        });
+        if (published < 100) return;
+      }
+    } catch (error) {
+      this.logger.warn('outbox relay failed; will retry', { error });
+    }
+  }
+}

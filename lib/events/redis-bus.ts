@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import Redis from 'ioredis';
+import type { Logger } from '../logger';
+import type { EventBus, EventEnvelope, EventHandler } from './types';
+
+/** Keeps the stream bounded; consumers are expected to keep up far within this many events. */
+const MAX_LENGTH = 1_000_000;
+
+/**
+ * Durable events between processes: Redis Streams with one consumer group per consuming subgraph,
+ * so each event reaches one instance of each subgraph, at least once.
+ */
+export class RedisStreamsBus implements EventBus {
+  private readonly writer: Redis;
+  private readonly readers = new Set<Redis>();
+  private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly stream: string;
+  private readonly claimIdleMs: number;
+  private stopped = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: Logger,
+    {
+      /** Keeps several marketplaces (or test runs) on one Redis apart. */
+      prefix = 'marketplace',
+      /** An event a member took but did not acknowledge for this long is taken over (by itself or another member). */
+      claimIdleMs = 10_000,
+    }: { prefix?: string; claimIdleMs?: number } = {},
+  ) {
+    this.stream = `${prefix}:events`;
+    this.claimIdleMs = claimIdleMs;
+    this.writer = new Redis(url, { maxRetriesPerRequest: null });
+  }
+
+  async publish(events: EventEnvelope[]): Promise<void> {
+    if (events.length === 0) return;
+    const pipeline = this.writer.pipeline();
+    for (const event of events) pipeline.xadd(this.stream, 'MAXLEN', '~', MAX_LENGTH, '*', 'e', JSON.stringify(event));
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
+  }
+
+  async subscribe(group: string, handler: EventHandler): Promise<() => Promise<void>> {
+    try {
+      // From the start of the stream: a consumer that joins late still sees what happened before.
+      await this.writer.xgroup('CREATE', this.stream, group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+    const reader = new Redis(this.url, { maxRetriesPerRequest: null });
+    this.readers.add(reader);
+    let running = true;
+    const loop = (async () => {
+      let lastClaim = 0;
+      while (running && !this.stopped) {
+        try {
+          if (Date.now() - lastClaim > this.claimIdleMs) {
+            lastClaim = Date.now();
+            const [, claimed] = (await reader.xautoclaim(this.stream, group, this.consumer, this.claimIdleMs, '0', 'COUNT', 100)) as [
+              string,
+              [string, string[]][],
+            ];
+            await this.handle(reader, group, claimed, handler);
+          }
+          const batch = (await reader.xreadgroup('GROUP', group, this.consumer, 'COUNT', 100, 'BLOCK', 1000, 'STREAMS', this.stream, '>')) as
+            | [string, [string, string[]][]][]
+            | null;
+          if (batch) await this.handle(reader, group, batch[0][1], handler);
+        } catch (error) {
+          if (!running || this.stopped) break;
+          this.logger.warn('reading events failed; retrying', { group, error });
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      }
+    })();
+    return async () => {
+      running = false;
+      reader.disconnect();
+      this.readers.delete(reader);
+      await loop;
+    };
+  }
+
+  /** Deletes the stream and its groups: for tests that used a prefix of their own. */
+  async destroy(): Promise<void> {
+    await this.writer.del(this.stream);
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    for (const reader of this.readers) reader.disconnect();
+    this.readers.clear();
+    await this.writer.quit().catch(() => undefined);
+  }
+
+  private async handle(reader: Redis, group: string, entries: [string, string[]][], handler: EventHandler) {
+    for (const [id, fields] of entries) {
+      const raw = fields[fields.indexOf('e') + 1];
+      try {
+        await handler(JSON.parse(raw) as EventEnvelope);
+        await reader.xack(this.stream, group, id);
+      } catch (error) {
+        // left pending: another attempt comes when it is claimed after claimIdleMs
+        this.logger.warn('event handler failed; will retry', { group, id, error });
+      }
+    }
+  }
+}

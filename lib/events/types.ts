@@ -1,0 +1,25 @@
+/**
+ * Domain events travel between subgraphs as envelopes. Consumers must tolerate duplicates (they
+ * remember processed ids) and any order between unrelated aggregates.
+ */
+export interface EventEnvelope<TType extends string = string, TPayload = unknown> {
+  /** Unique per event; consumers deduplicate on it. */
+  id: string;
+  type: TType;
+  /** The subgraph that wrote it. */
+  source: string;
+  occurredAt: string;
+  payload: TPayload;
+}
+
+export type EventHandler = (event: EventEnvelope) => Promise<void>;
+
+export interface EventBus {
+  publish(events: EventEnvelope[]): Promise<void>;
+  /**
+   * Delivers every event to one member of the consumer group, at least once: an event whose handler
+   * throws is delivered again later. Returns a function that stops the subscription.
+   */
+  subscribe(group: string, handler: EventHandler): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type { GraphQLClient } from '../client/graphql-client';
+
+/**
+ * Users and listings made through the public API, as the contract's journey makes them.
+ */
+let counter = 0;
+
+export interface TestUser {
+  client: GraphQLClient;
+  userId: string;
+  sellerId?: string;
+}
+
+export async function signUp(client: GraphQLClient, displayName?: string): Promise<TestUser> {
+  counter += 1;
+  const { signUp } = await client.ok<{ signUp: { token: string; user: { id: string } } }>('SignUp', {
+    input: { email: `user${counter}-${randomUUID().slice(0, 8)}@example.com`, password: 'a long enough password', displayName },
+  });
+  return { client: client.as(signUp.token), userId: signUp.user.id };
+}
+
+export async function newSeller(client: GraphQLClient, { currency = 'USD', shopName }: { currency?: string; shopName?: string } = {}): Promise<TestUser> {
+  const user = await signUp(client);
+  const { becomeSeller } = await user.client.ok<{ becomeSeller: { token: string; seller: { id: string } } }>('BecomeSeller', {
+    input: { shopName: shopName ?? `Shop ${randomUUID().slice(0, 8)}`, country: 'US', currency },
+  });
+  return { client: client.as(becomeSeller.token), userId: user.userId, sellerId: becomeSeller.seller.id };
+}
+
+export interface ListingInput {
+  title: string;
+  description?: string;
+  price?: { amount: number; currency: string };
+  category?: string;
+  stock?: number;
+}
+
+export async function newListing(seller: GraphQLClient, input: ListingInput, publish = true): Promise<string> {
+  const { createListing } = await seller.ok<{ createListing: { id: string } }>('CreateListing', {
+    input: {
+      description: 'A fine thing, gently used.',
+      price: { amount: 1000, currency: 'USD' },
+      category: 'home-garden',
+      stock: 3,
+      ...input,
+    },
+  });
+  if (publish) await seller.ok('PublishListing', { id: createListing.id });
+  return createListing.id;
+}
+
+export async function stockOf(client: GraphQLClient, listingId: string): Promise<number> {
+  const { listing } = await client.ok<{ listing: { stock: number } }>('Listing', { id: listingId });
+  return listing.stock;
+}

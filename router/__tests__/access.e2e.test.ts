@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { codes, type GraphQLClient, type GraphQLResponse } from '../../lib/client/graphql-client';
+import { eventually } from '../../lib/testing/eventually';
+import { newListing, newSeller, signUp, type TestUser } from '../../lib/testing/marketplace';
+import { startTestStack, type TestStack } from '../../scripts/test-stack';
+
+/**
+ * Every order, payment and reputation operation, tried by anonymous, by another buyer, by another
+ * seller, by the wrong party of the order and by the right one: each gets data or the contract's code.
+ * Refused attempts come first, so the right party's call also proves the refusals changed nothing.
+ */
+type Actor = 'anonymous' | 'otherBuyer' | 'otherSeller' | 'buyer' | 'seller';
+type Expect = 'ok' | string | ((response: GraphQLResponse) => void);
+
+let stack: TestStack;
+let actors: Record<Actor, GraphQLClient>;
+let seller: TestUser;
+let buyer: TestUser;
+let orderId: string;
+let secondOrderId: string;
+let paymentId: string;
+let listing: string;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  seller = await newSeller(stack.client);
+  buyer = await signUp(stack.client);
+  const [otherBuyer, otherSeller] = await Promise.all([signUp(stack.client), newSeller(stack.client)]);
+  actors = { anonymous: stack.client, otherBuyer: otherBuyer.client, otherSeller: otherSeller.client, buyer: buyer.client, seller: seller.client };
+  listing = await newListing(seller.client, { title: 'Guarded teapot', stock: 10 });
+  const first = await buyer.client.ok<{ checkout: { orders: { id: string }[]; payment: { id: string } } }>('Checkout', {
+    input: { items: [{ listingId: listing, quantity: 1 }], idempotencyKey: randomUUID() },
+  });
+  orderId = first.checkout.orders[0].id;
+  paymentId = first.checkout.payment.id;
+  const second = await buyer.client.ok<{ checkout: { orders: { id: string }[] } }>('Checkout', {
+    input: { items: [{ listingId: listing, quantity: 1 }], idempotencyKey: randomUUID() },
+  });
+  secondOrderId = second.checkout.orders[0].id;
+});
+afterAll(() => stack?.stop());
+
+async function step(operation: string, variables: () => Record<string, unknown>, expectations: Partial<Record<Actor, Expect>>) {
+  // refusals first, the right party last
+  const order: Actor[] = ['anonymous', 'otherBuyer', 'otherSeller', 'buyer', 'seller'];
+  const sorted = order.filter((a) => expectations[a] !== undefined).sort((a, b) => Number(expectations[a] === 'ok') - Number(expectations[b] === 'ok'));
+  for (const actor of sorted) {
+    const expected = expectations[actor]!;
+    const response = await actors[actor].op(operation, variables());
+    if (typeof expected === 'function') expected(response);
+    else if (expected === 'ok') expect({ actor, errors: response.errors }).toEqual({ actor, errors: undefined });
+    else expect({ actor, codes: codes(response) }).toEqual({ actor, codes: [expected] });
+  }
+}
+
+const orderStatus = async (id: string) =>
+  (await buyer.client.ok<{ order: { status: string } }>('Order', { id })).order.status;
+
+test('who may do what with an order, its payment, its payout and its review', async () => {
+  await step('Order', () => ({ id: orderId }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: 'FORBIDDEN',
+    buyer: 'ok',
+    seller: 'ok',
+  });
+  await step('MyOrders', () => ({}), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: (r) => expect(r.data).toEqual({ myOrders: expect.objectContaining({ totalCount: 0 }) }),
+    buyer: (r) => expect((r.data as { myOrders: { totalCount: number } }).myOrders.totalCount).toBe(2),
+  });
+  await step('SellerOrders', () => ({}), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: (r) => expect(r.data).toEqual({ sellerOrders: expect.objectContaining({ totalCount: 0 }) }),
+    seller: (r) => expect((r.data as { sellerOrders: { totalCount: number } }).sellerOrders.totalCount).toBe(2),
+  });
+  await step('ConfirmTestPayment', () => ({ paymentId, card: '4242424242424242' }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: 'FORBIDDEN',
+    seller: 'FORBIDDEN',
+    buyer: 'ok',
+  });
+  await eventually(async () => expect(await orderStatus(orderId)).toBe('PAID'));
+  for (const operation of ['AcceptOrder', 'ShipOrder']) {
+    await step(operation, () => ({ id: orderId }), {
+      anonymous: 'UNAUTHENTICATED',
+      otherBuyer: 'FORBIDDEN',
+      otherSeller: 'FORBIDDEN',
+      buyer: 'FORBIDDEN',
+      seller: 'ok',
+    });
+  }
+  await step('CreateReview', () => ({ input: { orderId, rating: 4, body: 'Early' } }), { buyer: 'CONFLICT' });
+  await step('ConfirmDelivery', () => ({ id: orderId }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: 'FORBIDDEN',
+    seller: 'FORBIDDEN',
+    buyer: 'ok',
+  });
+  await eventually(async () => expect(await orderStatus(orderId)).toBe('COMPLETED'));
+  await step('CreateReview', () => ({ input: { orderId, rating: 4, body: 'Fine teapot' } }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: 'FORBIDDEN',
+    seller: 'FORBIDDEN',
+    buyer: 'ok',
+  });
+  await step('RefundOrder', () => ({ orderId, amount: 100, reason: 'Chipped lid' }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: 'FORBIDDEN',
+    buyer: 'FORBIDDEN',
+    seller: 'ok',
+  });
+  await step('SellerBalance', () => ({}), {
+    anonymous: (r) => expect(r.data).toEqual({ me: null }),
+    otherBuyer: (r) => expect(r.data).toEqual({ me: { seller: null } }),
+    otherSeller: (r) => expect(r.data).toEqual({ me: { seller: { balance: { pending: expect.objectContaining({ amount: 0 }), available: expect.objectContaining({ amount: 0 }) } } } }),
+    seller: (r) => expect((r.data as { me: { seller: { balance: { available: { amount: number } } } } }).me.seller.balance.available.amount).toBeGreaterThan(0),
+  });
+  await step('SellerReputation', () => ({ sellerId: seller.sellerId }), {
+    anonymous: (r) => expect((r.data as { seller: { reputation: { reviewCount: number } } }).seller.reputation.reviewCount).toBe(1),
+    otherBuyer: 'ok',
+  });
+  await step('CancelOrder', () => ({ id: secondOrderId }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: 'FORBIDDEN',
+    buyer: 'ok',
+  });
+  await step('CancelOrder', () => ({ id: secondOrderId }), { seller: 'CONFLICT' });
+});

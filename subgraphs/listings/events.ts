@@ -1,0 +1,11 @@
+import type { DataSource } from 'typeorm';
+import { isEvent } from '../../lib/events/catalog';
+import type { EventEnvelope } from '../../lib/events/types';
+import { handleReputationEvent } from './reputation-consumer';
+import { returnStock } from './reservations';
+
+/** What listings does with other subgraphs' events: stock back on cancellation, reputation for ranking. */
+export async function onListingsEvent(db: DataSource, event: EventEnvelope): Promise<void> {
+  if (isEvent(event, 'OrderStatusChanged') && event.payload.status === 'CANCELLED') await returnStock(db, event);
+  if (isEvent(event, 'SellerReputationChanged')) await handleReputationEvent(db, event);
+}

@@ -1,0 +1,139 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { AppError, badInput } from '../../lib/errors';
+import type { MarketplaceEvent } from '../../lib/events/catalog';
+import { handleOnce } from '../../lib/events/consumer';
+import { isUuid } from '../../lib/ids';
+import { moneyField, type Money } from '../../lib/money';
+import { integerInRange } from '../../lib/validation';
+
+export interface ReserveInput {
+  reservationId: string;
+  buyerSellerId?: string | null;
+  items: { listingId: string; quantity: number }[];
+}
+
+export interface ReservedLine {
+  listingId: string;
+  sellerId: string;
+  title: string;
+  categorySlug: string;
+  unitPrice: Money & { formatted: string };
+  quantity: number;
+}
+
+export interface ReservationResult {
+  id: string;
+  items: ReservedLine[];
+}
+
+const MAX_LINES = 50;
+const MAX_QUANTITY = 1000;
+const MAX_TOTAL = 2 ** 31 - 1;
+
+interface LineRow {
+  listing_id: string;
+  seller_id: string;
+  title: string;
+  category_slug: string;
+  unit_price: number;
+  currency: string;
+  quantity: number;
+}
+
+const toLine = (row: LineRow): ReservedLine => ({
+  listingId: row.listing_id,
+  sellerId: row.seller_id,
+  title: row.title,
+  categorySlug: row.category_slug,
+  unitPrice: moneyField({ amount: row.unit_price, currency: row.currency.trim() }),
+  quantity: row.quantity,
+});
+
+/** Same listing twice in a cart is one line; sorted so that every checkout locks rows in one order. */
+function normalise(items: ReserveInput['items']): Map<string, number> {
+  if (items.length === 0) throw badInput('items must not be empty', 'items');
+  const lines = new Map<string, number>();
+  for (const { listingId, quantity } of items) {
+    integerInRange(quantity, 'quantity', { min: 1, max: MAX_QUANTITY });
+    if (!isUuid(listingId)) throw badInput(`listing ${listingId} is not for sale`, 'listingId');
+    lines.set(listingId, (lines.get(listingId) ?? 0) + quantity);
+  }
+  if (lines.size > MAX_LINES) throw badInput(`a cart holds at most ${MAX_LINES} different listings`, 'items');
+  return new Map([...lines].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Stock for a whole purchase is taken in one transaction, or none of it is. Listing rows are locked
+ * in id order, so concurrent checkouts queue instead of deadlocking and can never sell a unit twice;
+ * the reservation id makes a retried call return what the first one took.
+ */
+export async function reserveStock(db: DataSource, input: ReserveInput): Promise<ReservationResult> {
+  if (!isUuid(input.reservationId)) throw badInput('reservationId must be a UUID', 'reservationId');
+  const wanted = normalise(input.items);
+  return db.transaction(async (manager) => {
+    const listings: { id: string; seller_id: string; title: string; category_slug: string; price_amount: number; currency: string; stock: number; status: string }[] =
+      await manager.query(
+        `SELECT id, seller_id, title, category_slug, price_amount, currency, stock, status
+         FROM listings WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+        [[...wanted.keys()]],
+      );
+    // checked only once the rows are locked: a concurrent retry waits above, then finds the first call's lines
+    const existing = await reservedLines(manager, input.reservationId);
+    if (existing.length) return { id: input.reservationId, items: existing.map(toLine) };
+
+    const byId = new Map(listings.map((l) => [l.id, l]));
+    const currencies = new Set(listings.map((l) => l.currency));
+    const short: string[] = [];
+    for (const [listingId, quantity] of wanted) {
+      const listing = byId.get(listingId);
+      if (!listing || listing.status !== 'ACTIVE') throw badInput(`listing ${listingId} is not for sale`, 'listingId');
+      if (input.buyerSellerId && listing.seller_id === input.buyerSellerId) {
+        throw badInput('you cannot buy your own listing', 'listingId');
+      }
+      if (listing.stock < quantity) short.push(listingId);
+    }
+    if (currencies.size > 1) throw badInput('every item of a purchase must be in one currency', 'items');
+    const total = [...wanted].reduce((sum, [id, quantity]) => sum + byId.get(id)!.price_amount * quantity, 0);
+    // amounts travel as GraphQL Int, a signed 32-bit integer
+    if (total > MAX_TOTAL) throw badInput('the cart is worth more than one purchase may be', 'items');
+    if (short.length) {
+      throw new AppError('INSUFFICIENT_STOCK', 'Not enough stock for every item; nothing was reserved', { listingIds: short });
+    }
+    for (const [listingId, quantity] of wanted) {
+      const listing = byId.get(listingId)!;
+      await manager.query(`UPDATE listings SET stock = stock - $2 WHERE id = $1`, [listingId, quantity]);
+      await manager.query(
+        `INSERT INTO stock_reservations (reservation_id, listing_id, seller_id, title, category_slug, unit_price, currency, quantity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [input.reservationId, listingId, listing.seller_id, listing.title, listing.category_slug, listing.price_amount, listing.currency, quantity],
+      );
+    }
+    return { id: input.reservationId, items: (await reservedLines(manager, input.reservationId)).map(toLine) };
+  });
+}
+
+function reservedLines(manager: EntityManager, reservationId: string): Promise<LineRow[]> {
+  return manager.query(
+    `SELECT listing_id, seller_id, title, category_slug, unit_price, currency, quantity
+     FROM stock_reservations WHERE reservation_id = $1 ORDER BY listing_id`,
+    [reservationId],
+  );
+}
+
+/**
+ * A cancelled order gives its units back, once: each line returns at most what it reserved, so a
+ * redelivered or duplicated event cannot create stock.
+ */
+export async function returnStock(db: DataSource, event: MarketplaceEvent<'OrderStatusChanged'>): Promise<void> {
+  const { purchaseId, items } = event.payload;
+  await handleOnce(db, 'listings', event, async (manager) => {
+    for (const { listingId, quantity } of items) {
+      const returned: unknown[] = await manager.query(
+        `UPDATE stock_reservations SET returned = returned + $3
+         WHERE reservation_id = $1 AND listing_id = $2 AND returned + $3 <= quantity RETURNING listing_id`,
+        [purchaseId, listingId, quantity],
+      );
+      if (returned.length) await manager.query(`UPDATE listings SET stock = stock + $2 WHERE id = $1`, [listingId, quantity]);
+    }
+  });
+}

@@ -1,0 +1,185 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { Viewer } from '../../lib/auth/viewer';
+import { AppError, badInput, conflict } from '../../lib/errors';
+import { recordEvent } from '../../lib/events/outbox';
+import type { InternalClient } from '../../lib/server/internal-client';
+import { requiredText } from '../../lib/validation';
+import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
+
+export interface CheckoutInput {
+  items: { listingId: string; quantity: number }[];
+  idempotencyKey: string;
+}
+
+interface ReservedLine {
+  listingId: string;
+  sellerId: string;
+  title: string;
+  categorySlug: string;
+  unitPrice: { amount: number; currency: string };
+  quantity: number;
+}
+
+const RESERVE = `mutation Reserve($input: ReserveStockInput!) {
+  reserveStock(input: $input) { items { listingId sellerId title categorySlug unitPrice { amount currency } quantity } }
+}`;
+const CREATE_PAYMENT = `mutation CreatePayment($input: CreatePaymentInput!) { createPayment(input: $input) { id } }`;
+
+/**
+ * Checkout as a saga whose every step is idempotent on the purchase id: claim the idempotency key,
+ * reserve stock in listings, write one order per seller, open the payment in payments. A retry, or a
+ * concurrent duplicate, resumes where the first call stands and converges on the same purchase.
+ * Calls to other subgraphs happen outside database transactions.
+ */
+export class Checkout {
+  constructor(
+    private readonly db: DataSource,
+    private readonly internal: InternalClient,
+    private readonly reservationTtlMs: number,
+    private readonly afterCommit: () => void,
+  ) {}
+
+  async run(viewer: Viewer, input: CheckoutInput): Promise<PurchaseEntity> {
+    const key = requiredText(input.idempotencyKey, 'idempotencyKey', { max: 200 });
+    if (input.items.length === 0) throw badInput('items must not be empty', 'items');
+    const requestHash = hashCart(input.items);
+    const purchase = await this.claim(viewer.userId, key, requestHash);
+    if (purchase.state === 'OPEN') return purchase;
+
+    let lines: ReservedLine[];
+    try {
+      const { reserveStock } = await this.internal.call<{ reserveStock: { items: ReservedLine[] } }>('listings', RESERVE, {
+        input: { reservationId: purchase.id, buyerSellerId: viewer.seller?.id ?? null, items: input.items },
+      });
+      lines = reserveStock.items;
+    } catch (error) {
+      // Nothing was reserved: forget the claim so that the buyer may try again with the same key.
+      if (error instanceof AppError) await this.db.getRepository(PurchaseEntity).delete({ id: purchase.id, state: 'RESERVING' });
+      throw error;
+    }
+    const orders = await this.writeOrders(purchase.id, lines);
+    if (orders.some((o) => o.status !== 'PENDING_PAYMENT')) throw conflict('This checkout expired; start a new one');
+    await this.internal.call('payments', CREATE_PAYMENT, {
+      input: {
+        purchaseId: purchase.id,
+        buyerId: viewer.userId,
+        currency: orders[0].currency.trim(),
+        orders: orders.map((order) => ({
+          orderId: order.id,
+          sellerId: order.sellerId,
+          lines: linesByCategory(lines.filter((l) => l.sellerId === order.sellerId)),
+        })),
+      },
+    });
+    await this.db.getRepository(PurchaseEntity).update({ id: purchase.id }, { state: 'OPEN' });
+    return { ...purchase, state: 'OPEN', currency: orders[0].currency, totalAmount: sum(orders.map((o) => o.totalAmount)) };
+  }
+
+  /** The buyer's purchase for this key: a new one, or the one a previous call with the same cart made. */
+  private async claim(buyerId: string, key: string, requestHash: string): Promise<PurchaseEntity> {
+    const purchases = this.db.getRepository(PurchaseEntity);
+    const now = new Date();
+    await purchases
+      .createQueryBuilder()
+      .insert()
+      .values({
+        id: randomUUID(),
+        buyerId,
+        idempotencyKey: key,
+        requestHash,
+        state: 'RESERVING',
+        expiresAt: new Date(now.getTime() + this.reservationTtlMs),
+        createdAt: now,
+      })
+      .orIgnore()
+      .execute();
+    const purchase = await purchases.findOneByOrFail({ buyerId, idempotencyKey: key });
+    if (purchase.requestHash !== requestHash) throw conflict('This idempotencyKey was used for another cart');
+    return purchase;
+  }
+
+  /** One order per seller, PENDING_PAYMENT, with its items priced as listings reserved them. */
+  private async writeOrders(purchaseId: string, lines: ReservedLine[]): Promise<OrderEntity[]> {
+    const orders = await this.db.transaction(async (manager) => {
+      const purchase = await manager.getRepository(PurchaseEntity).findOne({ where: { id: purchaseId }, lock: { mode: 'pessimistic_write' } });
+      if (!purchase) throw conflict('This checkout was abandoned; try again');
+      const existing = await manager.getRepository(OrderEntity).find({ where: { purchaseId }, order: { sellerId: 'ASC' } });
+      if (purchase.state !== 'RESERVING') return { written: false, orders: existing };
+
+      const now = new Date();
+      const bySeller = groupBy(lines, (l) => l.sellerId);
+      const written: OrderEntity[] = [];
+      for (const [sellerId, sellerLines] of [...bySeller].sort(([a], [b]) => a.localeCompare(b))) {
+        const order = manager.getRepository(OrderEntity).create({
+          id: randomUUID(),
+          purchaseId,
+          buyerId: purchase.buyerId,
+          sellerId,
+          status: 'PENDING_PAYMENT',
+          currency: sellerLines[0].unitPrice.currency,
+          totalAmount: sum(sellerLines.map((l) => l.unitPrice.amount * l.quantity)),
+          trackingNumber: null,
+          cancellationReason: null,
+          shippedAt: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await manager.getRepository(OrderEntity).insert(order);
+        await manager.getRepository(OrderItemEntity).insert(
+          sellerLines.map((l) => ({
+            orderId: order.id,
+            listingId: l.listingId,
+            title: l.title,
+            categorySlug: l.categorySlug,
+            quantity: l.quantity,
+            unitPrice: l.unitPrice.amount,
+            currency: l.unitPrice.currency,
+          })),
+        );
+        await manager.getRepository(StatusChangeEntity).insert({ orderId: order.id, status: 'PENDING_PAYMENT', by: 'BUYER', at: now });
+        await recordEvent(manager, 'orders', 'OrderStatusChanged', {
+          orderId: order.id,
+          purchaseId,
+          buyerId: purchase.buyerId,
+          sellerId,
+          previousStatus: null,
+          status: 'PENDING_PAYMENT',
+          at: now.toISOString(),
+          items: sellerLines.map((l) => ({ listingId: l.listingId, quantity: l.quantity })),
+          total: { amount: order.totalAmount, currency: order.currency },
+        });
+        written.push(order);
+      }
+      await manager.getRepository(PurchaseEntity).update(
+        { id: purchaseId },
+        { state: 'ORDERED', currency: written[0].currency, totalAmount: sum(written.map((o) => o.totalAmount)) },
+      );
+      return { written: true, orders: written };
+    });
+    if (orders.written) this.afterCommit();
+    return orders.orders;
+  }
+}
+
+/** The cart as the key promises it: same listings and quantities, in any order. */
+function hashCart(items: CheckoutInput['items']): string {
+  const normalised = [...items].map((i) => [i.listingId, i.quantity]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return createHash('sha256').update(JSON.stringify(normalised)).digest('hex');
+}
+
+/** What payments needs for commission: the order's amount per category. */
+function linesByCategory(lines: ReservedLine[]): { categorySlug: string; amount: number }[] {
+  return [...groupBy(lines, (l) => l.categorySlug)].map(([categorySlug, ls]) => ({
+    categorySlug,
+    amount: sum(ls.map((l) => l.unitPrice.amount * l.quantity)),
+  }));
+}
+
+function groupBy<T>(rows: T[], keyOf: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) groups.set(keyOf(row), [...(groups.get(keyOf(row)) ?? []), row]);
+  return groups;
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);

@@ -1,0 +1,23 @@
+import type { DataSource } from 'typeorm';
+import { isEvent } from '../../lib/events/catalog';
+import { handleOnce } from '../../lib/events/consumer';
+import type { EventEnvelope } from '../../lib/events/types';
+import { applyMove } from './transitions';
+
+/**
+ * Payments moves orders through events, never by calling orders: a captured payment, a released
+ * escrow or a full refund is committed with its event in payments' outbox, so orders cannot miss it
+ * even while it is down, and a late or repeated event is a no-op (the transition table refuses it).
+ */
+export async function onOrdersEvent(db: DataSource, event: EventEnvelope, afterCommit: () => void): Promise<void> {
+  const handled = await handleOnce(db, 'orders', event, async (manager) => {
+    if (isEvent(event, 'PaymentSucceeded')) {
+      for (const orderId of event.payload.orderIds) await applyMove(manager, orderId, 'markPaid', 'SYSTEM');
+    } else if (isEvent(event, 'EscrowReleased')) {
+      await applyMove(manager, event.payload.orderId, 'complete', 'SYSTEM');
+    } else if (isEvent(event, 'OrderRefunded') && event.payload.fullyRefunded) {
+      await applyMove(manager, event.payload.orderId, 'markRefunded', 'SYSTEM');
+    }
+  });
+  if (handled) afterCommit();
+}

@@ -1,0 +1,93 @@
+import type { DataSource } from 'typeorm';
+import type { Viewer } from '../../lib/auth/viewer';
+import { badInput, forbidden, notFound } from '../../lib/errors';
+import { isUuid } from '../../lib/ids';
+import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
+import type { Checkout, CheckoutInput } from './checkout';
+import { OrderEntity, PurchaseEntity } from './entities';
+import type { OrderStatus } from './order-state';
+import { moveByViewer, roleIn, type MoveOptions } from './transitions';
+
+export class OrdersService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly checkoutSaga: Checkout,
+    private readonly afterCommit: () => void,
+  ) {}
+
+  checkout(viewer: Viewer, input: CheckoutInput): Promise<PurchaseEntity> {
+    return this.checkoutSaga.run(viewer, input);
+  }
+
+  accept(viewer: Viewer, id: string) {
+    return moveByViewer(this.db, this.afterCommit, viewer, id, 'accept');
+  }
+
+  ship(viewer: Viewer, id: string, trackingNumber?: string | null) {
+    if (trackingNumber && trackingNumber.length > 100) trackingNumber = trackingNumber.slice(0, 100);
+    return moveByViewer(this.db, this.afterCommit, viewer, id, 'ship', { trackingNumber });
+  }
+
+  confirmDelivery(viewer: Viewer, id: string) {
+    return moveByViewer(this.db, this.afterCommit, viewer, id, 'confirmDelivery');
+  }
+
+  cancel(viewer: Viewer, id: string, reason?: string | null) {
+    const options: MoveOptions = { reason: reason?.slice(0, 500) };
+    return moveByViewer(this.db, this.afterCommit, viewer, id, 'cancel', options);
+  }
+
+  /** Readable by its buyer and its seller only. */
+  async order(viewer: Viewer, id: string, load: (id: string) => Promise<OrderEntity | null>): Promise<OrderEntity> {
+    const order = isUuid(id) ? await load(id) : null;
+    if (!order) throw notFound('Order');
+    if (!roleIn(order, viewer)) throw forbidden('Only the buyer and the seller of an order can read it');
+    return order;
+  }
+
+  async purchase(viewer: Viewer, id: string, load: (id: string) => Promise<PurchaseEntity | null>): Promise<PurchaseEntity> {
+    const purchase = isUuid(id) ? await load(id) : null;
+    if (!purchase) throw notFound('Purchase');
+    if (purchase.buyerId !== viewer.userId) throw forbidden('Only the buyer of a purchase can read it');
+    return purchase;
+  }
+
+  myOrders(viewer: Viewer, first?: number | null, after?: string | null) {
+    return this.page('buyer', viewer.userId, undefined, first, after);
+  }
+
+  sellerOrders(viewer: Viewer, status?: OrderStatus | null, first?: number | null, after?: string | null) {
+    if (!viewer.seller) throw forbidden('Only sellers have seller orders');
+    return this.page('seller', viewer.seller.id, status ?? undefined, first, after);
+  }
+
+  /** Newest first, by keyset: (created_at, id) below the cursor's. */
+  private async page(
+    side: 'buyer' | 'seller',
+    partyId: string,
+    status: OrderStatus | undefined,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Connection<OrderEntity>> {
+    const size = pageSize(first);
+    const kind = `orders:${side}:${status ?? '*'}`;
+    const position = decodeCursor(kind, after);
+    const base = () => {
+      const qb = this.db.getRepository(OrderEntity).createQueryBuilder('o').where(`o.${side}_id = :partyId`, { partyId });
+      return status ? qb.andWhere('o.status = :status', { status }) : qb;
+    };
+    const page = base();
+    if (position) {
+      const [at, id] = position;
+      if (typeof at !== 'string' || typeof id !== 'string' || !isUuid(id) || Number.isNaN(Date.parse(at))) {
+        throw badInput('after is not a cursor of this list', 'after');
+      }
+      page.andWhere('(o.created_at, o.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', { at, id });
+    }
+    const [rows, total] = await Promise.all([
+      page.orderBy('o.created_at', 'DESC').addOrderBy('o.id', 'DESC').limit(size + 1).getMany(),
+      base().getCount(),
+    ]);
+    return toConnection(rows, size, total, (o) => encodeCursor(kind, [o.createdAt.toISOString(), o.id]));
+  }
+}

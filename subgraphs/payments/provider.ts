@@ -1,0 +1,63 @@
+import type { Money } from '../../lib/money';
+
+/**
+ * What payments needs from a payment service provider. One code path serves every provider: the
+ * built-in test provider (the embedded default) and, later, Stripe Connect with separate charges and
+ * transfers (one PaymentIntent per purchase with transfer_group = purchase id, one transfer per
+ * seller order on release, refunds with transfer reversals).
+ *
+ * Every call carries an idempotency key (Stripe's Idempotency-Key header): a call repeated with the
+ * same key, after a timeout or a crash, has the effect of one call. Services call providers outside
+ * database transactions, record what they intend before the call and what happened after it.
+ */
+export interface PaymentProvider {
+  /** Shown as Payment.provider: test, stripe. */
+  readonly name: string;
+
+  /** Opens the payment of a purchase; the client secret lets the buyer's client (Stripe.js) pay it. */
+  createPayment(input: {
+    purchaseId: string;
+    buyerId: string;
+    amount: Money;
+    idempotencyKey: string;
+  }): Promise<{ reference: string; clientSecret: string }>;
+
+  /** Sets what the buyer will pay, before they pay: an order of the purchase was cancelled. Zero cancels the payment. */
+  updateAmount(input: { reference: string; amount: Money; idempotencyKey: string }): Promise<void>;
+
+  /**
+   * Confirms and captures the payment with a card number. Test mode only (real buyers pay through the
+   * client secret and the provider reports by webhook); a decline is an answer, not an error.
+   */
+  confirmWithCard(input: { reference: string; amount: Money; card: string; idempotencyKey: string }): Promise<CardResult>;
+
+  /**
+   * Gives money back to the buyer. With reverseTransfer the seller's share was already transferred:
+   * that much is first taken back from the seller's transfer (Stripe: a transfer reversal).
+   */
+  refund(input: {
+    reference: string;
+    chargeReference: string;
+    amount: Money;
+    reverseTransfer?: { transferReference: string; amount: number };
+    idempotencyKey: string;
+  }): Promise<{ reference: string }>;
+
+  /** Pays the seller's share of an order out of the purchase's charge, when escrow releases it. */
+  transfer(input: {
+    chargeReference: string;
+    /** The purchase id: Stripe's transfer_group ties the transfers to the charge. */
+    transferGroup: string;
+    /** The seller as this marketplace knows it; the adapter maps it to the provider's account. */
+    sellerId: string;
+    amount: Money;
+    idempotencyKey: string;
+  }): Promise<{ reference: string }>;
+}
+
+export type CardResult =
+  | { outcome: 'succeeded'; chargeReference: string }
+  /** The card was refused: nothing was charged. */
+  | { outcome: 'declined'; message: string }
+  /** Not a card the provider can charge (in test mode: not one of its test numbers). */
+  | { outcome: 'invalid_card'; message: string };
