@@ -83,7 +83,7 @@ const ORDERS: Record<SearchSort, Order> = {
  * The keyset position a cursor carries: [sort key, id]. Anything else is a forged or foreign cursor,
  * refused before it reaches SQL.
  */
-export function decodePosition(
+function decodePosition(
   kind: string,
   after: string | null | undefined,
   type: KeyType,

@@ -3,11 +3,12 @@ import type { Viewer } from '../../lib/auth/viewer';
 import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { isUuid } from '../../lib/ids';
 import { isCurrency } from '../../lib/money';
-import { encodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
+import { newestFirst } from '../../lib/db/newest-first';
+import type { Connection } from '../../lib/pagination';
 import { integerInRange, requiredText } from '../../lib/validation';
 import { CategoryEntity, ListingEntity } from './entities';
 import { reserveStock, type ReservationResult, type ReserveInput } from './reservations';
-import { decodePosition, searchListings, type SearchArgs, type SearchResult } from './search';
+import { searchListings, type SearchArgs, type SearchResult } from './search';
 
 /** A seller as this subgraph knows it: a key that accounts and reputation resolve. */
 export interface SellerRef {
@@ -92,33 +93,20 @@ export class ListingsService {
     return listing && visibleTo(viewer, listing) ? listing : null;
   }
 
-  async sellerListings(
+  sellerListings(
     viewer: Viewer | null,
     sellerId: string,
     first?: number | null,
     after?: string | null,
   ): Promise<Connection<ListingEntity>> {
-    const size = pageSize(first);
-    // one seller's cursor is refused by another seller's list
-    const kind = `seller:${sellerId}`;
-    const position = decodePosition(kind, after, 'timestamptz');
-    if (!isUuid(sellerId)) return { totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
     const visible = () => {
       const qb = this.db.getRepository(ListingEntity).createQueryBuilder('l').where('l.seller_id = :sellerId', { sellerId });
+      // a seller id that is not a UUID has no listings
+      if (!isUuid(sellerId)) return qb.andWhere('false');
       return viewer?.seller?.id === sellerId ? qb : qb.andWhere(`l.status = 'ACTIVE'`);
     };
-    const page = visible();
-    if (position) {
-      page.andWhere('(l.created_at, l.id) < (CAST(:afterAt AS timestamptz), CAST(:afterId AS uuid))', {
-        afterAt: position[0],
-        afterId: position[1],
-      });
-    }
-    const [rows, total] = await Promise.all([
-      page.orderBy('l.created_at', 'DESC').addOrderBy('l.id', 'DESC').limit(size + 1).getMany(),
-      visible().getCount(),
-    ]);
-    return toConnection(rows, size, total, (l) => encodeCursor(kind, [l.createdAt.toISOString(), l.id]));
+    // one seller's cursor is refused by another seller's list
+    return newestFirst(visible, `seller:${sellerId}`, first, after);
   }
 
   async createListing(viewer: Viewer, input: CreateListingInput): Promise<ListingEntity> {

@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
-import { badInput, forbidden, notFound } from '../../lib/errors';
+import { newestFirst } from '../../lib/db/newest-first';
+import { forbidden, notFound } from '../../lib/errors';
 import { isUuid } from '../../lib/ids';
-import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
+import type { Connection } from '../../lib/pagination';
 import type { Checkout, CheckoutInput } from './checkout';
 import { OrderEntity, PurchaseEntity } from './entities';
 import type { OrderStatus } from './order-state';
@@ -61,33 +62,17 @@ export class OrdersService {
     return this.page('seller', viewer.seller.id, status ?? undefined, first, after);
   }
 
-  /** Newest first, by keyset: (created_at, id) below the cursor's. */
-  private async page(
+  private page(
     side: 'buyer' | 'seller',
     partyId: string,
     status: OrderStatus | undefined,
     first?: number | null,
     after?: string | null,
   ): Promise<Connection<OrderEntity>> {
-    const size = pageSize(first);
-    const kind = `orders:${side}:${status ?? '*'}`;
-    const position = decodeCursor(kind, after);
-    const base = () => {
+    const rows = () => {
       const qb = this.db.getRepository(OrderEntity).createQueryBuilder('o').where(`o.${side}_id = :partyId`, { partyId });
       return status ? qb.andWhere('o.status = :status', { status }) : qb;
     };
-    const page = base();
-    if (position) {
-      const [at, id] = position;
-      if (typeof at !== 'string' || typeof id !== 'string' || !isUuid(id) || Number.isNaN(Date.parse(at))) {
-        throw badInput('after is not a cursor of this list', 'after');
-      }
-      page.andWhere('(o.created_at, o.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', { at, id });
-    }
-    const [rows, total] = await Promise.all([
-      page.orderBy('o.created_at', 'DESC').addOrderBy('o.id', 'DESC').limit(size + 1).getMany(),
-      base().getCount(),
-    ]);
-    return toConnection(rows, size, total, (o) => encodeCursor(kind, [o.createdAt.toISOString(), o.id]));
+    return newestFirst(rows, `orders:${side}:${status ?? '*'}`, first, after);
   }
 }

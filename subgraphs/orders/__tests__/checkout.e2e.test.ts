@@ -133,3 +133,22 @@ test('concurrent retries with one key make one purchase and reserve once', async
   expect(ids.size).toBe(1);
   expect(await stockOf(stack.client, item)).toBe(7);
 });
+
+test('MyOrders and SellerOrders page newest first through every order, and refuse foreign cursors', async () => {
+  const shopper = await signUp(stack.client);
+  const shop = await newSeller(stack.client);
+  const item = await newListing(shop.client, { title: 'Paged candle', stock: 10 });
+  const made: string[] = [];
+  for (let i = 0; i < 3; i++) made.unshift((await checkout(shopper, [{ listingId: item, quantity: 1 }])).data!.checkout.orders[0].id);
+
+  type Page = { totalCount: number; edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+  const first = (await shopper.client.ok<{ myOrders: Page }>('MyOrders', { first: 2 })).myOrders;
+  expect(first).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
+  const rest = (await shopper.client.ok<{ myOrders: Page }>('MyOrders', { first: 2, after: first.pageInfo.endCursor })).myOrders;
+  expect(rest.pageInfo.hasNextPage).toBe(false);
+  expect([...first.edges, ...rest.edges].map((e) => e.node.id)).toEqual(made);
+
+  const sellers = (await shop.client.ok<{ sellerOrders: Page }>('SellerOrders', { status: 'PENDING_PAYMENT', first: 5 })).sellerOrders;
+  expect(sellers.edges.map((e) => e.node.id)).toEqual(made);
+  expect(codes(await shop.client.op('SellerOrders', { after: first.pageInfo.endCursor }))).toEqual(['BAD_USER_INPUT']);
+});
