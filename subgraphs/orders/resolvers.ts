@@ -23,10 +23,11 @@ export const resolvers: Resolvers = {
     // other subgraphs' references resolve for the buyer only
     __resolveReference: async ({ id }, { loaders, viewer }) => {
       const purchase = await loaders.purchase.load(id);
-      return purchase && purchase.buyerId === viewer?.userId ? purchase : null;
+      return purchase && purchase.state !== 'RESERVING' && purchase.buyerId === viewer?.userId ? purchase : null;
     },
     buyer: (purchase) => ({ id: purchase.buyerId }),
-    total: (purchase) => moneyField({ amount: purchase.totalAmount, currency: (purchase.currency ?? 'USD').trim() }),
+    // set together with the orders, before a purchase becomes visible
+    total: (purchase) => moneyField({ amount: purchase.totalAmount, currency: purchase.currency!.trim() }),
     orders: (purchase, _args, { loaders }) => loaders.ordersOfPurchase.load(purchase.id),
   },
   Order: {

@@ -48,7 +48,8 @@ export class OrdersService {
 
   async purchase(viewer: Viewer, id: string, load: (id: string) => Promise<PurchaseEntity | null>): Promise<PurchaseEntity> {
     const purchase = isUuid(id) ? await load(id) : null;
-    if (!purchase) throw notFound('Purchase');
+    // a checkout still reserving has no orders or currency yet: it exists once it has them
+    if (!purchase || purchase.state === 'RESERVING') throw notFound('Purchase');
     if (purchase.buyerId !== viewer.userId) throw forbidden('Only the buyer of a purchase can read it');
     return purchase;
   }
