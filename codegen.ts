@@ -29,6 +29,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       Order: '../entities#OrderEntity',
       OrderItem: '../entities#OrderItemEntity',
       OrderStatusChange: '../entities#StatusChangeEntity',
+      OrderStatusEvent: '../live#LiveOrderEvent',
     },
   },
   payments: {

@@ -9,7 +9,7 @@ export interface RouterContext {
 }
 
 /** Signs the verified viewer into every subgraph request; subgraphs refuse requests without it. */
-class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
+export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
     url: string,
     private readonly secret: string,

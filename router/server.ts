@@ -12,6 +12,7 @@ import { handleGraphQLRequest, HttpError, sendGraphQLError, sendJson } from '../
 import { TokenVerifier } from './auth';
 import type { RouterConfig } from './config';
 import { createGateway, type RouterContext } from './gateway';
+import { serveSubscriptions } from './subscriptions';
 
 export interface RunningRouter {
   url: string;
@@ -70,6 +71,13 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     });
   });
   server.keepAliveTimeout = 65_000;
+  const subscriptions = serveSubscriptions(server, {
+    supergraphSdl,
+    subgraphUrls: Object.fromEntries(subgraphs.map(({ name, url }) => [name.toLowerCase(), url])),
+    routerSecret: config.routerSecret,
+    tokens,
+    logger,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -82,6 +90,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     url,
     server,
     async stop() {
+      await subscriptions.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();

@@ -43,6 +43,21 @@ describe.each(buses)('%s bus', (_name, make) => {
     await eventually(async () => expect(attempts).toBe(3), { timeoutMs: 30_000 });
   });
 
+  test('every tail hears every event published after it started', async () => {
+    await bus.publish([event(0)]);
+    const first: number[] = [];
+    const second: number[] = [];
+    await bus.tail(async (e) => void first.push((e.payload as { n: number }).n));
+    const stop = await bus.tail(async (e) => void second.push((e.payload as { n: number }).n));
+    await new Promise((r) => setTimeout(r, 100));
+    await bus.publish([event(1), event(2)]);
+    await eventually(async () => expect({ first, second }).toEqual({ first: [1, 2], second: [1, 2] }));
+    await stop();
+    await bus.publish([event(3)]);
+    await eventually(async () => expect(first).toEqual([1, 2, 3]));
+    expect(second).toEqual([1, 2]);
+  });
+
   test('after unsubscribing, a group hears nothing more', async () => {
     const seen: number[] = [];
     const stop = await bus.subscribe('leaving', async (e) => void seen.push((e.payload as { n: number }).n));

@@ -52,6 +52,14 @@ export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
         check(rule, context.viewer);
         return resolve(source, args, context, info);
       };
+      // a subscription is refused before its source stream opens, not at its first event
+      const subscribe: GraphQLFieldResolver<unknown, { viewer?: Viewer | null }> | undefined = field.subscribe;
+      if (subscribe) {
+        field.subscribe = (source, args, context, info) => {
+          check(rule, context.viewer);
+          return subscribe(source, args, context, info);
+        };
+      }
     }
   }
   return schema;

@@ -7,6 +7,7 @@ import type { EventBus, EventEnvelope, EventHandler } from './types';
  */
 export class InProcessBus implements EventBus {
   private readonly groups = new Map<string, EventHandler[]>();
+  private readonly tails = new Set<EventHandler>();
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
 
@@ -18,6 +19,11 @@ export class InProcessBus implements EventBus {
 
   async publish(events: EventEnvelope[]): Promise<void> {
     for (const event of events) {
+      for (const tail of this.tails) {
+        void Promise.resolve()
+          .then(() => tail(event))
+          .catch((error: unknown) => this.logger.warn('live event handler failed', { type: event.type, error }));
+      }
       for (const [group, members] of this.groups) {
         // round-robin is pointless in one process: the first member of a group gets it
         const delivery = this.deliver(group, members[0], event);
@@ -36,6 +42,11 @@ export class InProcessBus implements EventBus {
     };
   }
 
+  async tail(handler: EventHandler): Promise<() => Promise<void>> {
+    this.tails.add(handler);
+    return async () => void this.tails.delete(handler);
+  }
+
   /** Resolves once every delivery in flight has finished: tests use it to wait for consumers. */
   async settled(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
@@ -45,6 +56,7 @@ export class InProcessBus implements EventBus {
     this.closed = true;
     await this.settled();
     this.groups.clear();
+    this.tails.clear();
   }
 
   private async deliver(group: string, handler: EventHandler, event: EventEnvelope): Promise<void> {

@@ -90,6 +90,39 @@ export class RedisStreamsBus implements EventBus {
     await this.close();
   }
 
+  async tail(handler: EventHandler): Promise<() => Promise<void>> {
+    // XREAD without a group: every tailing process reads every entry, from the moment it starts
+    const reader = new Redis(this.url, { maxRetriesPerRequest: null });
+    this.readers.add(reader);
+    let running = true;
+    // the newest entry now; '$' itself would skip whatever arrives between two blocking reads
+    const newest = (await this.writer.xrevrange(this.stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    let lastId = newest[0]?.[0] ?? '0-0';
+    const loop = (async () => {
+      while (running && !this.stopped) {
+        try {
+          const batch = (await reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', this.stream, lastId)) as [string, [string, string[]][]][] | null;
+          for (const [id, fields] of batch?.[0][1] ?? []) {
+            lastId = id;
+            await handler(JSON.parse(fields[fields.indexOf('e') + 1]) as EventEnvelope).catch((error: unknown) =>
+              this.logger.warn('live event handler failed', { id, error }),
+            );
+          }
+        } catch (error) {
+          if (!running || this.stopped) break;
+          this.logger.warn('tailing events failed; retrying', { error });
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      }
+    })();
+    return async () => {
+      running = false;
+      reader.disconnect();
+      this.readers.delete(reader);
+      await loop;
+    };
+  }
+
   async close(): Promise<void> {
     this.stopped = true;
     for (const reader of this.readers) reader.disconnect();

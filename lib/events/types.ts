@@ -21,5 +21,10 @@ export interface EventBus {
    * throws is delivered again later. Returns a function that stops the subscription.
    */
   subscribe(group: string, handler: EventHandler): Promise<() => Promise<void>>;
+  /**
+   * Every event published from now on, in every process that tails: for live fan-out (subscriptions),
+   * where each instance serves its own connected clients. Nothing is retried or remembered.
+   */
+  tail(handler: EventHandler): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

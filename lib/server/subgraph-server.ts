@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import type { DataSource } from 'typeorm';
 import { verifySignedViewer, type Viewer } from '../auth/viewer';
 import { formatErrorForClient } from '../errors';
@@ -94,6 +96,8 @@ export async function serveSubgraph<TContext extends BaseContext>(
   });
   server.keepAliveTimeout = 65_000;
 
+  const subscriptions = app.schema.getSubscriptionType() ? serveSubscriptions(app, server, options.routerSecret, log) : undefined;
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
@@ -107,9 +111,47 @@ export async function serveSubgraph<TContext extends BaseContext>(
     url,
     server,
     async stop() {
+      await subscriptions?.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
+    },
+  };
+}
+
+/**
+ * Subscriptions over graphql-ws on the same port and path. The router opens them with the viewer's
+ * signed headers as connection parameters; an unsigned or forged connection is refused.
+ */
+function serveSubscriptions<TContext extends BaseContext>(
+  app: SubgraphApp<TContext>,
+  server: Server,
+  secret: string,
+  log: Logger,
+): { stop(): Promise<void> } {
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const viewerOf = (params: Readonly<Record<string, unknown>> | undefined) =>
+    verifySignedViewer((params ?? {}) as Record<string, string | undefined>, secret);
+  const handle = useServer<Record<string, unknown>>(
+    {
+      schema: app.schema,
+      onConnect: (ctx) => viewerOf(ctx.connectionParams).ok,
+      context: (ctx) => {
+        const signed = viewerOf(ctx.connectionParams);
+        return app.context(signed.ok ? signed.viewer : null);
+      },
+      onError: (_ctx, _id, _payload, errors) => {
+        const shaped = errors.map((error) => formatErrorForClient(error.toJSON()));
+        for (const error of shaped) if (error.extensions?.code === 'INTERNAL_SERVER_ERROR') log.error('subscription failed', { errors });
+        return shaped.map((e) => new GraphQLError(e.message, { extensions: e.extensions }));
+      },
+    },
+    wss,
+  );
+  return {
+    async stop() {
+      await handle.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Viewer } from '../../lib/auth/viewer';
 import { loaderByKey, loaderOfLists } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
 import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
+import type { LiveOrders } from './live';
 import type { OrdersService } from './service';
 
 export interface OrdersLoaders {
@@ -17,7 +18,13 @@ export interface OrdersLoaders {
 export interface OrdersContext {
   viewer: Viewer | null;
   orders: OrdersService;
+  live: LiveOrders;
   loaders: OrdersLoaders;
+  /**
+   * A subscription keeps one context for all its events: each event starts with fresh loaders, so
+   * that it shows the order as it is now, not as an earlier event cached it.
+   */
+  forgetCachedReads(): void;
 }
 
 export function ordersLoaders(db: DataSource): OrdersLoaders {

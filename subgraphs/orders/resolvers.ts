@@ -19,6 +19,18 @@ export const resolvers: Resolvers = {
     confirmDelivery: (_root, { id }, { orders, viewer }) => orders.confirmDelivery(viewer!, id),
     cancelOrder: (_root, { id, reason }, { orders, viewer }) => orders.cancel(viewer!, id, reason),
   },
+  Subscription: {
+    orderStatusChanged: {
+      // @authenticated in the SDL guarantees a viewer
+      subscribe: (_root, { orderId }, { live, viewer }) => live.subscribe(viewer!, orderId),
+    },
+  },
+  OrderStatusEvent: {
+    order: async (event, _args, context) => {
+      context.forgetCachedReads();
+      return (await context.loaders.order.load(event.orderId))!;
+    },
+  },
   Purchase: {
     // other subgraphs' references resolve for the buyer only
     __resolveReference: async ({ id }, { loaders, viewer }) => {

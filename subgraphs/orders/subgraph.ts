@@ -3,6 +3,7 @@ import { buildSchema } from '../../lib/server/build-schema';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
 import { Checkout } from './checkout';
+import { LiveOrders } from './live';
 import { ordersLoaders, type OrdersContext } from './context';
 import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
 import { onOrdersEvent } from './events';
@@ -20,12 +21,23 @@ export const orders: SubgraphModule<OrdersContext> = {
     const afterCommit = () => outbox.wake();
     const reservationTtlMs = integer('CHECKOUT_RESERVATION_TTL_SECONDS', 15 * 60, env) * 1000;
     const service = new OrdersService(db, new Checkout(db, internal, reservationTtlMs, afterCommit), afterCommit);
+    const live = new LiveOrders(db);
     return {
       name: 'orders',
       schema: buildSchema(loadTypeDefs('orders'), resolvers),
-      context: (viewer) => ({ viewer, orders: service, loaders: ordersLoaders(db) }),
+      context: (viewer) => {
+        const context: OrdersContext = {
+          viewer,
+          orders: service,
+          live,
+          loaders: ordersLoaders(db),
+          forgetCachedReads: () => (context.loaders = ordersLoaders(db)),
+        };
+        return context;
+      },
       async background() {
         const unsubscribe = await bus.subscribe('orders', (event) => onOrdersEvent(db, event, afterCommit));
+        const stopLive = await live.start(bus);
         const stopSweeper = startSweeper(
           db,
           {
@@ -37,6 +49,7 @@ export const orders: SubgraphModule<OrdersContext> = {
         );
         return async () => {
           await stopSweeper();
+          await stopLive();
           await unsubscribe();
         };
       },

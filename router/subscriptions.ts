@@ -1,0 +1,189 @@
+import type { Server } from 'node:http';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { buildOperationContext, executeQueryPlan } from '@apollo/gateway';
+import { operationFromDocument, ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
+import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import WebSocket, { WebSocketServer } from 'ws';
+import { pushIterator } from '../lib/async-queue';
+import { signViewer, type Viewer } from '../lib/auth/viewer';
+import { formatErrorForClient } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import type { TokenVerifier } from './auth';
+import { SignedDataSource, type RouterContext } from './gateway';
+
+export interface SubscriptionOptions {
+  supergraphSdl: string;
+  /** Subgraph name → HTTP URL of its GraphQL endpoint; its WebSocket is the same URL. */
+  subgraphUrls: Record<string, string>;
+  routerSecret: string;
+  tokens: TokenVerifier;
+  logger: Logger;
+}
+
+/**
+ * Federated subscriptions, which the stock gateway refuses to execute. The query planner plans them
+ * as `Subscription { primary, rest }`: the router opens the primary fetch as a subscription to the
+ * subgraph that owns the field (graphql-ws, signed like every subgraph request), and for each event
+ * runs the rest of the plan, so that a subscriber may select fields of every subgraph.
+ */
+export function serveSubscriptions(server: Server, options: SubscriptionOptions): { stop(): Promise<void>; active(): number } {
+  const supergraph = Supergraph.build(options.supergraphSdl, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES });
+  const apiSchema = supergraph.apiSchema();
+  const apiGraphQLSchema = apiSchema.toGraphQLJSSchema();
+  const supergraphGraphQLSchema = supergraph.schema.toGraphQLJSSchema();
+  const planner = new QueryPlanner(supergraph);
+  const urlOf = (name: string) => {
+    const url = options.subgraphUrls[name.toLowerCase()] ?? supergraph.subgraphsMetadata().find((s) => s.name === name)?.url;
+    if (!url) throw new Error(`no URL for subgraph ${name}`);
+    return url;
+  };
+  const dataSources = new Map<string, GraphQLDataSource<RouterContext>>();
+  const dataSource = (name: string) => {
+    let source = dataSources.get(name);
+    if (!source) dataSources.set(name, (source = new SignedDataSource(urlOf(name), options.routerSecret)));
+    return source;
+  };
+  const open = new Set<AsyncIterableIterator<ExecutionResult>>();
+
+  const subscribe = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult => {
+    const context = args.contextValue as RouterContext;
+    let plan: QueryPlan;
+    try {
+      plan = planner.buildQueryPlan(operationFromDocument(apiSchema, args.document, { operationName: args.operationName ?? undefined }));
+    } catch (error) {
+      return { errors: [new GraphQLError(`This subscription cannot be planned: ${(error as Error).message}`, { extensions: { code: 'BAD_USER_INPUT' } })] };
+    }
+    if (plan.node?.kind !== 'Subscription') {
+      return { errors: [new GraphQLError('Only subscriptions run over WebSocket; send queries and mutations over HTTP', { extensions: { code: 'BAD_USER_INPUT' } })] };
+    }
+    const { primary, rest } = plan.node;
+    const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+    const operationContext = buildOperationContext({ schema: apiGraphQLSchema, operationDocument: args.document, operationName: args.operationName ?? undefined });
+    const requestContext = {
+      request: { query: print(args.document), variables, operationName: args.operationName ?? undefined },
+      document: args.document,
+      operationName: args.operationName ?? null,
+      context,
+      logger: { debug: () => undefined, info: () => undefined, warn: (m: unknown) => options.logger.warn(String(m)), error: (m: unknown) => options.logger.error(String(m)) },
+      metrics: {},
+      cache: undefined,
+      overallCachePolicy: undefined,
+    } as unknown as Parameters<typeof executeQueryPlan>[2];
+    const eventPlan: QueryPlan = {
+      kind: 'QueryPlan',
+      node: rest ? { kind: 'Sequence', nodes: [primary, ...(rest.kind === 'Sequence' ? rest.nodes : [rest as PlanNode])] } : primary,
+    };
+
+    const iterator = pushIterator<ExecutionResult>((push, end) => {
+      const upstream = subgraphClient(urlOf(primary.serviceName), context.viewer, options.routerSecret);
+      let queue = Promise.resolve();
+      const dispose = upstream.subscribe<Record<string, unknown>, Record<string, unknown>>(
+        { query: primary.operation, variables: pick(variables, primary.variableUsages), operationName: primary.operationName ?? undefined },
+        {
+          next: (event: FormattedExecutionResult) => {
+            // one event at a time, in the order the subgraph sent them
+            queue = queue.then(async () => push(await runRest(eventPlan, primary, event, requestContext, operationContext)));
+          },
+          error: (error) => {
+            queue = queue.then(() => {
+              push({ errors: upstreamErrors(error) });
+              end();
+            });
+          },
+          complete: () => {
+            queue = queue.then(() => end());
+          },
+        },
+      );
+      return () => {
+        dispose();
+        void upstream.dispose();
+        open.delete(iterator);
+      };
+    });
+    open.add(iterator);
+    return iterator;
+  };
+
+  /** The rest of the plan, with the primary fetch answered by the event instead of a request. */
+  const runRest = async (
+    eventPlan: QueryPlan,
+    primary: FetchNode,
+    event: FormattedExecutionResult,
+    requestContext: Parameters<typeof executeQueryPlan>[2],
+    operationContext: Parameters<typeof executeQueryPlan>[3],
+  ): Promise<ExecutionResult> => {
+    if (event.errors?.length && !event.data) return { errors: event.errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
+    const services = new Proxy({} as Record<string, GraphQLDataSource<RouterContext>>, {
+      get: (_target, name: string) =>
+        name === primary.serviceName
+          ? {
+              process: (request: GraphQLDataSourceProcessOptions<RouterContext>) =>
+                request.request.query === primary.operation ? Promise.resolve(event) : dataSource(name).process(request),
+            }
+          : dataSource(name),
+    });
+    const result = await executeQueryPlan(eventPlan, services, requestContext, operationContext, supergraphGraphQLSchema, apiSchema);
+    return result.errors?.length
+      ? { ...result, errors: result.errors.map((e) => new GraphQLError(formatErrorForClient(e.toJSON()).message, { extensions: formatErrorForClient(e.toJSON()).extensions })) }
+      : result;
+  };
+
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const handle = useServer<Record<string, unknown>, { viewer?: Viewer | null }>(
+    {
+      schema: apiGraphQLSchema,
+      // the token travels in connectionParams.authorization, as browsers cannot set WebSocket headers
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        try {
+          ctx.extra.viewer = await options.tokens.viewerOf(typeof authorization === 'string' ? authorization : undefined);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: (ctx): RouterContext => ({ viewer: ctx.extra.viewer ?? null }),
+      subscribe,
+      execute: () => ({ errors: [new GraphQLError('Only subscriptions run over WebSocket; send queries and mutations over HTTP', { extensions: { code: 'BAD_USER_INPUT' } })] }),
+    },
+    wss,
+  );
+
+  return {
+    active: () => open.size,
+    async stop() {
+      for (const iterator of open) await iterator.return?.();
+      await handle.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function subgraphClient(httpUrl: string, viewer: Viewer | null, secret: string): Client {
+  return createClient({
+    url: httpUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    // signed when the connection opens, so that a reconnect carries a fresh signature
+    connectionParams: () => signViewer(viewer, secret),
+    lazy: true,
+    retryAttempts: 3,
+  });
+}
+
+function pick(variables: Record<string, unknown>, names: readonly string[] | undefined): Record<string, unknown> {
+  return Object.fromEntries((names ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
+}
+
+function upstreamErrors(error: unknown): GraphQLError[] {
+  if (Array.isArray(error)) {
+    return error.map((e: { message?: string; extensions?: Record<string, unknown> }) => {
+      const shaped = formatErrorForClient({ message: e.message ?? 'Subscription failed', extensions: e.extensions });
+      return new GraphQLError(shaped.message, { extensions: shaped.extensions });
+    });
+  }
+  return [new GraphQLError('The subscription ended: its source went away', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+}
