@@ -11,6 +11,12 @@ function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 }
 
+export interface Session {
+  viewer: Viewer;
+  /** Epoch milliseconds; undefined for a token without `exp`. */
+  expiresAt?: number;
+}
+
 /**
  * Verifies bearer tokens against every configured issuer (the marketplace's accounts subgraph and an
  * optional external OIDC provider). Keys are fetched from each JWKS and cached by jose.
@@ -27,13 +33,18 @@ export class TokenVerifier {
 
   /** The viewer of a request: null without a token; UNAUTHENTICATED for a token that does not verify. */
   async viewerOf(authorization: string | undefined): Promise<Viewer | null> {
+    return (await this.sessionOf(authorization))?.viewer ?? null;
+  }
+
+  /** The viewer and when their token expires: long-lived connections end then. */
+  async sessionOf(authorization: string | undefined): Promise<Session | null> {
     if (!authorization) return null;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw unauthenticated('Authorization must be "Bearer <token>"');
     return this.verify(match[1]);
   }
 
-  async verify(token: string): Promise<Viewer> {
+  async verify(token: string): Promise<Session> {
     let issuer: string | undefined;
     try {
       issuer = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')).iss;
@@ -49,7 +60,7 @@ export class TokenVerifier {
         algorithms: ALGORITHMS,
       });
       if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthenticated('The token names no subject');
-      return viewerFromClaims(payload);
+      return { viewer: viewerFromClaims(payload), expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000 };
     } catch (error) {
       if (error instanceof GraphQLError) throw error;
       if (error instanceof errors.JWTExpired) throw unauthenticated('The token has expired');

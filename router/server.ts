@@ -8,15 +8,18 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { signViewer } from '../lib/auth/viewer';
 import { formatErrorForClient } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import { handleGraphQLRequest, HttpError, sendGraphQLError, sendJson } from '../lib/server/http';
+import { handleGraphQLRequest, HttpError, parseBody, sendGraphQLError, sendJson } from '../lib/server/http';
 import { TokenVerifier } from './auth';
 import type { RouterConfig } from './config';
 import { createGateway, type RouterContext } from './gateway';
+import { streamMultipart, subscriptionOf, wantsMultipartSubscription } from './multipart';
 import { serveSubscriptions } from './subscriptions';
 
 export interface RunningRouter {
   url: string;
   server: Server;
+  /** Subscriptions open through this router now. */
+  activeSubscriptions(): number;
   stop(): Promise<void>;
 }
 
@@ -59,9 +62,23 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
         return sendJson(res, down.length ? 503 : 200, down.length ? { status: 'unavailable', down } : { status: 'ready' });
       }
       if (path !== '/graphql') return sendJson(res, 404, { error: 'not found' });
-      await handleGraphQLRequest(apollo, req, res, async () => ({
-        viewer: await tokens.viewerOf(req.headers.authorization),
-      }));
+      const context = async () => ({ viewer: await tokens.viewerOf(req.headers.authorization) });
+      if (wantsMultipartSubscription(req)) {
+        const body = await parseBody(req);
+        const subscription = subscriptionOf(body, subscriptions.schema);
+        if (subscription) {
+          const source = subscriptions.subscribe({
+            schema: subscriptions.schema,
+            document: subscription.document,
+            variableValues: subscription.variables,
+            operationName: subscription.operationName,
+            contextValue: await context(),
+          });
+          return streamMultipart(req, res, source);
+        }
+        return handleGraphQLRequest(apollo, req, res, context, body);
+      }
+      await handleGraphQLRequest(apollo, req, res, context);
     };
     handle().catch((error: unknown) => {
       if (error instanceof HttpError) return sendGraphQLError(res, error.status, 'BAD_USER_INPUT', error.message);
@@ -89,6 +106,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   return {
     url,
     server,
+    activeSubscriptions: () => subscriptions.active(),
     async stop() {
       await subscriptions.stop();
       server.closeIdleConnections();

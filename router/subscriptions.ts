@@ -3,7 +3,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { buildOperationContext, executeQueryPlan } from '@apollo/gateway';
 import { operationFromDocument, ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
-import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -29,7 +29,16 @@ export interface SubscriptionOptions {
  * subgraph that owns the field (graphql-ws, signed like every subgraph request), and for each event
  * runs the rest of the plan, so that a subscriber may select fields of every subgraph.
  */
-export function serveSubscriptions(server: Server, options: SubscriptionOptions): { stop(): Promise<void>; active(): number } {
+export interface Subscriptions {
+  /** Runs a subscription operation: an event stream, or the errors that kept it from starting. */
+  subscribe(args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult;
+  /** The API schema subscriptions are validated against. */
+  schema: GraphQLSchema;
+  active(): number;
+  stop(): Promise<void>;
+}
+
+export function serveSubscriptions(server: Server, options: SubscriptionOptions): Subscriptions {
   const supergraph = Supergraph.build(options.supergraphSdl, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES });
   const apiSchema = supergraph.apiSchema();
   const apiGraphQLSchema = apiSchema.toGraphQLJSSchema();
@@ -140,7 +149,14 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {
-          ctx.extra.viewer = await options.tokens.viewerOf(typeof authorization === 'string' ? authorization : undefined);
+          const session = await options.tokens.sessionOf(typeof authorization === 'string' ? authorization : undefined);
+          ctx.extra.viewer = session?.viewer ?? null;
+          if (session?.expiresAt !== undefined) {
+            // the connection lives as long as its token: the client reconnects with a fresh one
+            const timer = setTimeout(() => ctx.extra.socket.close(4401, 'Token expired'), Math.max(0, session.expiresAt - Date.now()));
+            timer.unref();
+            ctx.extra.socket.once('close', () => clearTimeout(timer));
+          }
           return true;
         } catch {
           return false;
@@ -154,6 +170,8 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
   );
 
   return {
+    subscribe,
+    schema: apiGraphQLSchema,
     active: () => open.size,
     async stop() {
       for (const iterator of open) await iterator.return?.();

@@ -24,7 +24,7 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
 }
 
 /** Apollo Server expects a parsed JSON body and leaves every other content type to its own checks. */
-async function parseBody(req: IncomingMessage): Promise<unknown> {
+export async function parseBody(req: IncomingMessage): Promise<unknown> {
   if (req.method !== 'POST') return undefined;
   const raw = await readBody(req);
   const type = req.headers['content-type'] ?? '';
@@ -56,13 +56,15 @@ export async function handleGraphQLRequest<TContext extends BaseContext>(
   req: IncomingMessage,
   res: ServerResponse,
   context: () => Promise<TContext>,
+  /** The body when the caller has read it already. */
+  parsedBody?: unknown,
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const body = await parseBody(req);
+  const body = parsedBody === undefined ? await parseBody(req) : parsedBody;
   const response = await server.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
     context,

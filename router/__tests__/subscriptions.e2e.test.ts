@@ -121,3 +121,43 @@ test('a connection without a valid token is refused', async () => {
   await eventually(async () => expect(anonymous.errors).toHaveLength(1));
   expect(JSON.stringify(anonymous.errors[0])).toContain('UNAUTHENTICATED');
 });
+
+describe('Apollo Client, as frontends use it', () => {
+  test('follows an order over the multipart HTTP protocol and over graphql-ws', async () => {
+    const { ApolloClient, HttpLink, InMemoryCache, gql } = await import('@apollo/client');
+    const { GraphQLWsLink } = await import('@apollo/client/link/subscriptions');
+    const seller = await newSeller(stack.client, { shopName: 'Apollo Antiques' });
+    const buyer = await signUp(stack.client);
+    const listing = await newListing(seller.client, { title: 'Apollo clock', stock: 2 });
+    const { checkout } = await buyer.client.ok<{ checkout: { orders: { id: string }[]; payment: { id: string } } }>('Checkout', {
+      input: { items: [{ listingId: listing, quantity: 1 }], idempotencyKey: randomUUID() },
+    });
+    const orderId = checkout.orders[0].id;
+
+    const links = {
+      multipart: new HttpLink({ uri: stack.routerUrl, headers: { authorization: `Bearer ${tokenOf(buyer)}` } }),
+      websocket: new GraphQLWsLink(wsClient(tokenOf(buyer))),
+    };
+    const received: Record<string, { status: string; shopName: string }[]> = { multipart: [], websocket: [] };
+    const stops: (() => void)[] = [];
+    for (const [name, link] of Object.entries(links)) {
+      const client = new ApolloClient({ link, cache: new InMemoryCache() });
+      const subscription = client
+        .subscribe<LiveEvent>({ query: gql(operation('OrderStatusChanged')), variables: { orderId } })
+        .subscribe({
+          next: ({ data }) => {
+            if (data) received[name].push({ status: data.orderStatusChanged.order.status, shopName: data.orderStatusChanged.order.seller.shopName });
+          },
+        });
+      stops.push(() => subscription.unsubscribe());
+    }
+    await eventually(async () => expect(stack.router.activeSubscriptions()).toBeGreaterThanOrEqual(2));
+    await new Promise((r) => setTimeout(r, 300));
+    await buyer.client.ok('ConfirmTestPayment', { paymentId: checkout.payment.id, card: '4242424242424242' });
+    await eventually(async () => expect(received).toEqual({
+      multipart: [{ status: 'PAID', shopName: 'Apollo Antiques' }],
+      websocket: [{ status: 'PAID', shopName: 'Apollo Antiques' }],
+    }));
+    for (const stop of stops) stop();
+  });
+});
