@@ -7,6 +7,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/lib', '<rootDir>/subgraphs', '<rootDir>/router', '<rootDir>/schema', '<rootDir>/scripts'],
   testMatch: ['**/__tests__/**/*.test.ts'],
+  // Several instances sharing one database and one broker need a real PostgreSQL and Redis.
+  testPathIgnorePatterns: ['/node_modules/', ...(process.env.DATABASE_URL && process.env.REDIS_URL ? [] : ['\\.shared-services\\.test\\.ts$'])],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 120000,
   maxWorkers: 2,

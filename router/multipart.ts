@@ -33,7 +33,6 @@ export function subscriptionOf(body: unknown, schema: GraphQLSchema): { document
 }
 
 export async function streamMultipart(
-  req: IncomingMessage,
   res: ServerResponse,
   source: AsyncIterableIterator<ExecutionResult> | ExecutionResult,
 ): Promise<void> {

@@ -74,7 +74,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
             operationName: subscription.operationName,
             contextValue: await context(),
           });
-          return streamMultipart(req, res, source);
+          return streamMultipart(res, source);
         }
         return handleGraphQLRequest(apollo, req, res, context, body);
       }

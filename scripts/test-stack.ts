@@ -8,6 +8,10 @@ import { startStack, type Stack, type StackOptions } from './stack';
 
 export interface TestStack extends Stack {
   client: GraphQLClient;
+  /** Where this suite's databases live (`<url>_<subgraph>`), when on PostgreSQL. */
+  databaseUrl?: string;
+  /** This suite's Redis stream prefix, when on Redis. */
+  eventsPrefix: string;
 }
 
 /**
@@ -29,6 +33,8 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
   return {
     ...stack,
     client: new GraphQLClient(stack.routerUrl),
+    databaseUrl,
+    eventsPrefix,
     async stop() {
       await stack.stop();
       if (redisUrl) {
