@@ -2,9 +2,9 @@ import type { Money } from '../../lib/money';
 
 /**
  * What payments needs from a payment service provider. One code path serves every provider: the
- * built-in test provider (the embedded default) and, later, Stripe Connect with separate charges and
- * transfers (one PaymentIntent per purchase with transfer_group = purchase id, one transfer per
- * seller order on release, refunds with transfer reversals).
+ * built-in test provider (the embedded default) and Stripe Connect with separate charges and
+ * transfers (stripe-provider.ts: one PaymentIntent per purchase with transfer_group = purchase id,
+ * one transfer per seller order on release, refunds with transfer reversals).
  *
  * Every call carries an idempotency key (Stripe's Idempotency-Key header): a call repeated with the
  * same key, after a timeout or a crash, has the effect of one call. Services call providers outside
@@ -26,10 +26,11 @@ export interface PaymentProvider {
   updateAmount(input: { reference: string; amount: Money; idempotencyKey: string }): Promise<void>;
 
   /**
-   * Confirms and captures the payment with a card number. Test mode only (real buyers pay through the
-   * client secret and the provider reports by webhook); a decline is an answer, not an error.
+   * Confirms and captures the payment with a card number. Test mode only: a provider without it
+   * (Stripe) has real buyers pay through the client secret and reports by webhook. A decline is an
+   * answer, not an error.
    */
-  confirmWithCard(input: { reference: string; amount: Money; card: string; idempotencyKey: string }): Promise<CardResult>;
+  confirmWithCard?(input: { reference: string; amount: Money; card: string; idempotencyKey: string }): Promise<CardResult>;
 
   /**
    * Gives money back to the buyer. With reverseTransfer the seller's share was already transferred:

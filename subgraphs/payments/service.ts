@@ -173,6 +173,12 @@ export class PaymentsService {
    * is then recorded as a provider's webhook would record it.
    */
   async confirmTestPayment(viewer: Viewer, paymentId: string, card: string): Promise<PaymentEntity> {
+    if (!this.provider.confirmWithCard) {
+      throw badInput(
+        `confirmTestPayment works with the test payment provider only; with ${this.provider.name}, the buyer's client confirms the payment with Stripe.js using Payment.clientSecret`,
+        'paymentId',
+      );
+    }
     if (!isUuid(paymentId)) throw notFound('Payment');
     const payment = await this.db.transaction((m) => m.getRepository(PaymentEntity).findOneBy({ id: paymentId }));
     if (!payment) throw notFound('Payment');

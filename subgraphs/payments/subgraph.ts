@@ -7,17 +7,23 @@ import { paymentsLoaders, type PaymentsContext } from './context';
 import { LedgerEntryEntity, LedgerTransactionEntity, PaymentEntity, PaymentOrderEntity, RefundEntity } from './entities';
 import { Escrow } from './escrow';
 import { Payments1732000000003 } from './migrations/1732000000003-payments';
+import { StripeConnect1732000000007 } from './migrations/1732000000007-stripe-connect';
 import type { PaymentProvider } from './provider';
 import { Refunds, STALE_REFUND_MS } from './refunds';
 import { resolvers } from './resolvers';
+import { SellerAccountEntity, SellerAccounts } from './seller-accounts';
 import { PaymentsService } from './service';
+import { createStripeClient, stripeConfigFromEnv, type StripeConfig } from './stripe-config';
+import { StripePaymentProvider } from './stripe-provider';
+import { STRIPE_WEBHOOK_PATH, stripeWebhookRoute } from './stripe-webhooks';
 import { TestPaymentProvider } from './test-provider';
 
-/** PAYMENT_PROVIDER: test (the default) until the Stripe adapter arrives. */
-function providerFromEnv(env: Env): PaymentProvider {
+/** PAYMENT_PROVIDER: test (the default, no network) or stripe, whose configuration is then required. */
+function stripeFromEnv(env: Env): StripeConfig | null {
   const name = optionalString('PAYMENT_PROVIDER', env) ?? 'test';
-  if (name === 'test') return new TestPaymentProvider();
-  throw new ConfigError(`PAYMENT_PROVIDER must be test (stripe is not available yet), got "${name}"`);
+  if (name === 'test') return null;
+  if (name === 'stripe') return stripeConfigFromEnv(env);
+  throw new ConfigError(`PAYMENT_PROVIDER must be test or stripe, got "${name}"`);
 }
 
 /** The payments subgraph; tests may hand it a provider of their own (one that fails, for instance). */
@@ -25,12 +31,17 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
   return {
     name: 'payments',
     defaultPort: defaultPort('payments'),
-    entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity],
-    migrations: [Payments1732000000003],
+    entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity, SellerAccountEntity],
+    migrations: [Payments1732000000003, StripeConnect1732000000007],
     create({ db, env, bus, outbox, logger }) {
       // configuration is read first, so that a mistake stops the process at start
       const rules = commissionRulesFromEnv(env);
-      const provider = options.provider ?? providerFromEnv(env);
+      const stripeConfig = options.provider ? null : stripeFromEnv(env);
+      const stripe = stripeConfig && { client: createStripeClient(stripeConfig), webhookSecret: stripeConfig.webhookSecret };
+      const sellerAccounts = new SellerAccounts(db);
+      const provider: PaymentProvider =
+        options.provider ??
+        (stripe ? new StripePaymentProvider(stripe.client, (sellerId) => sellerAccounts.stripeAccountOf(sellerId), logger) : new TestPaymentProvider());
       const afterCommit = () => outbox.wake();
       const refunds = new Refunds(db, provider, afterCommit, logger);
       const service = new PaymentsService(db, provider, rules, refunds, afterCommit, logger);
@@ -39,6 +50,9 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
         name: 'payments',
         schema: buildSchema(loadTypeDefs('payments'), resolvers),
         context: (viewer) => ({ viewer, payments: service, loaders: paymentsLoaders(db) }),
+        routes: stripe
+          ? { [STRIPE_WEBHOOK_PATH]: stripeWebhookRoute({ db, stripe: stripe.client, webhookSecret: stripe.webhookSecret, payments: service, logger }) }
+          : undefined,
         async background() {
           const unsubscribe = await bus.subscribe('payments', (event) => escrow.onEvent(event));
           const stopRetrying = refunds.startRetrying(STALE_REFUND_MS / 2);

@@ -1,0 +1,158 @@
+import Stripe from 'stripe';
+import { badInput } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import type { Money } from '../../lib/money';
+import type { PaymentProvider } from './provider';
+import { SellerAccountMissingError } from './seller-accounts';
+
+/**
+ * Stripe Connect with separate charges and transfers (DESIGN.md 7): one PaymentIntent per purchase,
+ * captured at once into the platform's balance with transfer_group = purchase id; one Transfer per
+ * seller order when escrow releases it. Escrow is the delay before the transfer, not a manual
+ * capture: an uncaptured card authorisation lapses after 7 days, sooner than many deliveries.
+ *
+ * The buyer confirms the PaymentIntent in their client (Stripe.js, with the client secret), and
+ * the payment_intent.succeeded webhook records it (stripe-webhooks.ts); so there is no
+ * confirmWithCard here, and confirmTestPayment refuses.
+ *
+ * Every POST carries the caller's idempotency key (or one derived from it), so that a retry, ours
+ * or the library's, has the effect of one request.
+ */
+export class StripePaymentProvider implements PaymentProvider {
+  readonly name = 'stripe';
+
+  constructor(
+    private readonly stripe: Stripe,
+    /** The seller's connected account, or null while they have none. */
+    private readonly accountOf: (sellerId: string) => Promise<string | null>,
+    private readonly logger: Logger,
+  ) {}
+
+  async createPayment(input: { purchaseId: string; buyerId: string; amount: Money; idempotencyKey: string }) {
+    let intent: Stripe.PaymentIntent;
+    try {
+      intent = await this.stripe.paymentIntents.create(
+        {
+          amount: input.amount.amount,
+          currency: input.amount.currency.toLowerCase(),
+          transfer_group: input.purchaseId,
+          metadata: { purchase_id: input.purchaseId, buyer_id: input.buyerId },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+    } catch (error) {
+      // Stripe's minimum (about 0.50 USD) and maximum charges are the buyer's to fix, not a failure of ours
+      if (stripeCode(error) === 'amount_too_small' || stripeCode(error) === 'amount_too_large') {
+        throw badInput((error as Error).message, 'orders');
+      }
+      throw error;
+    }
+    if (!intent.client_secret) throw new Error(`Stripe answered PaymentIntent ${intent.id} without a client secret`);
+    return { reference: intent.id, clientSecret: intent.client_secret };
+  }
+
+  async updateAmount(input: { reference: string; amount: Money; idempotencyKey: string }): Promise<void> {
+    const options = { idempotencyKey: input.idempotencyKey };
+    try {
+      if (input.amount.amount === 0) await this.stripe.paymentIntents.cancel(input.reference, {}, options);
+      else await this.stripe.paymentIntents.update(input.reference, { amount: input.amount.amount }, options);
+    } catch (error) {
+      // Paid (or cancelled) meanwhile. Retrying cannot help: Stripe answers the key with the same error.
+      // If it was paid, the succeeded webhook finds the amounts differ and gives the charge back.
+      if (stripeCode(error) === 'payment_intent_unexpected_state') {
+        this.logger.warn('a PaymentIntent could no longer be changed', { paymentIntent: input.reference, amount: input.amount.amount, error });
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * A Refund on the PaymentIntent. When the seller was paid already, their share is first taken back
+   * with a transfer reversal, so that the platform's balance has it to refund. (Refund's own
+   * reverse_transfer applies to destination charges only, not to separate transfers.)
+   */
+  async refund(input: {
+    reference: string;
+    chargeReference: string;
+    amount: Money;
+    reverseTransfer?: { transferReference: string; amount: number };
+    idempotencyKey: string;
+  }): Promise<{ reference: string }> {
+    const reversal = input.reverseTransfer?.amount ? input.reverseTransfer : undefined;
+    if (reversal) {
+      await this.stripe.transfers.createReversal(
+        reversal.transferReference,
+        { amount: reversal.amount, metadata: { refund: input.idempotencyKey } },
+        { idempotencyKey: `${input.idempotencyKey}:reversal` },
+      );
+    }
+    try {
+      const refund = await this.stripe.refunds.create(
+        { payment_intent: input.reference, amount: input.amount.amount },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return { reference: refund.id };
+    } catch (error) {
+      if (reversal && refused(error)) await this.restore(reversal, input.amount.currency, input.idempotencyKey);
+      throw error;
+    }
+  }
+
+  async transfer(input: { chargeReference: string; transferGroup: string; sellerId: string; amount: Money; idempotencyKey: string }) {
+    const destination = await this.accountOf(input.sellerId);
+    if (!destination) throw new SellerAccountMissingError(input.sellerId);
+    const transfer = await this.stripe.transfers.create(
+      {
+        amount: input.amount.amount,
+        currency: input.amount.currency.toLowerCase(),
+        destination,
+        transfer_group: input.transferGroup,
+        // ties the transfer to the charge: it may go out before the charge's funds settle, and never exceeds it
+        ...(input.chargeReference.startsWith('pi_') ? {} : { source_transaction: input.chargeReference }),
+        metadata: { seller_id: input.sellerId },
+      },
+      { idempotencyKey: input.idempotencyKey },
+    );
+    return { reference: transfer.id };
+  }
+
+  /**
+   * Stripe refused the refund after the seller's share was reversed: the refund will be FAILED, so the
+   * seller gets their share back. A refund whose outcome is unknown (a timeout) keeps the reversal,
+   * as it may have gone through.
+   */
+  private async restore(reversal: { transferReference: string; amount: number }, currency: string, idempotencyKey: string) {
+    try {
+      const original = await this.stripe.transfers.retrieve(reversal.transferReference);
+      const destination = typeof original.destination === 'string' ? original.destination : original.destination?.id;
+      if (!destination) throw new Error(`transfer ${original.id} has no destination`);
+      await this.stripe.transfers.create(
+        {
+          amount: reversal.amount,
+          currency: currency.toLowerCase(),
+          destination,
+          ...(original.transfer_group ? { transfer_group: original.transfer_group } : {}),
+          metadata: { restores: reversal.transferReference },
+        },
+        { idempotencyKey: `${idempotencyKey}:restore` },
+      );
+    } catch (error) {
+      this.logger.error('a refused refund’s transfer reversal could not be given back to the seller: reconcile by hand', {
+        transfer: reversal.transferReference,
+        amount: reversal.amount,
+        error,
+      });
+    }
+  }
+}
+
+function stripeCode(error: unknown): string | undefined {
+  return error instanceof Stripe.errors.StripeError ? error.code : undefined;
+}
+
+/** Stripe answered, and the answer was no: nothing happened. (409: the same key is still being worked on.) */
+function refused(error: unknown): boolean {
+  if (!(error instanceof Stripe.errors.StripeError) || error.statusCode === undefined) return false;
+  return error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 409;
+}
