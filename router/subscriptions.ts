@@ -12,6 +12,7 @@ import { signViewer, type Viewer } from '../lib/auth/viewer';
 import { formatErrorForClient } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { TokenVerifier } from './auth';
+import { EntityBatcher } from './entity-batcher';
 import { SignedDataSource, type RouterContext } from './gateway';
 
 export interface SubscriptionOptions {
@@ -52,7 +53,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
   const dataSources = new Map<string, GraphQLDataSource<RouterContext>>();
   const dataSource = (name: string) => {
     let source = dataSources.get(name);
-    if (!source) dataSources.set(name, (source = new SignedDataSource(urlOf(name), options.routerSecret)));
+    if (!source) dataSources.set(name, (source = new EntityBatcher(new SignedDataSource(urlOf(name), options.routerSecret))));
     return source;
   };
   const open = new Set<AsyncIterableIterator<ExecutionResult>>();
@@ -93,8 +94,13 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
         { query: primary.operation, variables: pick(variables, primary.variableUsages), operationName: primary.operationName ?? undefined },
         {
           next: (event: FormattedExecutionResult) => {
-            // one event at a time, in the order the subgraph sent them
-            queue = queue.then(async () => push(await runRest(eventPlan, primary, event, requestContext, operationContext)));
+            // the rest of the plan runs at once, so that simultaneous events batch their fetches;
+            // results go out in the order the subgraph sent the events
+            const result = runRest(eventPlan, primary, event, requestContext, operationContext).catch((error: unknown) => {
+              options.logger.error('subscription event failed', { error });
+              return { errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+            });
+            queue = queue.then(async () => push(await result));
           },
           error: (error) => {
             queue = queue.then(() => {

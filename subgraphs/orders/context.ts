@@ -22,7 +22,7 @@ export interface OrdersContext {
   loaders: OrdersLoaders;
   /**
    * A subscription keeps one context for all its events: each event starts with fresh loaders, so
-   * that it shows the order as it is now, not as an earlier event cached it.
+   * that it shows the order as the event has it, not as an earlier event cached it.
    */
   forgetCachedReads(): void;
 }

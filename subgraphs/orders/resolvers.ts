@@ -26,9 +26,14 @@ export const resolvers: Resolvers = {
     },
   },
   OrderStatusEvent: {
-    order: async (event, _args, context) => {
+    order: (event, _args, context) => {
+      // the event brings the order as it stood after the change, read once for every subscriber
       context.forgetCachedReads();
-      return (await context.loaders.order.load(event.orderId))!;
+      const { order, items, history } = event.snapshot;
+      context.loaders.order.prime(order.id, order);
+      context.loaders.items.prime(order.id, items);
+      context.loaders.history.prime(order.id, history);
+      return order;
     },
   },
   Purchase: {

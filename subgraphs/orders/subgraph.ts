@@ -21,7 +21,7 @@ export const orders: SubgraphModule<OrdersContext> = {
     const afterCommit = () => outbox.wake();
     const reservationTtlMs = integer('CHECKOUT_RESERVATION_TTL_SECONDS', 15 * 60, env) * 1000;
     const service = new OrdersService(db, new Checkout(db, internal, reservationTtlMs, afterCommit), afterCommit);
-    const live = new LiveOrders(db);
+    const live = new LiveOrders(db, logger);
     return {
       name: 'orders',
       schema: buildSchema(loadTypeDefs('orders'), resolvers),
