@@ -57,8 +57,16 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
     return source;
   };
   const open = new Set<AsyncIterableIterator<ExecutionResult>>();
+  // one multiplexed connection per subgraph: lazy, so it closes once its last subscription ends
+  const upstreams = new Map<string, Client>();
+  const upstreamOf = (name: string) => {
+    let client = upstreams.get(name);
+    if (!client) upstreams.set(name, (client = subgraphClient(urlOf(name), options.routerSecret)));
+    return client;
+  };
 
-  const subscribe = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult => {
+  /** One upstream subscription and one execution of the rest of the plan per event. */
+  const openSource = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult => {
     const context = args.contextValue as RouterContext;
     let plan: QueryPlan;
     try {
@@ -88,10 +96,16 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
     };
 
     const iterator = pushIterator<ExecutionResult>((push, end) => {
-      const upstream = subgraphClient(urlOf(primary.serviceName), context.viewer, options.routerSecret);
+      const upstream = upstreamOf(primary.serviceName);
       let queue = Promise.resolve();
       const dispose = upstream.subscribe<Record<string, unknown>, Record<string, unknown>>(
-        { query: primary.operation, variables: pick(variables, primary.variableUsages), operationName: primary.operationName ?? undefined },
+        {
+          query: primary.operation,
+          variables: pick(variables, primary.variableUsages),
+          operationName: primary.operationName ?? undefined,
+          // the subscriber, signed: one connection to the subgraph carries every viewer's subscriptions
+          extensions: { viewer: signViewer(context.viewer, options.routerSecret) },
+        },
         {
           next: (event: FormattedExecutionResult) => {
             // the rest of the plan runs at once, so that simultaneous events batch their fetches;
@@ -113,10 +127,44 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
           },
         },
       );
+      return () => dispose();
+    });
+    return iterator;
+  };
+
+  /**
+   * Identical subscriptions (same document, variables and viewer) share one source: one upstream
+   * subscription and one execution per event, whatever the number of subscribers. What they may see
+   * is the same, since the viewer is part of what makes them identical.
+   */
+  const shared = new Map<string, { listeners: Set<(result: ExecutionResult) => void>; enders: Set<() => void>; source: AsyncIterableIterator<ExecutionResult> }>();
+  const subscribe = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult => {
+    const key = JSON.stringify([print(args.document), args.operationName ?? null, args.variableValues ?? {}, (args.contextValue as RouterContext).viewer]);
+    let entry = shared.get(key);
+    if (!entry) {
+      const source = openSource(args);
+      if (!(Symbol.asyncIterator in source)) return source;
+      const created = { listeners: new Set<(result: ExecutionResult) => void>(), enders: new Set<() => void>(), source };
+      shared.set(key, (entry = created));
+      void (async () => {
+        for await (const result of source) for (const listener of created.listeners) listener(result);
+        if (shared.get(key) === created) shared.delete(key);
+        for (const end of created.enders) end();
+      })();
+    }
+    const current = entry;
+    const iterator = pushIterator<ExecutionResult>((push, end) => {
+      current.listeners.add(push);
+      current.enders.add(end);
       return () => {
-        dispose();
-        void upstream.dispose();
+        current.listeners.delete(push);
+        current.enders.delete(end);
         open.delete(iterator);
+        // the last subscriber left: release the upstream subscription
+        if (current.listeners.size === 0) {
+          if (shared.get(key) === current) shared.delete(key);
+          void current.source.return?.();
+        }
       };
     });
     open.add(iterator);
@@ -181,20 +229,21 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
     active: () => open.size,
     async stop() {
       for (const iterator of open) await iterator.return?.();
+      await Promise.all([...upstreams.values()].map((client) => client.dispose()));
       await handle.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }
 
-function subgraphClient(httpUrl: string, viewer: Viewer | null, secret: string): Client {
+function subgraphClient(httpUrl: string, secret: string): Client {
   return createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
-    // signed when the connection opens, so that a reconnect carries a fresh signature
-    connectionParams: () => signViewer(viewer, secret),
+    // the router itself, signed when the connection opens, so that a reconnect carries a fresh signature
+    connectionParams: () => signViewer(null, secret),
     lazy: true,
-    retryAttempts: 3,
+    retryAttempts: 5,
   });
 }
 

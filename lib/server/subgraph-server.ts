@@ -120,8 +120,9 @@ export async function serveSubgraph<TContext extends BaseContext>(
 }
 
 /**
- * Subscriptions over graphql-ws on the same port and path. The router opens them with the viewer's
- * signed headers as connection parameters; an unsigned or forged connection is refused.
+ * Subscriptions over graphql-ws on the same port and path. The router opens one connection, signed
+ * as itself, and multiplexes its subscribers over it: each subscription carries its own viewer,
+ * signed, in the message's `extensions.viewer`. Unsigned connections and subscriptions are refused.
  */
 function serveSubscriptions<TContext extends BaseContext>(
   app: SubgraphApp<TContext>,
@@ -130,14 +131,18 @@ function serveSubscriptions<TContext extends BaseContext>(
   log: Logger,
 ): { stop(): Promise<void> } {
   const wss = new WebSocketServer({ server, path: '/graphql' });
-  const viewerOf = (params: Readonly<Record<string, unknown>> | undefined) =>
-    verifySignedViewer((params ?? {}) as Record<string, string | undefined>, secret);
+  const verify = (signed: unknown) => verifySignedViewer((signed ?? {}) as Record<string, string | undefined>, secret);
+  const viewerOf = (payload: { extensions?: Record<string, unknown> | null }) => verify(payload.extensions?.viewer);
   const handle = useServer<Record<string, unknown>>(
     {
       schema: app.schema,
-      onConnect: (ctx) => viewerOf(ctx.connectionParams).ok,
-      context: (ctx) => {
-        const signed = viewerOf(ctx.connectionParams);
+      onConnect: (ctx) => verify(ctx.connectionParams).ok,
+      onSubscribe: (_ctx, _id, payload) => {
+        const signed = viewerOf(payload);
+        if (!signed.ok) return [new GraphQLError(`Refused: ${signed.reason}`, { extensions: { code: 'UNAUTHENTICATED' } })];
+      },
+      context: (_ctx, _id, payload) => {
+        const signed = viewerOf(payload);
         return app.context(signed.ok ? signed.viewer : null);
       },
       onError: (_ctx, _id, _payload, errors) => {
