@@ -110,7 +110,15 @@ export class PaymentOrderEntity {
   @Column({ name: 'released_net', type: 'integer', nullable: true })
   releasedNet!: number | null;
 
-  /** The provider's transfer of the released net to the seller, once the provider confirmed it. */
+  /**
+   * What the transfer to the seller is for, fixed under the order's lock before the provider is asked:
+   * the released net less the seller's share of the refunds settled since (the seller's ledger account
+   * for the order). Set with transfer_ref empty, the transfer may be on its way: refunds wait for it.
+   */
+  @Column({ name: 'transfer_amount', type: 'integer', nullable: true })
+  transferAmount!: number | null;
+
+  /** The provider's transfer to the seller, once the provider confirmed it. */
   @Column({ name: 'transfer_ref', type: 'text', nullable: true })
   transferRef!: string | null;
 

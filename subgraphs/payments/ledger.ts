@@ -133,6 +133,18 @@ export async function postTransaction(
   return true;
 }
 
+/**
+ * What the ledger holds for the seller of a released order in their available account: the released
+ * net less their share of the refunds settled since. This is what their transfer pays them.
+ */
+export async function releasedToSeller(manager: EntityManager, order: { orderId: string; sellerId: string; currency: string }): Promise<number> {
+  const [{ total }]: { total: string }[] = await manager.query(
+    `SELECT coalesce(sum(amount), 0)::text AS total FROM ledger_entries WHERE account = $1 AND currency = $2 AND order_id = $3`,
+    [accounts.seller(order.sellerId), order.currency, order.orderId],
+  );
+  return Number(total);
+}
+
 /** Account → currency → balance, summed from the entries. */
 export type Balances = Map<string, Map<string, number>>;
 

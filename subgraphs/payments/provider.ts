@@ -9,6 +9,10 @@ import type { Money } from '../../lib/money';
  * Every call carries an idempotency key (Stripe's Idempotency-Key header): a call repeated with the
  * same key, after a timeout or a crash, has the effect of one call. Services call providers outside
  * database transactions, record what they intend before the call and what happened after it.
+ *
+ * A call that fails with PaymentRefusedError did nothing. Any other failure (a timeout, a network
+ * error, a 5xx) leaves the outcome unknown: the call may have taken effect, so the caller keeps its
+ * intent and asks again with the same idempotency key.
  */
 export interface PaymentProvider {
   /** Shown as Payment.provider: test, stripe. */
@@ -44,6 +48,13 @@ export interface PaymentProvider {
     idempotencyKey: string;
   }): Promise<{ reference: string }>;
 
+  /**
+   * Whether a transfer to the seller can go out now (Stripe: they have a connected account). Escrow
+   * asks before it begins a transfer, so that a seller who cannot be paid yet holds nothing up. A
+   * provider without it can always pay.
+   */
+  canTransferTo?(sellerId: string): Promise<boolean>;
+
   /** Pays the seller's share of an order out of the purchase's charge, when escrow releases it. */
   transfer(input: {
     chargeReference: string;
@@ -54,6 +65,17 @@ export interface PaymentProvider {
     amount: Money;
     idempotencyKey: string;
   }): Promise<{ reference: string }>;
+}
+
+/**
+ * The provider answered, and the answer was no (Stripe: an error response such as an invalid request
+ * or a card error): nothing happened, and asking again with the same idempotency key gets the same no.
+ */
+export class PaymentRefusedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PaymentRefusedError';
+  }
 }
 
 export type CardResult =

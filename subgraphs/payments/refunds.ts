@@ -9,7 +9,7 @@ import { isUuid } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { PaymentEntity, PaymentOrderEntity, RefundEntity } from './entities';
 import { postTransaction, refundEntries, refundFeeShare } from './ledger';
-import type { PaymentProvider } from './provider';
+import { PaymentRefusedError, type PaymentProvider } from './provider';
 
 /** A refund as clients see it: with the order's currency. */
 export type RefundView = RefundEntity & { currency: string };
@@ -25,9 +25,11 @@ export const STALE_REFUND_MS = 60_000;
  *      its amount against the order (concurrent refunds queue on the lock and see it);
  *   2. ask the provider, with the refund's id as idempotency key (a retry refunds once);
  *   3. settle: in one transaction the refund SUCCEEDED, the order's totals, the ledger and OrderRefunded.
- * If the provider refuses, a seller's refund becomes FAILED and holds nothing any more; a refund caused by
- * a cancellation is never given up: the event's redelivery, or retryStale, retries it until it goes through.
- * A refund whose request died between the steps is finished by retryStale, with the same idempotency key.
+ * If the provider refuses (PaymentRefusedError: nothing happened), a seller's refund becomes FAILED and holds
+ * nothing any more; a refund caused by a cancellation is never given up: the event's redelivery, or retryStale,
+ * retries it until it goes through. A refund whose outcome is unknown (a timeout, a network error, a 5xx: the
+ * provider may have made it) stays PENDING, as does one whose request died between the steps: retryStale
+ * finishes it with the same idempotency key.
  */
 export class Refunds {
   constructor(
@@ -131,6 +133,15 @@ export class Refunds {
     } catch (error) {
       // the buyer is owed a cancelled order's money: its refund stays PENDING and is tried again
       if (cause || refund.sourceEventId) throw error;
+      if (!(error instanceof PaymentRefusedError)) {
+        // the provider may have made it: only the same idempotency key may ask again (retryStale)
+        this.logger.warn('a refund’s outcome at the payment provider is unknown; it stays PENDING and is retried', {
+          refundId: refund.id,
+          orderId: refund.orderId,
+          error,
+        });
+        return { ...refund, currency: order.currency };
+      }
       this.logger.warn('the payment provider refused a refund', { refundId: refund.id, orderId: refund.orderId, error });
       await this.db.transaction((m) => m.getRepository(RefundEntity).update({ id: refund.id, status: 'PENDING' }, { status: 'FAILED' }));
       return { ...refund, status: 'FAILED', currency: order.currency };
@@ -165,6 +176,11 @@ async function reserve(
   order: PaymentOrderEntity,
   request: { amount: number | null; reason: string | null; sourceEventId: string | null },
 ): Promise<RefundEntity> {
+  // the seller's transfer was begun and is not confirmed: the refund could neither come off it (no transfer to
+  // reverse yet) nor out of the platform's balance (the transfer's amount is fixed), so it waits
+  if (order.transferAmount && !order.transferRef) {
+    throw conflict('The seller’s payout for this order is on its way to them; try the refund again in a minute');
+  }
   const pending = await pendingOf(manager, order.orderId);
   const refunded = order.refundedAmount + pending.amount;
   const left = order.amount - refunded;

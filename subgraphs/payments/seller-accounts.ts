@@ -18,9 +18,9 @@ export class SellerAccountEntity {
 const ACCOUNT_ID = /^acct_[A-Za-z0-9]+$/;
 
 /**
- * A transfer to a seller who has no connected account yet. It is not given up: the escrow's
- * transfer runs again each time the DELIVERED event is redelivered, and goes through once the
- * account is linked.
+ * A transfer to a seller who has no connected account yet. Escrow asks canTransferTo first and
+ * begins no transfer for such a seller; its transfer sweep (Escrow.retryTransfers) sends it once
+ * the account is linked.
  */
 export class SellerAccountMissingError extends Error {
   constructor(readonly sellerId: string) {

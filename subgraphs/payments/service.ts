@@ -149,6 +149,7 @@ export class PaymentsService {
             chargedAt: null,
             releasedAt: null,
             releasedNet: null,
+            transferAmount: null,
             transferRef: null,
             createdAt: now,
           })),

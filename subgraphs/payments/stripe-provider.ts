@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { badInput } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Money } from '../../lib/money';
-import type { PaymentProvider } from './provider';
+import { PaymentRefusedError, type PaymentProvider } from './provider';
 import { SellerAccountMissingError } from './seller-accounts';
 
 /**
@@ -81,11 +81,15 @@ export class StripePaymentProvider implements PaymentProvider {
   }): Promise<{ reference: string }> {
     const reversal = input.reverseTransfer?.amount ? input.reverseTransfer : undefined;
     if (reversal) {
-      await this.stripe.transfers.createReversal(
-        reversal.transferReference,
-        { amount: reversal.amount, metadata: { refund: input.idempotencyKey } },
-        { idempotencyKey: `${input.idempotencyKey}:reversal` },
-      );
+      try {
+        await this.stripe.transfers.createReversal(
+          reversal.transferReference,
+          { amount: reversal.amount, metadata: { refund: input.idempotencyKey } },
+          { idempotencyKey: `${input.idempotencyKey}:reversal` },
+        );
+      } catch (error) {
+        throw asRefusal(error, 'Stripe refused the transfer reversal');
+      }
     }
     try {
       const refund = await this.stripe.refunds.create(
@@ -94,26 +98,36 @@ export class StripePaymentProvider implements PaymentProvider {
       );
       return { reference: refund.id };
     } catch (error) {
+      // an unknown outcome (a timeout, a 5xx) keeps the reversal: the refund may have gone through, and is asked again
       if (reversal && refused(error)) await this.restore(reversal, input.amount.currency, input.idempotencyKey);
-      throw error;
+      throw asRefusal(error, 'Stripe refused the refund');
     }
+  }
+
+  async canTransferTo(sellerId: string): Promise<boolean> {
+    return (await this.accountOf(sellerId)) !== null;
   }
 
   async transfer(input: { chargeReference: string; transferGroup: string; sellerId: string; amount: Money; idempotencyKey: string }) {
     const destination = await this.accountOf(input.sellerId);
     if (!destination) throw new SellerAccountMissingError(input.sellerId);
-    const transfer = await this.stripe.transfers.create(
-      {
-        amount: input.amount.amount,
-        currency: input.amount.currency.toLowerCase(),
-        destination,
-        transfer_group: input.transferGroup,
-        // ties the transfer to the charge: it may go out before the charge's funds settle, and never exceeds it
-        ...(input.chargeReference.startsWith('pi_') ? {} : { source_transaction: input.chargeReference }),
-        metadata: { seller_id: input.sellerId },
-      },
-      { idempotencyKey: input.idempotencyKey },
-    );
+    let transfer: Stripe.Transfer;
+    try {
+      transfer = await this.stripe.transfers.create(
+        {
+          amount: input.amount.amount,
+          currency: input.amount.currency.toLowerCase(),
+          destination,
+          transfer_group: input.transferGroup,
+          // ties the transfer to the charge: it may go out before the charge's funds settle, and never exceeds it
+          ...(input.chargeReference.startsWith('pi_') ? {} : { source_transaction: input.chargeReference }),
+          metadata: { seller_id: input.sellerId },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+    } catch (error) {
+      throw asRefusal(error, 'Stripe refused the transfer');
+    }
     return { reference: transfer.id };
   }
 
@@ -151,8 +165,17 @@ function stripeCode(error: unknown): string | undefined {
   return error instanceof Stripe.errors.StripeError ? error.code : undefined;
 }
 
-/** Stripe answered, and the answer was no: nothing happened. (409: the same key is still being worked on.) */
+/**
+ * Stripe answered, and the answer was no: nothing happened. Not so a timeout, a network error or a
+ * 5xx (the request may have taken effect), a 409 (the same key is still being worked on) or a 429
+ * (too many requests: not an answer about this one).
+ */
 function refused(error: unknown): boolean {
   if (!(error instanceof Stripe.errors.StripeError) || error.statusCode === undefined) return false;
-  return error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 409;
+  return error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 409 && error.statusCode !== 429;
+}
+
+/** A refusal as the port names it (PaymentRefusedError); any other error as it is: its outcome is unknown. */
+function asRefusal(error: unknown, what: string): unknown {
+  return refused(error) ? new PaymentRefusedError(`${what}: ${(error as Error).message}`, { cause: error }) : error;
 }

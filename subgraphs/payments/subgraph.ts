@@ -5,9 +5,10 @@ import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
 import { commissionRulesFromEnv } from './commission';
 import { paymentsLoaders, type PaymentsContext } from './context';
 import { LedgerEntryEntity, LedgerTransactionEntity, PaymentEntity, PaymentOrderEntity, RefundEntity } from './entities';
-import { Escrow } from './escrow';
+import { Escrow, TRANSFER_RETRY_AFTER_MS } from './escrow';
 import { Payments1732000000003 } from './migrations/1732000000003-payments';
 import { StripeConnect1732000000007 } from './migrations/1732000000007-stripe-connect';
+import { TransferAmount1732000000008 } from './migrations/1732000000008-transfer-amount';
 import type { PaymentProvider } from './provider';
 import { Refunds, STALE_REFUND_MS } from './refunds';
 import { resolvers } from './resolvers';
@@ -32,7 +33,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
     name: 'payments',
     defaultPort: defaultPort('payments'),
     entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity, SellerAccountEntity],
-    migrations: [Payments1732000000003, StripeConnect1732000000007],
+    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008],
     create({ db, env, bus, outbox, logger }) {
       // configuration is read first, so that a mistake stops the process at start
       const rules = commissionRulesFromEnv(env);
@@ -45,7 +46,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const afterCommit = () => outbox.wake();
       const refunds = new Refunds(db, provider, afterCommit, logger);
       const service = new PaymentsService(db, provider, rules, refunds, afterCommit, logger);
-      const escrow = new Escrow(db, provider, refunds, afterCommit);
+      const escrow = new Escrow(db, provider, refunds, afterCommit, logger);
       return {
         name: 'payments',
         schema: buildSchema(loadTypeDefs('payments'), resolvers),
@@ -56,7 +57,9 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
         async background() {
           const unsubscribe = await bus.subscribe('payments', (event) => escrow.onEvent(event));
           const stopRetrying = refunds.startRetrying(STALE_REFUND_MS / 2);
+          const stopTransferring = escrow.startRetrying(TRANSFER_RETRY_AFTER_MS / 2);
           return async () => {
+            await stopTransferring();
             await stopRetrying();
             await unsubscribe();
           };

@@ -38,6 +38,7 @@ export class FakeStripe {
   readonly objects = new Map<string, StripeObject>();
   private readonly answers = new Map<string, { request: string; status: number; body: unknown }>();
   private readonly failures: { method: string; path: RegExp; failure: StripeFailure }[] = [];
+  private readonly lostAnswers: { method: string; path: RegExp; times: number }[] = [];
   private server?: Server;
   port = 0;
 
@@ -57,6 +58,18 @@ export class FakeStripe {
   /** The next request to a matching endpoint fails as Stripe would refuse it. */
   failNext(method: string, path: RegExp, status = 400, code = 'resource_missing', message = 'refused by the test') {
     this.failures.push({ method, path, failure: new StripeFailure(status, 'invalid_request_error', code, message) });
+  }
+
+  /**
+   * The next `times` requests to a matching endpoint take effect (or are replayed) as usual, and their
+   * answer is kept for their Idempotency-Key, but the caller gets a 500 in its place: Stripe did the work
+   * and the answer was lost. With Stripe-Should-Retry: false, as Stripe sends on its 500s, so that the
+   * library leaves the retry to the caller. `stop` answers again from then on.
+   */
+  loseNextAnswers(method: string, path: RegExp, times = 1): { stop(): void } {
+    const lost = { method, path, times };
+    this.lostAnswers.push(lost);
+    return { stop: () => void (lost.times = 0) };
   }
 
   requestsTo(method: string, path: RegExp | string): RecordedRequest[] {
@@ -98,7 +111,14 @@ export class FakeStripe {
     const cached = key ? this.answers.get(key) : undefined;
     this.requests.push({ method, path, form, idempotencyKey: key, replayed: Boolean(cached) });
 
+    const lost = this.lostAnswers.find((l) => l.times > 0 && l.method === method && l.path.test(path));
+    if (lost) lost.times -= 1;
     const send = (status: number, answer: unknown, headers: Record<string, string> = {}) => {
+      if (lost) {
+        res.writeHead(500, { 'content-type': 'application/json', 'request-id': newId('req'), 'stripe-should-retry': 'false' });
+        res.end(JSON.stringify({ error: { type: 'api_error', message: 'An unknown error occurred (the answer was lost by the test)' } }));
+        return;
+      }
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': newId('req'), ...headers });
       res.end(JSON.stringify(answer));
     };

@@ -9,6 +9,7 @@ import { startSubgraph, type StartedSubgraph } from '../../../lib/server/start-s
 import { eventually } from '../../../lib/testing/eventually';
 import { unbalancedTransactions } from '../ledger';
 import { Refunds } from '../refunds';
+import { PaymentRefusedError } from '../provider';
 import { paymentsModule } from '../subgraph';
 import { TestPaymentProvider } from '../test-provider';
 
@@ -20,7 +21,10 @@ import { TestPaymentProvider } from '../test-provider';
 
 /** The test provider, with refunds that can be made to fail. */
 class FlakyProvider extends TestPaymentProvider {
+  /** The next refunds are refused: nothing happens. */
   failRefunds = 0;
+  /** The next refunds are made, but their answer is lost (a timeout): the outcome is unknown to the caller. */
+  loseRefunds = 0;
   refundCalls = 0;
   /** The next refund call answers only once this settles: a request that dies while the provider works. */
   holdNextRefund?: Promise<void>;
@@ -31,9 +35,14 @@ class FlakyProvider extends TestPaymentProvider {
     if (hold) await hold;
     if (this.failRefunds > 0) {
       this.failRefunds -= 1;
-      throw new Error('provider unavailable');
+      throw new PaymentRefusedError('refused by the test');
     }
-    return super.refund(input);
+    const answer = await super.refund(input);
+    if (this.loseRefunds > 0) {
+      this.loseRefunds -= 1;
+      throw new Error('the provider did not answer in time');
+    }
+    return answer;
   }
 }
 
@@ -564,6 +573,24 @@ describe('refundOrder', () => {
     expect(await balanceOf(seller, sellerId)).toMatchObject({ pending: { amount: 90 } });
     // the whole amount is still refundable
     expect((await ok<{ refundOrder: RefundResult }>(seller, REFUND, { orderId: order.orderId })).refundOrder.amount.amount).toBe(100);
+  });
+
+  test('a refund whose outcome is unknown (a timeout) stays PENDING and holds its amount; the retry finishes it, once', async () => {
+    const sellerId = randomUUID();
+    const { order } = await paidOrder(1000, sellerId);
+    const seller = sellerViewer(sellerId);
+    provider.loseRefunds = 1;
+    const calls = provider.refundCalls;
+    const unknown = await ok<{ refundOrder: RefundResult }>(seller, REFUND, { orderId: order.orderId, amount: 300 });
+    expect(unknown.refundOrder).toMatchObject({ status: 'PENDING', amount: { amount: 300 } });
+    expect(codes(await call(seller, REFUND, { orderId: order.orderId, amount: 701 }))).toEqual(['BAD_USER_INPUT']);
+
+    const retry = new Refunds(subgraph.db, provider, () => subgraph.outbox.wake(), logger);
+    expect(await retry.retryStale(0)).toBe(1);
+    expect(provider.refundCalls - calls).toBe(2);
+    expect(await query(`SELECT status FROM refunds WHERE order_id = $1`, [order.orderId])).toEqual([{ status: 'SUCCEEDED' }]);
+    expect(await payoutOf(seller, order.orderId)).toMatchObject({ status: 'PENDING', refunded: { amount: 300 } });
+    expect(await count(`SELECT count(*) AS n FROM ledger_transactions WHERE order_id = $1 AND kind = 'REFUND'`, [order.orderId])).toBe(1);
   });
 });
 

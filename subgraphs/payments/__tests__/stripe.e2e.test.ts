@@ -8,8 +8,12 @@ import type { EventEnvelope } from '../../../lib/events/types';
 import { createLogger } from '../../../lib/logger';
 import { startSubgraph, type StartedSubgraph } from '../../../lib/server/start-subgraph';
 import { eventually } from '../../../lib/testing/eventually';
+import { Escrow } from '../escrow';
 import { unbalancedTransactions } from '../ledger';
+import { Refunds } from '../refunds';
 import { SellerAccounts } from '../seller-accounts';
+import { createStripeClient } from '../stripe-config';
+import { StripePaymentProvider } from '../stripe-provider';
 import { paymentsModule } from '../subgraph';
 import { FakeStripe } from './fake-stripe';
 
@@ -27,8 +31,11 @@ const fake = new FakeStripe(STRIPE_KEY);
 const signer = new Stripe(STRIPE_KEY);
 const observed: EventEnvelope[] = [];
 let bus: InProcessBus;
+let logger: ReturnType<typeof createLogger>;
 let subgraph: StartedSubgraph;
 let sellerAccounts: SellerAccounts;
+/** What the subgraph runs in the background (the stale-refund retry, the transfer sweep), run by the tests when they choose. */
+let background: { refunds: Refunds; escrow: Escrow };
 let databaseUrl: string | undefined;
 
 beforeAll(async () => {
@@ -39,7 +46,7 @@ beforeAll(async () => {
     databaseUrl = url.toString();
   }
   await fake.start();
-  const logger = createLogger();
+  logger = createLogger();
   bus = new InProcessBus(logger, [20, 50, 100]);
   await bus.subscribe('observer', async (event) => void observed.push(event));
   subgraph = await startSubgraph(paymentsModule(), {
@@ -61,6 +68,11 @@ beforeAll(async () => {
     },
   });
   sellerAccounts = new SellerAccounts(subgraph.db);
+  const client = createStripeClient({ secretKey: STRIPE_KEY, webhookSecret: WEBHOOK_SECRET, host: '127.0.0.1', port: fake.port, protocol: 'http' });
+  const adapter = new StripePaymentProvider(client, (sellerId) => sellerAccounts.stripeAccountOf(sellerId), logger);
+  const wake = () => subgraph.outbox.wake();
+  const refunds = new Refunds(subgraph.db, adapter, wake, logger);
+  background = { refunds, escrow: new Escrow(subgraph.db, adapter, refunds, wake, logger) };
 });
 
 afterAll(async () => {
@@ -214,6 +226,19 @@ async function published(): Promise<void> {
   await bus.settled();
 }
 
+/** Every delivery in flight finished within ms: no handler is failing and being delivered again. */
+async function settledWithin(ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`events were still being delivered (a handler kept failing) after ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([bus.settled(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function eventsOf<T extends keyof EventPayloads>(type: T, match: (payload: EventPayloads[T]) => boolean): EventPayloads[T][] {
   return observed.filter((e) => e.type === type).map((e) => e.payload as EventPayloads[T]).filter(match);
 }
@@ -222,10 +247,15 @@ const query = <T>(sql: string, params: unknown[] = []): Promise<T[]> => subgraph
 const count = async (sql: string, params: unknown[] = []) => Number((await query<{ n: string }>(sql, params))[0].n);
 const statusOf = async (paymentId: string) => (await query<{ status: string }>(`SELECT status FROM payments WHERE id = $1`, [paymentId]))[0].status;
 const orderRow = async (orderId: string) =>
-  (await query<{ status: string; transfer_ref: string | null; released_net: number | null; refunded_amount: number }>(
-    `SELECT status, transfer_ref, released_net, refunded_amount FROM payment_orders WHERE order_id = $1`,
+  (await query<{ status: string; transfer_ref: string | null; transfer_amount: number | null; released_net: number | null; refunded_amount: number }>(
+    `SELECT status, transfer_ref, transfer_amount, released_net, refunded_amount FROM payment_orders WHERE order_id = $1`,
     [orderId],
   ))[0];
+/** What the ledger holds for the seller from one order, in their available account. */
+const sellerLedgerOf = async (sellerId: string, orderId: string) =>
+  Number((await query<{ s: string | null }>(`SELECT sum(amount)::text AS s FROM ledger_entries WHERE account = $1 AND order_id = $2`, [`seller:${sellerId}`, orderId]))[0].s ?? 0);
+const transfersOf = (purchase: TestPurchase) => fake.ofType('transfer', (t) => t.transfer_group === purchase.purchaseId);
+const transferRequestsOf = (purchase: TestPurchase) => fake.requestsTo('POST', '/v1/transfers').filter((r) => r.form.transfer_group === purchase.purchaseId);
 
 // --- opening payments -----------------------------------------------------------------------------
 
@@ -364,21 +394,86 @@ describe('release to the seller', () => {
     expect(fake.ofType('transfer', (t) => t.transfer_group === purchase.purchaseId)).toHaveLength(1);
   });
 
-  test('a seller without a connected account: the release waits for its transfer, which goes out once the account is linked', async () => {
+  test('a seller without a connected account: the release completes, and the transfer sweep pays them once, after they link one', async () => {
     const sellerId = randomUUID();
-    const { purchase, order } = await paidOrder(2000, sellerId);
+    const { purchase, order, chargeId } = await paidOrder(2000, sellerId);
     await orderStatus(purchase, order, 'DELIVERED', { wait: false });
-    // the release itself commits; the transfer fails and the bus keeps redelivering the event
-    await eventually(async () => expect(await orderRow(order.orderId)).toMatchObject({ status: 'AVAILABLE', released_net: 1800, transfer_ref: null }));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(fake.requestsTo('POST', '/v1/transfers').filter((r) => r.form.transfer_group === purchase.purchaseId)).toHaveLength(0);
+    // the handler finishes: the bus has nothing to deliver again
+    await settledWithin(2_000);
+    expect(await orderRow(order.orderId)).toMatchObject({ status: 'AVAILABLE', released_net: 1800, transfer_ref: null, transfer_amount: null });
+    expect(await background.escrow.retryTransfers(0)).toBe(0);
+    expect(transferRequestsOf(purchase)).toHaveLength(0);
 
     await sellerAccounts.link(sellerId, 'acct_late');
+    expect(await background.escrow.retryTransfers(0)).toBe(1);
+    expect(transferRequestsOf(purchase)).toEqual([
+      expect.objectContaining({
+        idempotencyKey: `transfer:${order.orderId}`,
+        form: expect.objectContaining({ amount: '1800', destination: 'acct_late', source_transaction: chargeId }),
+      }),
+    ]);
+    const [transfer] = transfersOf(purchase);
+    expect(await orderRow(order.orderId)).toMatchObject({ transfer_ref: transfer.id, transfer_amount: 1800 });
+
+    // swept again: nothing is sent
+    expect(await background.escrow.retryTransfers(0)).toBe(0);
+    expect(transferRequestsOf(purchase)).toHaveLength(1);
+    expect(transfersOf(purchase)).toHaveLength(1);
+  });
+
+  test('a refund between the release and the transfer comes off the transfer: the seller is paid what the ledger holds for them', async () => {
+    const sellerId = randomUUID();
+    const { purchase, order, intentId } = await paidOrder(1000, sellerId);
+    await orderStatus(purchase, order, 'DELIVERED', { wait: false });
+    await eventually(async () => expect(await orderRow(order.orderId)).toMatchObject({ status: 'AVAILABLE', released_net: 900, transfer_ref: null }));
+
+    // fee share round(10.5) = 11: 94 of it is the seller's, out of their available balance; no transfer to reverse yet
+    const first = await ok<{ refundOrder: { id: string; status: string } }>(sellerViewer(sellerId), REFUND, { orderId: order.orderId, amount: 105 });
+    expect(first.refundOrder.status).toBe('SUCCEEDED');
+    expect(fake.requests.filter((r) => r.idempotencyKey === `refund:${first.refundOrder.id}:reversal`)).toHaveLength(0);
+    expect(await sellerLedgerOf(sellerId, order.orderId)).toBe(806);
+
+    await sellerAccounts.link(sellerId, 'acct_afterRefund');
+    expect(await background.escrow.retryTransfers(0)).toBe(1);
+    const [transfer] = transfersOf(purchase);
+    expect(transfersOf(purchase)).toHaveLength(1);
+    expect(transfer).toMatchObject({ amount: 900 - 94, destination: 'acct_afterRefund' });
+    expect(await orderRow(order.orderId)).toMatchObject({ transfer_ref: transfer.id, transfer_amount: 806, refunded_amount: 105 });
+
+    // the rest of the order: the seller gives back all they were sent (806), the platform the rest of its fee (89)
+    const rest = await ok<{ refundOrder: { id: string; status: string; amount: { amount: number } } }>(sellerViewer(sellerId), REFUND, {
+      orderId: order.orderId,
+    });
+    expect(rest.refundOrder).toMatchObject({ status: 'SUCCEEDED', amount: { amount: 895 } });
+    expect(fake.objects.get(transfer.id)).toMatchObject({ amount_reversed: 806 });
+    expect(fake.ofType('refund', (r) => r.payment_intent === intentId).map((r) => r.amount)).toEqual([105, 895]);
+    expect(await sellerLedgerOf(sellerId, order.orderId)).toBe(0);
+    expect(await subgraph.db.transaction((m) => unbalancedTransactions(m))).toEqual([]);
+  });
+
+  test('while a transfer’s outcome is unknown the order’s refunds wait for it, then come off it', async () => {
+    const sellerId = randomUUID();
+    await sellerAccounts.link(sellerId, 'acct_slow');
+    const { purchase, order } = await paidOrder(1000, sellerId);
+    const lost = fake.loseNextAnswers('POST', /^\/v1\/transfers$/, Infinity);
+    await orderStatus(purchase, order, 'DELIVERED', { wait: false });
+    await eventually(async () => expect(transfersOf(purchase)).toHaveLength(1));
+    expect(await orderRow(order.orderId)).toMatchObject({ transfer_amount: 900, transfer_ref: null });
+
+    // made at Stripe, unconfirmed here: a refund could neither reverse it nor shrink it
+    const waiting = await call(sellerViewer(sellerId), REFUND, { orderId: order.orderId, amount: 100 });
+    expect(codes(waiting)).toEqual(['CONFLICT']);
+    expect(await count(`SELECT count(*) AS n FROM refunds WHERE order_id = $1`, [order.orderId])).toBe(0);
+
+    lost.stop();
     await eventually(async () => expect((await orderRow(order.orderId)).transfer_ref).toMatch(/^tr_/));
     await bus.settled();
-    const [transfer] = fake.ofType('transfer', (t) => t.transfer_group === purchase.purchaseId);
-    expect(transfer).toMatchObject({ amount: 1800, destination: 'acct_late' });
-    expect(fake.ofType('transfer', (t) => t.transfer_group === purchase.purchaseId)).toHaveLength(1);
+    const [transfer] = transfersOf(purchase);
+    expect(transfersOf(purchase)).toHaveLength(1);
+    expect(new Set(transferRequestsOf(purchase).map((r) => r.idempotencyKey))).toEqual(new Set([`transfer:${order.orderId}`]));
+    const { refundOrder } = await ok<{ refundOrder: { status: string } }>(sellerViewer(sellerId), REFUND, { orderId: order.orderId, amount: 100 });
+    expect(refundOrder.status).toBe('SUCCEEDED');
+    expect(fake.objects.get(transfer.id)).toMatchObject({ amount: 900, amount_reversed: 90 });
   });
 });
 
@@ -437,6 +532,40 @@ describe('refunds with Stripe', () => {
     expect(restored).toEqual([expect.objectContaining({ amount: 180, destination: 'acct_seller3' })]);
     expect(fake.requestsTo('POST', '/v1/transfers').find((r) => r.form['metadata[restores]'])?.idempotencyKey).toBe(`refund:${refundOrder.id}:restore`);
     expect(await orderRow(order.orderId)).toMatchObject({ refunded_amount: 0 });
+  });
+
+  test('a refund whose answer is lost (a 500) stays PENDING; the retry, with the same keys, finds it made: SUCCEEDED, one refund at Stripe', async () => {
+    const sellerId = randomUUID();
+    await sellerAccounts.link(sellerId, 'acct_seller4');
+    const { purchase, order, intentId } = await paidOrder(1000, sellerId);
+    await orderStatus(purchase, order, 'DELIVERED');
+    const { transfer_ref: transferId } = await orderRow(order.orderId);
+    fake.loseNextAnswers('POST', /^\/v1\/refunds$/);
+    const { refundOrder } = await ok<{ refundOrder: { id: string; status: string } }>(sellerViewer(sellerId), REFUND, { orderId: order.orderId, amount: 200 });
+    // Stripe made it: not FAILED, and the seller's share stays reversed
+    expect(refundOrder.status).toBe('PENDING');
+    expect(fake.ofType('refund', (r) => r.payment_intent === intentId)).toHaveLength(1);
+    expect(fake.objects.get(transferId!)).toMatchObject({ amount_reversed: 180 });
+    expect(fake.ofType('transfer', (t) => t.transfer_group === purchase.purchaseId)).toHaveLength(1);
+    expect(await orderRow(order.orderId)).toMatchObject({ refunded_amount: 0 });
+
+    // the stale-refund retry, as the subgraph runs it in the background
+    expect(await background.refunds.retryStale(0)).toBe(1);
+    const [stored] = await query<{ status: string; provider_ref: string }>(`SELECT status, provider_ref FROM refunds WHERE id = $1`, [refundOrder.id]);
+    const atStripe = fake.ofType('refund', (r) => r.payment_intent === intentId);
+    expect(atStripe).toHaveLength(1);
+    expect(stored).toEqual({ status: 'SUCCEEDED', provider_ref: atStripe[0].id });
+    expect(fake.requests.filter((r) => r.idempotencyKey?.startsWith(`refund:${refundOrder.id}`)).map((r) => [r.path, r.idempotencyKey, r.replayed])).toEqual([
+      [`/v1/transfers/${transferId}/reversals`, `refund:${refundOrder.id}:reversal`, false],
+      ['/v1/refunds', `refund:${refundOrder.id}`, false],
+      [`/v1/transfers/${transferId}/reversals`, `refund:${refundOrder.id}:reversal`, true],
+      ['/v1/refunds', `refund:${refundOrder.id}`, true],
+    ]);
+    expect(fake.objects.get(transferId!)).toMatchObject({ amount_reversed: 180 });
+    expect(await orderRow(order.orderId)).toMatchObject({ refunded_amount: 200 });
+    expect(await count(`SELECT count(*) AS n FROM ledger_transactions WHERE order_id = $1 AND kind = 'REFUND'`, [order.orderId])).toBe(1);
+    expect(await sellerLedgerOf(sellerId, order.orderId)).toBe(900 - 180);
+    expect(await subgraph.db.transaction((m) => unbalancedTransactions(m))).toEqual([]);
   });
 });
 
