@@ -50,38 +50,21 @@ export class RedisStreamsBus implements EventBus {
     } catch (error) {
       if (!String(error).includes('BUSYGROUP')) throw error;
     }
-    const reader = new Redis(this.url, { maxRetriesPerRequest: null });
-    this.readers.add(reader);
-    let running = true;
-    const loop = (async () => {
-      let lastClaim = 0;
-      while (running && !this.stopped) {
-        try {
-          if (Date.now() - lastClaim > this.claimIdleMs) {
-            lastClaim = Date.now();
-            const [, claimed] = (await reader.xautoclaim(this.stream, group, this.consumer, this.claimIdleMs, '0', 'COUNT', 100)) as [
-              string,
-              [string, string[]][],
-            ];
-            await this.handle(reader, group, claimed, handler);
-          }
-          const batch = (await reader.xreadgroup('GROUP', group, this.consumer, 'COUNT', 100, 'BLOCK', 1000, 'STREAMS', this.stream, '>')) as
-            | [string, [string, string[]][]][]
-            | null;
-          if (batch) await this.handle(reader, group, batch[0][1], handler);
-        } catch (error) {
-          if (!running || this.stopped) break;
-          this.logger.warn('reading events failed; retrying', { group, error });
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-        }
+    let lastClaim = 0;
+    return this.readLoop(`group ${group}`, async (reader) => {
+      if (Date.now() - lastClaim > this.claimIdleMs) {
+        lastClaim = Date.now();
+        const [, claimed] = (await reader.xautoclaim(this.stream, group, this.consumer, this.claimIdleMs, '0', 'COUNT', 100)) as [
+          string,
+          [string, string[]][],
+        ];
+        await this.handle(reader, group, claimed, handler);
       }
-    })();
-    return async () => {
-      running = false;
-      reader.disconnect();
-      this.readers.delete(reader);
-      await loop;
-    };
+      const batch = (await reader.xreadgroup('GROUP', group, this.consumer, 'COUNT', 100, 'BLOCK', 1000, 'STREAMS', this.stream, '>')) as
+        | [string, [string, string[]][]][]
+        | null;
+      if (batch) await this.handle(reader, group, batch[0][1], handler);
+    });
   }
 
   /** Deletes the stream and its groups: for tests that used a prefix of their own. */
@@ -91,26 +74,36 @@ export class RedisStreamsBus implements EventBus {
   }
 
   async tail(handler: EventHandler): Promise<() => Promise<void>> {
-    // XREAD without a group: every tailing process reads every entry, from the moment it starts
+    // XREAD without a group: every tailing process reads every entry, from the moment it starts;
+    // from the newest entry now, since '$' itself would skip whatever arrives between two blocking reads
+    const newest = (await this.writer.xrevrange(this.stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    let lastId = newest[0]?.[0] ?? '0-0';
+    return this.readLoop('tail', async (reader) => {
+      const batch = (await reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', this.stream, lastId)) as [string, [string, string[]][]][] | null;
+      for (const [id, fields] of batch?.[0][1] ?? []) {
+        lastId = id;
+        await handler(JSON.parse(fields[fields.indexOf('e') + 1]) as EventEnvelope).catch((error: unknown) =>
+          this.logger.warn('live event handler failed', { id, error }),
+        );
+      }
+    });
+  }
+
+  /**
+   * Repeats a blocking read on a connection of its own (a blocked connection serves nothing else)
+   * until stopped, riding out Redis restarts; returns the function that stops it.
+   */
+  private readLoop(what: string, readOnce: (reader: Redis) => Promise<void>): () => Promise<void> {
     const reader = new Redis(this.url, { maxRetriesPerRequest: null });
     this.readers.add(reader);
     let running = true;
-    // the newest entry now; '$' itself would skip whatever arrives between two blocking reads
-    const newest = (await this.writer.xrevrange(this.stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
-    let lastId = newest[0]?.[0] ?? '0-0';
     const loop = (async () => {
       while (running && !this.stopped) {
         try {
-          const batch = (await reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', this.stream, lastId)) as [string, [string, string[]][]][] | null;
-          for (const [id, fields] of batch?.[0][1] ?? []) {
-            lastId = id;
-            await handler(JSON.parse(fields[fields.indexOf('e') + 1]) as EventEnvelope).catch((error: unknown) =>
-              this.logger.warn('live event handler failed', { id, error }),
-            );
-          }
+          await readOnce(reader);
         } catch (error) {
           if (!running || this.stopped) break;
-          this.logger.warn('tailing events failed; retrying', { error });
+          this.logger.warn('reading events failed; retrying', { what, error });
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
       }
