@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
@@ -56,9 +57,28 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
   },
 };
 
+/**
+ * Typed documents for clients of the router, from the API schema and schema/operations, and their
+ * persisted documents (ids are bare sha256 hex, as in Apollo's manifests and the APQ protocol).
+ */
+const client: CodegenConfig['generates'] = {
+  'schema/generated/client/': {
+    schema: 'schema/api.graphql',
+    documents: 'schema/operations/*.graphql',
+    preset: 'client',
+    presetConfig: {
+      fragmentMasking: false,
+      persistedDocuments: { hashAlgorithm: (body: string) => createHash('sha256').update(body).digest('hex') },
+    },
+    config: { enumsAsTypes: true, useTypeImports: true, scalars: { DateTime: 'string' } },
+  },
+};
+
 const config: CodegenConfig = {
   overwrite: true,
-  generates: Object.fromEntries(
+  generates: {
+    ...client,
+    ...Object.fromEntries(
     Object.entries(subgraphs).map(([name, { context, mappers }]) => [
       `subgraphs/${name}/generated/resolvers-types.ts`,
       {
@@ -78,7 +98,8 @@ const config: CodegenConfig = {
         },
       },
     ]),
-  ),
+    ),
+  },
 };
 
 export default config;

@@ -1,3 +1,14 @@
+const { existsSync } = require('node:fs');
+const { delimiter, join } = require('node:path');
+
+/** A Chromium to drive headless: CHROME_PATH, else chromium or chromium-browser on PATH. */
+const chromium =
+  process.env.CHROME_PATH ||
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .flatMap((dir) => ['chromium', 'chromium-browser'].map((name) => join(dir, name)))
+    .find((file) => existsSync(file));
+
 /**
  * Type-checking is `npm run typecheck` (tsc over the whole tree); jest only transpiles, so each
  * test file starts fast.
@@ -8,7 +19,12 @@ module.exports = {
   roots: ['<rootDir>/lib', '<rootDir>/subgraphs', '<rootDir>/router', '<rootDir>/schema', '<rootDir>/scripts'],
   testMatch: ['**/__tests__/**/*.test.ts'],
   // Several instances sharing one database and one broker need a real PostgreSQL and Redis.
-  testPathIgnorePatterns: ['/node_modules/', ...(process.env.DATABASE_URL && process.env.REDIS_URL ? [] : ['\\.shared-services\\.test\\.ts$'])],
+  // Browser tests need a Chromium on the machine.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    ...(process.env.DATABASE_URL && process.env.REDIS_URL ? [] : ['\\.shared-services\\.test\\.ts$']),
+    ...(chromium ? [] : ['\\.browser\\.test\\.ts$']),
+  ],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 120000,
   maxWorkers: 2,

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { routerSecret } from '../lib/auth/router-secret';
-import { boolean, integer, isProduction, optionalString } from '../lib/config';
+import { boolean, dataDir, integer, isProduction, optionalString } from '../lib/config';
 import { ROOT } from '../schema/subgraphs';
+import { DEFAULT_LIMITS, type OperationLimits } from './limits';
+import type { Quota } from './rate-limit';
 
 export interface TokenSource {
   /** Where the issuer publishes its signing keys. */
@@ -19,7 +21,35 @@ export interface RouterConfig {
   routerSecret: string;
   tokenSources: TokenSource[];
   introspection: boolean;
+  /** GraphiQL for browsers at GET /graphql (it needs introspection to show the schema). */
+  playground: boolean;
+  /** How the router re-opens a subscription whose subgraph went away, before it gives up with an error. */
+  subscriptionReconnect?: ReconnectPolicy;
+  /** Redis for the APQ cache, rate limits and partners, shared by every router; in-process without it. */
+  redisUrl?: string;
+  /** Names this marketplace's keys in Redis. */
+  redisPrefix?: string;
+  /** Where partners are kept without Redis. */
+  partnersFile?: string;
+  limits?: OperationLimits;
+  quotas?: { partner: Quota; user: Quota; anonymous: Quota };
+  /** Only operations of the first-party manifest (or a partner's), by id: no free-form queries at all. */
+  requirePersistedQueries?: boolean;
+  /** The router's own clients' operations (`schema/manifests/first-party.json`). */
+  firstPartyManifestPath?: string;
 }
+
+export const FIRST_PARTY_MANIFEST = join(ROOT, 'schema', 'manifests', 'first-party.json');
+
+export const DEFAULT_QUOTAS = { partner: { perMinute: 1200 }, user: { perMinute: 600 }, anonymous: { perMinute: 300 } };
+
+export interface ReconnectPolicy {
+  attempts: number;
+  /** The first wait; each next one doubles, up to 10 s, with jitter so that routers do not reconnect in step. */
+  delayMs: number;
+}
+
+export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: 8, delayMs: 500 };
 
 type Env = Record<string, string | undefined>;
 
@@ -50,6 +80,15 @@ function tokenSources(env: Env): TokenSource[] {
   return sources;
 }
 
+/** Where routers keep what they share (the partner CLI reads the same). */
+export function sharedStateFromEnv(env: Env = process.env): Pick<RouterConfig, 'redisUrl' | 'redisPrefix' | 'partnersFile'> {
+  return {
+    redisUrl: optionalString('REDIS_URL', env),
+    redisPrefix: optionalString('REDIS_PREFIX', env) ?? 'marketplace',
+    partnersFile: optionalString('PARTNERS_FILE', env) ?? join(dataDir(env), 'partners.json'),
+  };
+}
+
 export function routerConfigFromEnv(env: Env = process.env): RouterConfig {
   return {
     port: integer('PORT', 4000, env),
@@ -59,5 +98,26 @@ export function routerConfigFromEnv(env: Env = process.env): RouterConfig {
     routerSecret: routerSecret(env),
     tokenSources: tokenSources(env),
     introspection: boolean('INTROSPECTION', !isProduction(env), env),
+    playground: boolean('PLAYGROUND', !isProduction(env), env),
+    subscriptionReconnect: {
+      attempts: integer('SUBSCRIPTION_RECONNECT_ATTEMPTS', DEFAULT_RECONNECT.attempts, env),
+      delayMs: integer('SUBSCRIPTION_RECONNECT_DELAY_MS', DEFAULT_RECONNECT.delayMs, env),
+    },
+    ...sharedStateFromEnv(env),
+    limits: {
+      maxDepth: integer('MAX_DEPTH', DEFAULT_LIMITS.maxDepth, env),
+      maxAliases: integer('MAX_ALIASES', DEFAULT_LIMITS.maxAliases, env),
+      maxDirectives: integer('MAX_DIRECTIVES', DEFAULT_LIMITS.maxDirectives, env),
+      maxCost: integer('MAX_COST', DEFAULT_LIMITS.maxCost, env),
+      maxTokens: integer('MAX_TOKENS', DEFAULT_LIMITS.maxTokens, env),
+      maxBatch: integer('MAX_BATCH', DEFAULT_LIMITS.maxBatch, env),
+    },
+    quotas: {
+      partner: { perMinute: integer('RATE_LIMIT_PARTNER_PER_MINUTE', DEFAULT_QUOTAS.partner.perMinute, env) },
+      user: { perMinute: integer('RATE_LIMIT_USER_PER_MINUTE', DEFAULT_QUOTAS.user.perMinute, env) },
+      anonymous: { perMinute: integer('RATE_LIMIT_ANONYMOUS_PER_MINUTE', DEFAULT_QUOTAS.anonymous.perMinute, env) },
+    },
+    requirePersistedQueries: boolean('REQUIRE_PERSISTED_QUERIES', false, env),
+    firstPartyManifestPath: optionalString('FIRST_PARTY_MANIFEST', env) ?? FIRST_PARTY_MANIFEST,
   };
 }

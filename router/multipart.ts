@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, parse, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { formatErrorForClient } from '../lib/errors';
 import { sendJson } from '../lib/server/http';
+import { validateWithLimits, type OperationLimits } from './limits';
 
 /**
  * Subscriptions over HTTP with the multipart protocol Apollo Router speaks
@@ -16,19 +17,20 @@ export function wantsMultipartSubscription(req: IncomingMessage): boolean {
 }
 
 /** The subscription document of a request body, or undefined when the body holds something else. */
-export function subscriptionOf(body: unknown, schema: GraphQLSchema): { document: DocumentNode; variables: Record<string, unknown>; operationName?: string } | undefined {
+export function subscriptionOf(body: unknown, schema: GraphQLSchema, limits: OperationLimits): { document: DocumentNode; variables: Record<string, unknown>; operationName?: string } | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const { query, variables, operationName } = body as { query?: unknown; variables?: unknown; operationName?: unknown };
   if (typeof query !== 'string') return undefined;
   let document: DocumentNode;
   try {
-    document = parse(query);
+    document = parse(query, { maxTokens: limits.maxTokens });
   } catch {
     return undefined;
   }
   const name = typeof operationName === 'string' ? operationName : undefined;
   if (getOperationAST(document, name)?.operation !== 'subscription') return undefined;
-  if (validate(schema, document).length) return undefined;
+  // an invalid or over-limit subscription falls through to Apollo Server, which says why
+  if (validateWithLimits(schema, document, limits).length) return undefined;
   return { document, variables: (variables && typeof variables === 'object' ? variables : {}) as Record<string, unknown>, operationName: name };
 }
 

@@ -1,18 +1,26 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { signViewer } from '../lib/auth/viewer';
 import { formatErrorForClient } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { handleGraphQLRequest, HttpError, parseBody, sendGraphQLError, sendJson } from '../lib/server/http';
 import { TokenVerifier } from './auth';
-import type { RouterConfig } from './config';
+import { RedisApqCache } from './apq-cache';
+import { DEFAULT_QUOTAS, FIRST_PARTY_MANIFEST, type RouterConfig } from './config';
 import { createGateway, type RouterContext } from './gateway';
+import { DEFAULT_LIMITS, limitRules } from './limits';
 import { streamMultipart, subscriptionOf, wantsMultipartSubscription } from './multipart';
+import { parseManifest } from './partners/manifest';
+import { openPartnerStore } from './partners/store';
+import { servePlayground } from './playground/serve';
+import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
+import { RequestGate } from './request-gate';
 import { serveSubscriptions } from './subscriptions';
 
 export interface RunningRouter {
@@ -34,16 +42,38 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const gateway = createGateway({ supergraphSdl, subgraphUrls: config.subgraphUrls, routerSecret: config.routerSecret, logger });
   const tokens = new TokenVerifier(config.tokenSources);
   if (config.tokenSources.length === 0) logger.warn('no token issuer configured (JWT_JWKS_URL): every token will be refused');
+  const limits = config.limits ?? DEFAULT_LIMITS;
+  const prefix = config.redisPrefix ?? 'marketplace';
+  const apqCache = config.redisUrl ? new RedisApqCache(config.redisUrl, prefix) : undefined;
+  const partners = openPartnerStore(config);
+  const limiter = config.redisUrl ? new RedisRateLimiter(config.redisUrl, prefix) : new MemoryRateLimiter();
+  const firstPartyPath = config.firstPartyManifestPath ?? FIRST_PARTY_MANIFEST;
+  const gate = new RequestGate({
+    partners,
+    limiter,
+    quotas: config.quotas ?? DEFAULT_QUOTAS,
+    firstParty: firstPartyPath && existsSync(firstPartyPath) ? parseManifest(JSON.parse(readFileSync(firstPartyPath, 'utf8'))) : undefined,
+    requireIds: config.requirePersistedQueries ?? false,
+    maxBatch: limits.maxBatch,
+    logger,
+  });
 
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     introspection: config.introspection,
+    // Automatic persisted queries: in Redis when configured, so that every router knows every hash
+    persistedQueries: { cache: apqCache, ttl: 24 * 60 * 60 },
+    allowBatchedHttpRequests: true,
+    csrfPrevention: true,
+    // refused while validating: before any plan is made or any subgraph is called
+    validationRules: limitRules(limits),
+    parseOptions: { maxTokens: limits.maxTokens },
     // The process owns shutdown (lib/server/shutdown.ts): Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), refuseUnknownOperationName],
     formatError(formatted, error) {
-      const shaped = formatErrorForClient(formatted);
+      const shaped = formatErrorForClient(requestErrorAsClientMistake(formatted, error));
       if (shaped.extensions?.code === 'INTERNAL_SERVER_ERROR') {
         logger.error('unexpected error', { error: unwrapResolverError(error), path: formatted.path, original: formatted.message });
       }
@@ -61,11 +91,18 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
         const down = await ready();
         return sendJson(res, down.length ? 503 : 200, down.length ? { status: 'unavailable', down } : { status: 'ready' });
       }
+      if (config.playground && servePlayground(req, res, path)) return;
       if (path !== '/graphql') return sendJson(res, 404, { error: 'not found' });
-      const context = async () => ({ viewer: await tokens.viewerOf(req.headers.authorization) });
+      // verified once: a bad token is Apollo's to refuse (in context); the gate only picks a rate bucket by it
+      const verified = tokens.viewerOf(req.headers.authorization);
+      verified.catch(() => undefined);
+      const context = async () => ({ viewer: await verified });
+      const body = await parseBody(req);
+      const viewer = await verified.catch(() => null);
+      const admission = await gate.admit(req, { body, search: new URL(req.url ?? '/', 'http://localhost').search }, viewer);
+      if (!admission.admitted) return sendJson(res, admission.status, { errors: admission.errors }, admission.headers);
       if (wantsMultipartSubscription(req)) {
-        const body = await parseBody(req);
-        const subscription = subscriptionOf(body, subscriptions.schema);
+        const subscription = subscriptionOf(admission.body, subscriptions.schema, limits);
         if (subscription) {
           const source = subscriptions.subscribe({
             schema: subscriptions.schema,
@@ -76,9 +113,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
           });
           return streamMultipart(res, source);
         }
-        return handleGraphQLRequest(apollo, req, res, context, body);
       }
-      await handleGraphQLRequest(apollo, req, res, context);
+      await handleGraphQLRequest(apollo, req, res, context, admission.body, admission.search);
     };
     handle().catch((error: unknown) => {
       if (error instanceof HttpError) return sendGraphQLError(res, error.status, 'BAD_USER_INPUT', error.message);
@@ -94,6 +130,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     routerSecret: config.routerSecret,
     tokens,
     logger,
+    reconnect: config.subscriptionReconnect,
+    limits,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -112,8 +150,41 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
+      await Promise.all([apqCache?.close(), partners.close(), limiter.close()]);
     },
   };
+}
+
+/**
+ * A document without the operation the request names would reach the gateway, which fails it as an
+ * internal error; it is the client's mistake, and is refused as one before anything is planned.
+ */
+const refuseUnknownOperationName: ApolloServerPlugin<RouterContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, request }) {
+        if (operation) return;
+        throw new GraphQLError(
+          request.operationName ? `Unknown operation named "${request.operationName}"` : 'The document holds several operations: name one with operationName',
+          { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } },
+        );
+      },
+    };
+  },
+};
+
+/**
+ * Apollo Server refuses some requests (a persisted query whose hash does not match its body, a
+ * malformed batch) with an HTTP 4xx status and no code: the client's mistake, said as one.
+ */
+function requestErrorAsClientMistake(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  // Apollo fills in INTERNAL_SERVER_ERROR for errors of no code: the original tells them apart
+  const original = (error as { extensions?: { code?: unknown; http?: { status?: number } } } | undefined)?.extensions;
+  const status = original?.http?.status;
+  if (original?.code === undefined && status !== undefined && status >= 400 && status < 500) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
+  }
+  return formatted;
 }
 
 /**

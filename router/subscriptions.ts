@@ -11,8 +11,11 @@ import { pushIterator } from '../lib/async-queue';
 import { signViewer, type Viewer } from '../lib/auth/viewer';
 import { formatErrorForClient } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+import { MAX_BODY_BYTES } from '../lib/server/http';
 import type { TokenVerifier } from './auth';
+import { DEFAULT_RECONNECT, type ReconnectPolicy } from './config';
 import { EntityBatcher } from './entity-batcher';
+import { validateWithLimits, type OperationLimits } from './limits';
 import { SignedDataSource, type RouterContext } from './gateway';
 
 export interface SubscriptionOptions {
@@ -22,6 +25,8 @@ export interface SubscriptionOptions {
   routerSecret: string;
   tokens: TokenVerifier;
   logger: Logger;
+  reconnect?: ReconnectPolicy;
+  limits: OperationLimits;
 }
 
 /**
@@ -61,7 +66,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
   const upstreams = new Map<string, Client>();
   const upstreamOf = (name: string) => {
     let client = upstreams.get(name);
-    if (!client) upstreams.set(name, (client = subgraphClient(urlOf(name), options.routerSecret)));
+    if (!client) upstreams.set(name, (client = subgraphClient(urlOf(name), options.routerSecret, options.reconnect ?? DEFAULT_RECONNECT)));
     return client;
   };
 
@@ -103,8 +108,14 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
           query: primary.operation,
           variables: pick(variables, primary.variableUsages),
           operationName: primary.operationName ?? undefined,
-          // the subscriber, signed: one connection to the subgraph carries every viewer's subscriptions
-          extensions: { viewer: signViewer(context.viewer, options.routerSecret) },
+          // the subscriber, signed: one connection to the subgraph carries every viewer's subscriptions.
+          // Signed when the message is sent: after a reconnect the subscription is sent again, maybe
+          // long after it began, and a signature is only good for minutes.
+          extensions: {
+            get viewer() {
+              return signViewer(context.viewer, options.routerSecret);
+            },
+          },
         },
         {
           next: (event: FormattedExecutionResult) => {
@@ -117,6 +128,11 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
             queue = queue.then(async () => push(await result));
           },
           error: (error) => {
+            // a connection that gave up reconnecting is done: the next subscription starts afresh
+            if (!Array.isArray(error) && upstreams.get(primary.serviceName) === upstream) {
+              upstreams.delete(primary.serviceName);
+              void release(upstream);
+            }
             queue = queue.then(() => {
               push({ errors: upstreamErrors(error) });
               end();
@@ -195,10 +211,12 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
       : result;
   };
 
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  // a message is one operation: as large as an HTTP body may be, not ws's default of 100 MiB
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   const handle = useServer<Record<string, unknown>, { viewer?: Viewer | null }>(
     {
       schema: apiGraphQLSchema,
+      validate: (schema, document) => validateWithLimits(schema, document, options.limits),
       // the token travels in connectionParams.authorization, as browsers cannot set WebSocket headers
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
@@ -229,22 +247,56 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
     active: () => open.size,
     async stop() {
       for (const iterator of open) await iterator.return?.();
-      await Promise.all([...upstreams.values()].map((client) => client.dispose()));
+      await Promise.all([...upstreams.values()].map(release));
       await handle.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }
 
-function subgraphClient(httpUrl: string, secret: string): Client {
-  return createClient({
+/**
+ * One multiplexed graphql-ws connection to a subgraph. When the subgraph goes away (a restart, a
+ * deploy) the client reconnects and sends every open subscription again; when it does not come back
+ * within the policy, each subscription fails and the router ends its subscribers with an error.
+ */
+function subgraphClient(httpUrl: string, secret: string, reconnect: ReconnectPolicy): Client {
+  // a connection whose peer vanished without closing it (a host lost, a network cut) would stay
+  // silent forever: ping it, and cut it when no pong comes back in time
+  let pongWait: NodeJS.Timeout | undefined;
+  const client: Client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     // the router itself, signed when the connection opens, so that a reconnect carries a fresh signature
     connectionParams: () => signViewer(null, secret),
     lazy: true,
-    retryAttempts: 5,
+    retryAttempts: reconnect.attempts,
+    // a refused connection (the subgraph is restarting) is worth retrying too, not only a closed one;
+    // closes that no retry mends (bad auth, bad protocol) still end at once
+    shouldRetry: () => true,
+    retryWait: (retries) => {
+      const delay = Math.min(10_000, reconnect.delayMs * 2 ** retries);
+      return new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
+    },
+    keepAlive: KEEP_ALIVE_MS,
+    on: {
+      ping: (received) => {
+        if (!received) pongWait = setTimeout(() => client.terminate(), PONG_TIMEOUT_MS);
+      },
+      pong: (received) => {
+        if (received) clearTimeout(pongWait);
+      },
+      closed: () => clearTimeout(pongWait),
+    },
   });
+  return client;
+}
+
+const KEEP_ALIVE_MS = 10_000;
+const PONG_TIMEOUT_MS = 5_000;
+
+/** Closes a connection; one caught between two reconnect attempts rejects with why it stopped, which is no news here. */
+async function release(client: Client): Promise<void> {
+  await Promise.resolve(client.dispose()).catch(() => undefined);
 }
 
 function pick(variables: Record<string, unknown>, names: readonly string[] | undefined): Record<string, unknown> {
@@ -258,5 +310,6 @@ function upstreamErrors(error: unknown): GraphQLError[] {
       return new GraphQLError(shaped.message, { extensions: shaped.extensions });
     });
   }
-  return [new GraphQLError('The subscription ended: its source went away', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+  // the connection closed and could not be opened again
+  return [new GraphQLError('The subscription ended: the service behind it is unavailable; subscribe again later', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
 }

@@ -1,9 +1,17 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { composeServices } from '@apollo/composition';
+import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
+import { printSchema } from 'graphql';
+import { manifestFromDocuments } from '../router/partners/manifest';
 import { defaultUrl, loadTypeDefs, ROOT, SUBGRAPHS } from './subgraphs';
 
 export const SUPERGRAPH_PATH = join(ROOT, 'schema', 'supergraph.graphql');
+/** The schema clients see (no federation machinery): what client codegen and tools read. */
+export const API_SCHEMA_PATH = join(ROOT, 'schema', 'api.graphql');
+/** Every operation of schema/operations by id: the first-party safelist, and the partners' starting point. */
+export const FIRST_PARTY_MANIFEST_PATH = join(ROOT, 'schema', 'manifests', 'first-party.json');
+const OPERATIONS_DIR = join(ROOT, 'schema', 'operations');
 
 type CompositionHint = NonNullable<ReturnType<typeof composeServices>['hints']>[number];
 
@@ -23,6 +31,20 @@ export function composeSupergraph(): Composition {
   return { supergraphSdl: result.supergraphSdl, errors: [], hints: result.hints };
 }
 
+/** What composing makes from the subgraphs' SDL and schema/operations, file by file. */
+export function composedFiles(supergraphSdl: string): Record<string, string> {
+  const api = Supergraph.build(supergraphSdl, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES }).apiSchema().toGraphQLJSSchema();
+  const operations = readdirSync(OPERATIONS_DIR)
+    .filter((file) => file.endsWith('.graphql'))
+    .sort()
+    .map((file) => readFileSync(join(OPERATIONS_DIR, file), 'utf8'));
+  return {
+    [SUPERGRAPH_PATH]: supergraphSdl,
+    [API_SCHEMA_PATH]: `${printSchema(api)}\n`,
+    [FIRST_PARTY_MANIFEST_PATH]: `${JSON.stringify(manifestFromDocuments(operations), null, 2)}\n`,
+  };
+}
+
 function main() {
   const check = process.argv.includes('--check');
   const { supergraphSdl, errors, hints } = composeSupergraph();
@@ -31,16 +53,19 @@ function main() {
     for (const error of errors) console.error(`error: ${error}`);
     process.exit(1);
   }
+  const files = composedFiles(supergraphSdl);
   if (check) {
-    if (readFileSync(SUPERGRAPH_PATH, 'utf8') !== supergraphSdl) {
-      console.error('schema/supergraph.graphql is stale: run npm run compose');
-      process.exit(1);
-    }
-    console.log('schema/supergraph.graphql is up to date');
+    const stale = Object.entries(files).filter(([path, content]) => !existsSync(path) || readFileSync(path, 'utf8') !== content);
+    for (const [path] of stale) console.error(`${path.slice(ROOT.length + 1)} is stale: run npm run compose`);
+    if (stale.length) process.exit(1);
+    console.log('composed files are up to date');
     return;
   }
-  writeFileSync(SUPERGRAPH_PATH, supergraphSdl);
-  console.log(`wrote ${SUPERGRAPH_PATH}`);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+    console.log(`wrote ${path.slice(ROOT.length + 1)}`);
+  }
 }
 
 if (require.main === module) main();

@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dataDir } from '../lib/config';
 import { DEFAULT_ISSUER } from '../lib/auth/claims';
 import { siblingDatabaseUrl } from '../lib/db/data-source';
 import { createEventBus } from '../lib/events/bus';
@@ -31,6 +35,8 @@ export interface StackOptions {
   /** Fixed subgraph ports (one process per service uses the defaults); 0 picks free ones. */
   subgraphPorts?: Partial<Record<SubgraphName, number>>;
   routerSecret?: string;
+  /** Router settings over the stack's own (for instance how subscriptions reconnect). */
+  router?: Partial<RouterConfig>;
   env?: Env;
   logger: Logger;
   onQuery?: (subgraph: SubgraphName, sql: string) => void;
@@ -42,6 +48,8 @@ export interface Stack {
   /** Tests sign requests with it to reach subgraphs directly. */
   routerSecret: string;
   router: RunningRouter;
+  /** What the router was started with: tests start more routers from it. */
+  routerConfig: RouterConfig;
   subgraphs: Record<SubgraphName, StartedSubgraph>;
   stop(): Promise<void>;
 }
@@ -88,6 +96,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
     ],
     introspection: true,
+    playground: true,
+    redisUrl: options.redisUrl,
+    redisPrefix: options.eventsPrefix,
+    // partners of a stack without Redis live with its data, or nowhere when it keeps none
+    partnersFile: join(options.ephemeral ? mkdtempSync(join(tmpdir(), 'partners-')) : dataDir(env), 'partners.json'),
+    ...options.router,
   };
   const router = await startRouter(config, options.logger.child({ service: 'router' }));
   return {
@@ -95,6 +109,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     bus,
     routerSecret: secret,
     router,
+    routerConfig: config,
     subgraphs,
     async stop() {
       await router.stop();

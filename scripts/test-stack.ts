@@ -10,13 +10,13 @@ export interface TestStack extends Stack {
   client: GraphQLClient;
   /** Where this suite's databases live (`<url>_<subgraph>`), when on PostgreSQL. */
   databaseUrl?: string;
-  /** This suite's Redis stream prefix, when on Redis. */
+  /** This suite's prefix of Redis keys, when on Redis. */
   eventsPrefix: string;
 }
 
 /**
  * A whole stack for one test suite: with DATABASE_URL, fresh databases on that PostgreSQL server
- * (dropped on stop), else in-memory PGlite; with REDIS_URL, events through a Redis stream of the
+ * (dropped on stop), else PGlite (in memory unless `ephemeral: false`); with REDIS_URL, events through a Redis stream of the
  * suite's own, else the in-process bus.
  */
 export async function startTestStack(options: Partial<StackOptions> = {}): Promise<TestStack> {
@@ -29,7 +29,7 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
   }
   const redisUrl = process.env.REDIS_URL;
   const eventsPrefix = `test-${randomBytes(6).toString('hex')}`;
-  const stack = await startStack({ logger: createLogger(), redisUrl, eventsPrefix, ...options, databaseUrl, ephemeral: true });
+  const stack = await startStack({ logger: createLogger(), redisUrl, eventsPrefix, ...options, databaseUrl, ephemeral: options.ephemeral ?? true });
   return {
     ...stack,
     client: new GraphQLClient(stack.routerUrl),
@@ -38,8 +38,10 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
     async stop() {
       await stack.stop();
       if (redisUrl) {
+        // everything the suite put there: events, persisted queries, partners, rate buckets
         const redis = new Redis(redisUrl);
-        await redis.del(`${eventsPrefix}:events`);
+        const keys = await redis.keys(`${eventsPrefix}:*`);
+        if (keys.length) await redis.del(...keys);
         await redis.quit();
       }
       if (databaseUrl) {

@@ -7,6 +7,16 @@ import type { EventBus, EventEnvelope, EventHandler } from './types';
 /** Keeps the stream bounded; consumers are expected to keep up far within this many events. */
 const MAX_LENGTH = 1_000_000;
 
+/** How long blocking reads wait for new entries. */
+const BLOCK_MS = 1000;
+
+/**
+ * While Redis is away, commands queue until it is back; without a deadline a publish, a read or a
+ * quit would wait forever, and so would whoever awaits them (a shutdown). With one, the outbox and
+ * the read loops fail, retry, and stop when asked.
+ */
+const CONNECTION_OPTIONS = { maxRetriesPerRequest: null, commandTimeout: 5 * BLOCK_MS } as const;
+
 /**
  * Durable events between processes: Redis Streams with one consumer group per consuming subgraph,
  * so each event reaches one instance of each subgraph, at least once.
@@ -31,7 +41,7 @@ export class RedisStreamsBus implements EventBus {
   ) {
     this.stream = `${prefix}:events`;
     this.claimIdleMs = claimIdleMs;
-    this.writer = new Redis(url, { maxRetriesPerRequest: null });
+    this.writer = new Redis(url, CONNECTION_OPTIONS);
   }
 
   async publish(events: EventEnvelope[]): Promise<void> {
@@ -60,7 +70,7 @@ export class RedisStreamsBus implements EventBus {
         ];
         await this.handle(reader, group, claimed, handler);
       }
-      const batch = (await reader.xreadgroup('GROUP', group, this.consumer, 'COUNT', 100, 'BLOCK', 1000, 'STREAMS', this.stream, '>')) as
+      const batch = (await reader.xreadgroup('GROUP', group, this.consumer, 'COUNT', 100, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, '>')) as
         | [string, [string, string[]][]][]
         | null;
       if (batch) await this.handle(reader, group, batch[0][1], handler);
@@ -79,7 +89,7 @@ export class RedisStreamsBus implements EventBus {
     const newest = (await this.writer.xrevrange(this.stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
     let lastId = newest[0]?.[0] ?? '0-0';
     return this.readLoop('tail', async (reader) => {
-      const batch = (await reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', this.stream, lastId)) as [string, [string, string[]][]][] | null;
+      const batch = (await reader.xread('COUNT', 100, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, lastId)) as [string, [string, string[]][]][] | null;
       for (const [id, fields] of batch?.[0][1] ?? []) {
         lastId = id;
         await handler(JSON.parse(fields[fields.indexOf('e') + 1]) as EventEnvelope).catch((error: unknown) =>
@@ -94,7 +104,7 @@ export class RedisStreamsBus implements EventBus {
    * until stopped, riding out Redis restarts; returns the function that stops it.
    */
   private readLoop(what: string, readOnce: (reader: Redis) => Promise<void>): () => Promise<void> {
-    const reader = new Redis(this.url, { maxRetriesPerRequest: null });
+    const reader = new Redis(this.url, CONNECTION_OPTIONS);
     this.readers.add(reader);
     let running = true;
     const loop = (async () => {
@@ -120,7 +130,8 @@ export class RedisStreamsBus implements EventBus {
     this.stopped = true;
     for (const reader of this.readers) reader.disconnect();
     this.readers.clear();
-    await this.writer.quit().catch(() => undefined);
+    // quit sends what is queued first; if Redis is away it times out, and the connection is dropped
+    await this.writer.quit().catch(() => this.writer.disconnect());
   }
 
   private async handle(reader: Redis, group: string, entries: [string, string[]][], handler: EventHandler) {

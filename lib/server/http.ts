@@ -58,6 +58,8 @@ export async function handleGraphQLRequest<TContext extends BaseContext>(
   context: () => Promise<TContext>,
   /** The body when the caller has read it already. */
   parsedBody?: unknown,
+  /** The query string, when the caller rewrote it. */
+  search?: string,
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -66,7 +68,7 @@ export async function handleGraphQLRequest<TContext extends BaseContext>(
   const url = new URL(req.url ?? '/', 'http://localhost');
   const body = parsedBody === undefined ? await parseBody(req) : parsedBody;
   const response = await server.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+    httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: search ?? url.search, body },
     context,
   });
   for (const [key, value] of response.headers) res.setHeader(key, value);

@@ -69,16 +69,20 @@ export async function startSubgraph<TContext extends BaseContext>(
     db,
     logger,
   });
+  // a stack stops all it started, even a subgraph a test already stopped: the second stop is the first's
+  let stopped: Promise<void> | undefined;
   return {
     ...running,
     db,
     outbox,
-    async stop() {
-      await running.stop();
-      await stopBackground();
-      await outbox.stop();
-      await db.destroy();
-      await embedded?.stop();
+    stop() {
+      return (stopped ??= (async () => {
+        await running.stop();
+        await stopBackground();
+        await outbox.stop();
+        await db.destroy();
+        await embedded?.stop();
+      })());
     },
   };
 }

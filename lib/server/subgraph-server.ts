@@ -39,6 +39,8 @@ export interface RunningSubgraph {
   name: string;
   url: string;
   server: Server;
+  /** Subscriptions open on this subgraph now (the router multiplexes them over its connections). */
+  activeSubscriptions(): number;
   stop(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
     name: app.name,
     url,
     server,
+    activeSubscriptions: () => subscriptions?.active() ?? 0,
     async stop() {
       await subscriptions?.stop();
       server.closeIdleConnections();
@@ -129,14 +132,21 @@ function serveSubscriptions<TContext extends BaseContext>(
   server: Server,
   secret: string,
   log: Logger,
-): { stop(): Promise<void> } {
+): { active(): number; stop(): Promise<void> } {
   const wss = new WebSocketServer({ server, path: '/graphql' });
+  // a subscription counts once its source is open (its id is there, empty, while it starts)
+  const connections = new Set<{ subscriptions: Record<string, unknown> }>();
   const verify = (signed: unknown) => verifySignedViewer((signed ?? {}) as Record<string, string | undefined>, secret);
   const viewerOf = (payload: { extensions?: Record<string, unknown> | null }) => verify(payload.extensions?.viewer);
   const handle = useServer<Record<string, unknown>>(
     {
       schema: app.schema,
-      onConnect: (ctx) => verify(ctx.connectionParams).ok,
+      onConnect: (ctx) => {
+        const ok = verify(ctx.connectionParams).ok;
+        if (ok) connections.add(ctx);
+        return ok;
+      },
+      onClose: (ctx) => void connections.delete(ctx),
       onSubscribe: (_ctx, _id, payload) => {
         const signed = viewerOf(payload);
         if (!signed.ok) return [new GraphQLError(`Refused: ${signed.reason}`, { extensions: { code: 'UNAUTHENTICATED' } })];
@@ -154,6 +164,7 @@ function serveSubscriptions<TContext extends BaseContext>(
     wss,
   );
   return {
+    active: () => [...connections].reduce((sum, ctx) => sum + Object.values(ctx.subscriptions).filter(Boolean).length, 0),
     async stop() {
       await handle.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

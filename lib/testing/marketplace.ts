@@ -54,3 +54,20 @@ export async function stockOf(client: GraphQLClient, listingId: string): Promise
   const { listing } = await client.ok<{ listing: { stock: number } }>('Listing', { id: listingId });
   return listing.stock;
 }
+
+export interface TestPurchase {
+  orders: { id: string; seller: { id: string } }[];
+  paymentId: string;
+}
+
+/** Checks out one of each listing (one order per seller), unpaid. */
+export async function checkOut(buyer: TestUser, listingIds: string[]): Promise<TestPurchase> {
+  const { checkout } = await buyer.client.ok<{ checkout: { orders: TestPurchase['orders']; payment: { id: string } } }>('Checkout', {
+    input: { items: listingIds.map((listingId) => ({ listingId, quantity: 1 })), idempotencyKey: randomUUID() },
+  });
+  return { orders: checkout.orders, paymentId: checkout.payment.id };
+}
+
+export async function payByTestCard(buyer: TestUser, paymentId: string, card = '4242424242424242'): Promise<void> {
+  await buyer.client.ok('ConfirmTestPayment', { paymentId, card });
+}

@@ -61,7 +61,7 @@ afterAll(async () => {
 
 async function router(subgraphUrls: Record<string, string> = {}) {
   const running = await startRouter(
-    { port: 0, host: '127.0.0.1', supergraphPath, subgraphUrls, routerSecret: 's'.repeat(32), tokenSources: [], introspection: false },
+    { port: 0, host: '127.0.0.1', supergraphPath, subgraphUrls, routerSecret: 's'.repeat(32), tokenSources: [], introspection: false, playground: false },
     createLogger(),
   );
   routers.push(running);

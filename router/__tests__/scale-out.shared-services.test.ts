@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { DEFAULT_ISSUER } from '../../lib/auth/claims';
 import { operation } from '../../lib/client/operations';
 import { GraphQLClient } from '../../lib/client/graphql-client';
 import { siblingDatabaseUrl } from '../../lib/db/data-source';
@@ -39,18 +38,7 @@ describe('scale-out across routers and orders instances', () => {
       bus: busB,
       peerUrl: (peer) => urls[peer],
     });
-    routerB = await startRouter(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        supergraphPath: require.resolve('../../schema/supergraph.graphql'),
-        subgraphUrls: { ...urls, orders: ordersB.url },
-        routerSecret: stack.routerSecret,
-        tokenSources: [{ jwksUrl: new URL('/.well-known/jwks.json', urls.accounts).toString(), issuer: DEFAULT_ISSUER, audience: 'marketplace' }],
-        introspection: false,
-      },
-      logger,
-    );
+    routerB = await startRouter({ ...stack.routerConfig, port: 0, subgraphUrls: { ...urls, orders: ordersB.url } }, logger);
   });
   afterAll(async () => {
     await ws?.dispose();

@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { operation } from '../../lib/client/operations';
+import { startTestStack, type TestStack } from '../../scripts/test-stack';
+import { ROOT } from '../../schema/subgraphs';
+import { parseManifest, sha256Hex } from '../partners/manifest';
+
+/** The partner CLI as an operator runs it, against the store a running router reads. */
+let stack: TestStack;
+const dir = mkdtempSync(join(tmpdir(), 'partners-cli-'));
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function cli(...args: string[]) {
+  const { redisUrl, redisPrefix, partnersFile } = stack.routerConfig;
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix! } : { PARTNERS_FILE: partnersFile! }) };
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'router/partners/cli.ts'), ...args], { cwd: ROOT, env, encoding: 'utf8' });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+}
+
+const call = async (apiKey: string, hash: string) => {
+  const response = await fetch(stack.routerUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+    body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }),
+  });
+  return (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+};
+
+test('generate a manifest, register a partner, call by hash, list, revoke', async () => {
+  const manifestFile = join(dir, 'listings.json');
+  const generated = cli('manifest', 'schema/operations/listings.graphql', '--out', manifestFile);
+  expect(generated).toMatchObject({ code: 0 });
+  const manifest = parseManifest(JSON.parse(readFileSync(manifestFile, 'utf8')));
+  expect(manifest.operations.map((o) => o.name)).toContain('Categories');
+  const categories = manifest.operations.find((o) => o.name === 'Categories')!;
+  expect(categories.id).toBe(sha256Hex(categories.body));
+
+  const added = cli('add', 'Logistics Co', '--manifest', manifestFile, '--rate-limit', '600');
+  expect(added.code).toBe(0);
+  const apiKey = /API key[^:]*: (mk_\S+)/.exec(added.out)?.[1];
+  const id = /partner (\S+) \(Logistics Co\)/.exec(added.out)?.[1];
+  expect(apiKey).toBeDefined();
+
+  expect(await call(apiKey!, categories.id)).toEqual({ data: { categories: expect.any(Array) } });
+  expect((await call(apiKey!, sha256Hex(operation('Me')))).errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+
+  const listed = cli('list');
+  expect(listed.out).toContain(`${id}  Logistics Co  active  600/min`);
+  expect(listed.out).not.toContain(apiKey!);
+
+  expect(cli('revoke', id!).code).toBe(0);
+  expect(cli('list').out).toContain(`${id}  Logistics Co  REVOKED`);
+});
+
+test('a manifest from codegen\'s persisted documents keeps their ids, so a generated client calls by them', async () => {
+  const documents = JSON.parse(readFileSync(join(ROOT, 'schema/generated/client/persisted-documents.json'), 'utf8')) as Record<string, string>;
+  const manifestFile = join(dir, 'codegen.json');
+  expect(cli('manifest', '--from-codegen', 'schema/generated/client/persisted-documents.json', '--out', manifestFile).code).toBe(0);
+  const manifest = parseManifest(JSON.parse(readFileSync(manifestFile, 'utf8')));
+  expect(manifest.operations.map((o) => o.id).sort()).toEqual(Object.keys(documents).sort());
+  const apiKey = /API key[^:]*: (mk_\S+)/.exec(cli('add', 'Generated Client Inc', '--manifest', manifestFile).out)![1];
+  const [categoriesId] = Object.entries(documents).find(([, body]) => body.startsWith('query Categories'))!;
+  expect(await call(apiKey, categoriesId)).toEqual({ data: { categories: expect.any(Array) } });
+});
+
+test('bad input is refused with a clear message and changes nothing', () => {
+  const before = cli('list').out;
+  const notAManifest = join(dir, 'bad.json');
+  writeFileSync(notAManifest, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'abc', name: 'X', type: 'query', body: '{ __typename }' }] }));
+  const refused = cli('add', 'Sneaky', '--manifest', notAManifest);
+  expect(refused.code).toBe(1);
+  expect(refused.err).toMatch(/not the sha256 of its body/);
+  expect(cli('add', 'No Manifest').code).toBe(2);
+  expect(cli('revoke', 'no-such-partner').err).toMatch(/no partner no-such-partner/);
+  expect(cli('list').out).toBe(before);
+});

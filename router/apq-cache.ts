@@ -1,0 +1,43 @@
+import type { PersistedQueryOptions } from '@apollo/server';
+import Redis from 'ioredis';
+
+type KeyValueCache = NonNullable<PersistedQueryOptions['cache']>;
+
+/**
+ * The automatic persisted queries' cache in Redis, shared by every router: a query registered through
+ * one router is found by hash through any other. Bodies expire a day after they were registered.
+ */
+export class RedisApqCache implements KeyValueCache {
+  private readonly redis: Redis;
+
+  constructor(
+    url: string,
+    private readonly prefix = 'marketplace',
+  ) {
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    // a cache that cannot answer misses: the client sends the full query again
+    return (await this.redis.get(this.keyOf(key)).catch(() => null)) ?? undefined;
+  }
+
+  async set(key: string, value: string, options?: { ttl?: number | null }): Promise<void> {
+    const ttl = options?.ttl ?? DAY_SECONDS;
+    await this.redis.set(this.keyOf(key), value, 'EX', Math.max(1, Math.round(ttl))).catch(() => undefined);
+  }
+
+  async delete(key: string): Promise<boolean | void> {
+    await this.redis.del(this.keyOf(key)).catch(() => undefined);
+  }
+
+  async close() {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private keyOf(key: string) {
+    return `${this.prefix}:apq:${key}`;
+  }
+}
+
+const DAY_SECONDS = 24 * 60 * 60;

@@ -1,0 +1,218 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { signViewer, type Viewer } from '../../../lib/auth/viewer';
+import { GraphQLClient, type GraphQLResponse } from '../../../lib/client/graphql-client';
+import { dropDatabase } from '../../../lib/db/data-source';
+import type { EventPayloads } from '../../../lib/events/catalog';
+import { InProcessBus } from '../../../lib/events/in-process-bus';
+import type { EventEnvelope } from '../../../lib/events/types';
+import { createLogger, type Logger } from '../../../lib/logger';
+import type { Env } from '../../../lib/server/subgraph-module';
+import { startSubgraph, type StartedSubgraph } from '../../../lib/server/start-subgraph';
+import type { PaymentProvider } from '../provider';
+import { paymentsModule } from '../subgraph';
+
+/**
+ * The payments subgraph alone, on a real database (a fresh one on DATABASE_URL's server, else an
+ * in-memory PGlite), called over HTTP with signed viewers as the router and the orders subgraph call it.
+ * Orders' status changes are published into the bus by the test, as the orders subgraph would.
+ */
+export interface PaymentsHarness<Paid extends object = object> {
+  subgraph: StartedSubgraph;
+  bus: InProcessBus;
+  logger: Logger;
+  /** Executes a document as `viewer` (null: anonymous), signed like the router signs. */
+  call<T = Record<string, unknown>>(viewer: Viewer | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Like call, but fails the test with the errors when there are any. */
+  ok<T = Record<string, unknown>>(viewer: Viewer | null, query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** Opens the purchase's payment as the orders subgraph does at checkout. */
+  openPayment(purchase: TestPurchase): Promise<PaymentResult>;
+  /** A paid purchase of one order worth `amount` (home-garden: 10 %). */
+  paidOrder(amount?: number, sellerId?: string): Promise<{ purchase: TestPurchase; payment: PaymentResult; order: TestOrder } & Paid>;
+  /** What the orders subgraph publishes when an order changes status. */
+  orderStatus(purchase: TestPurchase, order: TestOrder, status: string, options?: { wait?: boolean }): Promise<OrderStatusChanged>;
+  /** Every event payments has committed so far, delivered. */
+  published(): Promise<void>;
+  /** The payloads of the events of `type` payments has published that `match`. */
+  eventsOf<T extends keyof EventPayloads>(type: T, match: (payload: EventPayloads[T]) => boolean): EventPayloads[T][];
+  /** In a transaction, as the subgraph queries: PGlite interleaves the statements of connections outside transactions. */
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** The `n` column of a `SELECT count(*) AS n …`. */
+  count(sql: string, params?: unknown[]): Promise<number>;
+  /** The SQL statements `run` causes (for N+1 checks). */
+  statements(run: () => Promise<unknown>): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export interface PaymentsOptions<Paid extends object> {
+  /** Replaces the provider PAYMENT_PROVIDER would choose. */
+  provider?: PaymentProvider;
+  /** Set over process.env and a platform fee of 10 %. */
+  env?: Env;
+  /** How the buyer pays an open payment in `paidOrder`, and what the test learns from it; by default the test provider's card 4242. */
+  pay?: (payment: PaymentResult, purchase: TestPurchase) => Promise<Paid>;
+}
+
+export type OrderStatusChanged = EventEnvelope<'OrderStatusChanged', EventPayloads['OrderStatusChanged']>;
+
+/** A database of its own on DATABASE_URL's server when set (dropped at stop), else in-memory PGlite. */
+function freshDatabaseUrl(): string | undefined {
+  const server = process.env.DATABASE_URL;
+  if (!server) return undefined;
+  const url = new URL(server);
+  url.pathname = `/t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  return url.toString();
+}
+
+export async function startPayments<Paid extends object = object>(options: PaymentsOptions<Paid> = {}): Promise<PaymentsHarness<Paid>> {
+  const secret = randomBytes(32).toString('base64url');
+  const databaseUrl = freshDatabaseUrl();
+  const logger = createLogger();
+  const bus = new InProcessBus(logger, [20, 50, 100]);
+  const observed: EventEnvelope[] = [];
+  await bus.subscribe('observer', async (event) => void observed.push(event));
+  let recording: string[] | undefined;
+  const subgraph = await startSubgraph(paymentsModule({ provider: options.provider }), {
+    databaseUrl,
+    ephemeral: true,
+    routerSecret: secret,
+    logger,
+    bus,
+    peerUrl: () => '',
+    env: { ...process.env, PLATFORM_FEE_BPS: '1000', ...options.env },
+    onQuery: (sql) => recording?.push(sql),
+  });
+  const client = new GraphQLClient(subgraph.url);
+
+  const call = <T>(viewer: Viewer | null, query: string, variables: Record<string, unknown> = {}) =>
+    client.query<T>(query, variables, signViewer(viewer, secret));
+  const ok = async <T>(viewer: Viewer | null, query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+    const result = await call<T>(viewer, query, variables);
+    if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
+    return result.data;
+  };
+  const openPayment = async (purchase: TestPurchase) =>
+    (await ok<{ createPayment: PaymentResult }>(ORDERS_SERVICE, CREATE, { input: purchase.input })).createPayment;
+  const pay =
+    options.pay ??
+    (async (payment: PaymentResult, purchase: TestPurchase) => {
+      await ok(buyerViewer(purchase.buyerId), CONFIRM, { id: payment.id, card: '4242424242424242' });
+      // without a pay of their own, Paid is the default: nothing to add
+      return {} as Paid;
+    });
+  const query = <T>(sql: string, params: unknown[] = []): Promise<T[]> => subgraph.db.transaction((m) => m.query(sql, params));
+
+  return {
+    subgraph,
+    bus,
+    logger,
+    call,
+    ok,
+    openPayment,
+    async paidOrder(amount = 100, sellerId = randomUUID()) {
+      const purchase = purchaseOf([{ sellerId, lines: [{ categorySlug: 'home-garden', amount }] }]);
+      const payment = await openPayment(purchase);
+      const paid = await pay(payment, purchase);
+      return { purchase, payment, order: purchase.orders[0], ...paid };
+    },
+    async orderStatus(purchase, order, status, { wait = true } = {}) {
+      const event: OrderStatusChanged = {
+        id: randomUUID(),
+        type: 'OrderStatusChanged',
+        source: 'orders',
+        occurredAt: new Date().toISOString(),
+        payload: {
+          orderId: order.orderId,
+          purchaseId: purchase.purchaseId,
+          buyerId: purchase.buyerId,
+          sellerId: order.sellerId,
+          previousStatus: null,
+          status,
+          at: new Date().toISOString(),
+          items: [],
+          total: { amount: order.lines.reduce((s, l) => s + l.amount, 0), currency: 'USD' },
+        },
+      };
+      await bus.publish([event]);
+      if (wait) await bus.settled();
+      return event;
+    },
+    async published() {
+      await subgraph.outbox.flush();
+      await bus.settled();
+    },
+    eventsOf<T extends keyof EventPayloads>(type: T, match: (payload: EventPayloads[T]) => boolean) {
+      return observed.filter((e) => e.type === type).map((e) => e.payload as EventPayloads[T]).filter(match);
+    },
+    query,
+    count: async (sql, params = []) => Number((await query<{ n: string }>(sql, params))[0].n),
+    async statements(run) {
+      const seen: string[] = [];
+      recording = seen;
+      try {
+        await run();
+      } finally {
+        recording = undefined;
+      }
+      return seen;
+    },
+    async stop() {
+      await subgraph.stop();
+      await bus.close();
+      if (databaseUrl) await dropDatabase(databaseUrl);
+    },
+  };
+}
+
+// --- the marketplace around payments --------------------------------------------------------------
+
+export const ORDERS_SERVICE: Viewer = { userId: 'service:orders', roles: ['service'], scopes: ['internal'] };
+export const buyerViewer = (userId: string): Viewer => ({ userId, roles: ['buyer'], scopes: ['buyer'] });
+export const sellerViewer = (sellerId: string): Viewer => ({
+  userId: randomUUID(),
+  roles: ['buyer', 'seller'],
+  scopes: ['buyer', 'seller'],
+  seller: { id: sellerId, currency: 'USD' },
+});
+
+export interface TestOrder {
+  orderId: string;
+  sellerId: string;
+  lines: { categorySlug: string; amount: number }[];
+}
+export interface TestPurchase {
+  purchaseId: string;
+  buyerId: string;
+  orders: TestOrder[];
+  input: Record<string, unknown>;
+}
+
+export function purchaseOf(orders: { lines: { categorySlug: string; amount: number }[]; sellerId?: string }[], buyerId: string = randomUUID()): TestPurchase {
+  const purchaseId = randomUUID();
+  const withIds = orders.map((o) => ({ orderId: randomUUID(), sellerId: o.sellerId ?? randomUUID(), lines: o.lines }));
+  return { purchaseId, buyerId, orders: withIds, input: { purchaseId, buyerId, currency: 'USD', orders: withIds } };
+}
+
+// --- documents ------------------------------------------------------------------------------------
+
+export const CREATE = `mutation ($input: CreatePaymentInput!) {
+  createPayment(input: $input) { id status clientSecret provider amount { amount currency formatted } }
+}`;
+export const CONFIRM = `mutation ($id: ID!, $card: String!) { confirmTestPayment(paymentId: $id, card: $card) { id status amount { amount currency } } }`;
+export const REFUND = `mutation ($orderId: ID!, $amount: Int, $reason: String) {
+  refundOrder(orderId: $orderId, amount: $amount, reason: $reason) { id status amount { amount currency } reason createdAt }
+}`;
+
+export interface PaymentResult {
+  id: string;
+  status: string;
+  clientSecret: string | null;
+  provider: string;
+  amount: { amount: number; currency: string; formatted: string };
+}
+export interface RefundResult {
+  id: string;
+  status: string;
+  amount: { amount: number; currency: string };
+  reason: string | null;
+  createdAt: string;
+}
