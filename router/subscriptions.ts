@@ -3,7 +3,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { buildOperationContext, executeQueryPlan } from '@apollo/gateway';
 import { operationFromDocument, ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
-import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -206,9 +206,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
           : dataSource(name),
     });
     const result = await executeQueryPlan(eventPlan, services, requestContext, operationContext, supergraphGraphQLSchema, apiSchema);
-    return result.errors?.length
-      ? { ...result, errors: result.errors.map((e) => new GraphQLError(formatErrorForClient(e.toJSON()).message, { extensions: formatErrorForClient(e.toJSON()).extensions })) }
-      : result;
+    return result.errors?.length ? { ...result, errors: result.errors.map(forClient) } : result;
   };
 
   // a message is one operation: as large as an HTTP body may be, not ws's default of 100 MiB
@@ -263,6 +261,7 @@ function subgraphClient(httpUrl: string, secret: string, reconnect: ReconnectPol
   // a connection whose peer vanished without closing it (a host lost, a network cut) would stay
   // silent forever: ping it, and cut it when no pong comes back in time
   let pongWait: NodeJS.Timeout | undefined;
+  let ponged = false;
   const client: Client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -280,10 +279,16 @@ function subgraphClient(httpUrl: string, secret: string, reconnect: ReconnectPol
     keepAlive: KEEP_ALIVE_MS,
     on: {
       ping: (received) => {
-        if (!received) pongWait = setTimeout(() => client.terminate(), PONG_TIMEOUT_MS);
+        if (received) return;
+        ponged = false;
+        // the timer runs before the loop reads sockets: a router busy past the timeout would cut a
+        // live connection whose pong is waiting to be read (and reconnect every subscription on it)
+        pongWait = setTimeout(() => setImmediate(() => ponged || client.terminate()), PONG_TIMEOUT_MS);
       },
       pong: (received) => {
-        if (received) clearTimeout(pongWait);
+        if (!received) return;
+        ponged = true;
+        clearTimeout(pongWait);
       },
       closed: () => clearTimeout(pongWait),
     },
@@ -301,6 +306,12 @@ async function release(client: Client): Promise<void> {
 
 function pick(variables: Record<string, unknown>, names: readonly string[] | undefined): Record<string, unknown> {
   return Object.fromEntries((names ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
+}
+
+/** An error of a subscription event as clients may see it; the plan's executor yields both errors and their formatted form. */
+function forClient(error: GraphQLError | GraphQLFormattedError): GraphQLError {
+  const shaped = formatErrorForClient(error instanceof GraphQLError ? error.toJSON() : error);
+  return new GraphQLError(shaped.message, { extensions: shaped.extensions, path: shaped.path });
 }
 
 function upstreamErrors(error: unknown): GraphQLError[] {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { dropDatabase, siblingDatabaseUrl } from '../lib/db/data-source';
 import { createLogger } from '../lib/logger';
+import { freshDatabaseUrl } from '../lib/testing/lone-subgraph';
 import { GraphQLClient } from '../lib/client/graphql-client';
 import { SUBGRAPHS, type SubgraphName } from '../schema/subgraphs';
 import { startStack, type Stack, type StackOptions } from './stack';
@@ -20,13 +21,7 @@ export interface TestStack extends Stack {
  * suite's own, else the in-process bus.
  */
 export async function startTestStack(options: Partial<StackOptions> = {}): Promise<TestStack> {
-  const server = process.env.DATABASE_URL;
-  let databaseUrl: string | undefined;
-  if (server) {
-    const url = new URL(server);
-    url.pathname = `/t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-    databaseUrl = url.toString();
-  }
+  const databaseUrl = freshDatabaseUrl();
   const redisUrl = process.env.REDIS_URL;
   const eventsPrefix = `test-${randomBytes(6).toString('hex')}`;
   const stack = await startStack({ logger: createLogger(), redisUrl, eventsPrefix, ...options, databaseUrl, ephemeral: options.ephemeral ?? true });

@@ -58,6 +58,14 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
+/** A graphql-ws failure: GraphQL errors, a close event (code and reason) or an error. */
+function describeFailure(error: unknown): string {
+  if (Array.isArray(error)) return JSON.stringify(error);
+  const close = error as { code?: unknown; reason?: unknown; message?: unknown };
+  if (typeof close.code === 'number') return `socket closed ${close.code} ${String(close.reason ?? '')}`;
+  return String(close.message ?? error);
+}
+
 async function main() {
   // tokens for the distinct crowd are signed with the key the accounts subgraph signs with
   const env = { ...process.env, JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
@@ -79,7 +87,7 @@ async function main() {
       for (const crowd of CROWDS) {
         // a fresh router for each run, so that its memory is measured from the same start
         router = await startRouterProcess(routerEnv, port);
-        const line = await measure(api, router.pid!, size, crowd, issuer);
+        const line = await measure(api, router.pid!, size, crowd, issuer, () => stack.subgraphs.orders.activeSubscriptions());
         console.log(line);
         results.push(line);
         await stopProcess(router);
@@ -92,7 +100,15 @@ async function main() {
   console.log(['', 'subscription fan-out (one router process, one seller\'s orders followed by every subscriber):', ...results].join('\n'));
 }
 
-async function measure(api: GraphQLClient, routerPid: number, size: number, crowd: Crowd, issuer: TokenIssuer): Promise<string> {
+async function measure(
+  api: GraphQLClient,
+  routerPid: number,
+  size: number,
+  crowd: Crowd,
+  issuer: TokenIssuer,
+  /** Subscriptions open on the orders subgraph: the router's upstream ones. */
+  upstream: () => number,
+): Promise<string> {
   const seller = await newSeller(api, { shopName: `Bench ${size} ${crowd}` });
   const buyer = await signUp(api);
   const listing = await newListing(seller.client, { title: 'Bench lamp', stock: 1000 });
@@ -122,13 +138,16 @@ async function measure(api: GraphQLClient, routerPid: number, size: number, crow
           if (data) latencies.push(Date.now() - Date.parse(data.orderStatusChanged.at));
           else failures.push(JSON.stringify(errors));
         },
-        error: (error) => failures.push(String(error)),
+        error: (error) => failures.push(describeFailure(error)),
         complete: () => undefined,
       },
     );
     if (i % 500 === 499) await sleep(50);
   }
-  await sleep(Math.max(3000, size));
+  // every subscription reaches orders before the first change (identical ones share a single one)
+  const opened = Date.now();
+  while (upstream() < (crowd === 'identical' ? 1 : size) && Date.now() - opened < 120_000) await sleep(100);
+  await sleep(2000);
   const withSubscribers = rssOf(routerPid);
 
   let expected = 0;

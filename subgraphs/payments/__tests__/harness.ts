@@ -1,13 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { signViewer, type Viewer } from '../../../lib/auth/viewer';
-import { GraphQLClient, type GraphQLResponse } from '../../../lib/client/graphql-client';
-import { dropDatabase } from '../../../lib/db/data-source';
+import { randomUUID } from 'node:crypto';
+import type { Viewer } from '../../../lib/auth/viewer';
 import type { EventPayloads } from '../../../lib/events/catalog';
-import { InProcessBus } from '../../../lib/events/in-process-bus';
 import type { EventEnvelope } from '../../../lib/events/types';
-import { createLogger, type Logger } from '../../../lib/logger';
 import type { Env } from '../../../lib/server/subgraph-module';
-import { startSubgraph, type StartedSubgraph } from '../../../lib/server/start-subgraph';
+import { startLoneSubgraph, type LoneSubgraph } from '../../../lib/testing/lone-subgraph';
 import type { PaymentProvider } from '../provider';
 import { paymentsModule } from '../subgraph';
 
@@ -16,12 +12,7 @@ import { paymentsModule } from '../subgraph';
  * in-memory PGlite), called over HTTP with signed viewers as the router and the orders subgraph call it.
  * Orders' status changes are published into the bus by the test, as the orders subgraph would.
  */
-export interface PaymentsHarness<Paid extends object = object> {
-  subgraph: StartedSubgraph;
-  bus: InProcessBus;
-  logger: Logger;
-  /** Executes a document as `viewer` (null: anonymous), signed like the router signs. */
-  call<T = Record<string, unknown>>(viewer: Viewer | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+export interface PaymentsHarness<Paid extends object = object> extends LoneSubgraph {
   /** Like call, but fails the test with the errors when there are any. */
   ok<T = Record<string, unknown>>(viewer: Viewer | null, query: string, variables?: Record<string, unknown>): Promise<T>;
   /** Opens the purchase's payment as the orders subgraph does at checkout. */
@@ -38,9 +29,6 @@ export interface PaymentsHarness<Paid extends object = object> {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   /** The `n` column of a `SELECT count(*) AS n …`. */
   count(sql: string, params?: unknown[]): Promise<number>;
-  /** The SQL statements `run` causes (for N+1 checks). */
-  statements(run: () => Promise<unknown>): Promise<string[]>;
-  stop(): Promise<void>;
 }
 
 export interface PaymentsOptions<Paid extends object> {
@@ -54,37 +42,15 @@ export interface PaymentsOptions<Paid extends object> {
 
 export type OrderStatusChanged = EventEnvelope<'OrderStatusChanged', EventPayloads['OrderStatusChanged']>;
 
-/** A database of its own on DATABASE_URL's server when set (dropped at stop), else in-memory PGlite. */
-function freshDatabaseUrl(): string | undefined {
-  const server = process.env.DATABASE_URL;
-  if (!server) return undefined;
-  const url = new URL(server);
-  url.pathname = `/t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  return url.toString();
-}
-
 export async function startPayments<Paid extends object = object>(options: PaymentsOptions<Paid> = {}): Promise<PaymentsHarness<Paid>> {
-  const secret = randomBytes(32).toString('base64url');
-  const databaseUrl = freshDatabaseUrl();
-  const logger = createLogger();
-  const bus = new InProcessBus(logger, [20, 50, 100]);
+  const lone = await startLoneSubgraph(paymentsModule({ provider: options.provider }), {
+    env: { ...process.env, PLATFORM_FEE_BPS: '1000', ...options.env },
+    retryDelaysMs: [20, 50, 100],
+  });
+  const { subgraph, bus, call } = lone;
   const observed: EventEnvelope[] = [];
   await bus.subscribe('observer', async (event) => void observed.push(event));
-  let recording: string[] | undefined;
-  const subgraph = await startSubgraph(paymentsModule({ provider: options.provider }), {
-    databaseUrl,
-    ephemeral: true,
-    routerSecret: secret,
-    logger,
-    bus,
-    peerUrl: () => '',
-    env: { ...process.env, PLATFORM_FEE_BPS: '1000', ...options.env },
-    onQuery: (sql) => recording?.push(sql),
-  });
-  const client = new GraphQLClient(subgraph.url);
 
-  const call = <T>(viewer: Viewer | null, query: string, variables: Record<string, unknown> = {}) =>
-    client.query<T>(query, variables, signViewer(viewer, secret));
   const ok = async <T>(viewer: Viewer | null, query: string, variables: Record<string, unknown> = {}): Promise<T> => {
     const result = await call<T>(viewer, query, variables);
     if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
@@ -102,10 +68,7 @@ export async function startPayments<Paid extends object = object>(options: Payme
   const query = <T>(sql: string, params: unknown[] = []): Promise<T[]> => subgraph.db.transaction((m) => m.query(sql, params));
 
   return {
-    subgraph,
-    bus,
-    logger,
-    call,
+    ...lone,
     ok,
     openPayment,
     async paidOrder(amount = 100, sellerId = randomUUID()) {
@@ -145,21 +108,6 @@ export async function startPayments<Paid extends object = object>(options: Payme
     },
     query,
     count: async (sql, params = []) => Number((await query<{ n: string }>(sql, params))[0].n),
-    async statements(run) {
-      const seen: string[] = [];
-      recording = seen;
-      try {
-        await run();
-      } finally {
-        recording = undefined;
-      }
-      return seen;
-    },
-    async stop() {
-      await subgraph.stop();
-      await bus.close();
-      if (databaseUrl) await dropDatabase(databaseUrl);
-    },
   };
 }
 

@@ -1,78 +1,23 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { signViewer, type Viewer } from '../../../lib/auth/viewer';
-import { GraphQLClient, type GraphQLResponse } from '../../../lib/client/graphql-client';
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { dropDatabase } from '../../../lib/db/data-source';
+import type { Viewer } from '../../../lib/auth/viewer';
 import type { MarketplaceEvent } from '../../../lib/events/catalog';
-import { InProcessBus } from '../../../lib/events/in-process-bus';
 import { isUuid } from '../../../lib/ids';
-import { createLogger } from '../../../lib/logger';
-import { startSubgraph, type StartedSubgraph } from '../../../lib/server/start-subgraph';
+import { startLoneSubgraph, type LoneSubgraph } from '../../../lib/testing/lone-subgraph';
 import { reputation } from '../subgraph';
 
 /**
  * The reputation subgraph alone on a database of its own, called over HTTP as the router calls it
  * (signed viewers), with orders played by the test: it publishes OrderStatusChanged into the bus.
  */
-export interface ReputationHarness {
-  subgraph: StartedSubgraph;
-  bus: InProcessBus;
-  /** Executes a document as `viewer` (null: anonymous), signed like the router signs. */
-  call<TData = Record<string, unknown>>(viewer: Viewer | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<TData>>;
+export interface ReputationHarness extends LoneSubgraph {
   /** Reads the subgraph's tables for assertions: `$n` stands for the n-th id (see `inspect`). */
   sql(text: string, ...ids: string[]): Promise<Record<string, unknown>[]>;
-  /** Counts the SQL statements `run` causes (for N+1 checks). */
-  statements(run: () => Promise<unknown>): Promise<string[]>;
-  stop(): Promise<void>;
-}
-
-/** A database of its own on DATABASE_URL's server when set (dropped at stop), else in-memory PGlite. */
-export function freshDatabaseUrl(): string | undefined {
-  const server = process.env.DATABASE_URL;
-  if (!server) return undefined;
-  const url = new URL(server);
-  url.pathname = `/t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  return url.toString();
 }
 
 export async function startReputation(env: Record<string, string | undefined> = process.env): Promise<ReputationHarness> {
-  const logger = createLogger();
-  const bus = new InProcessBus(logger, [10, 50, 200]);
-  const databaseUrl = freshDatabaseUrl();
-  const routerSecret = randomBytes(16).toString('hex');
-  let recording: string[] | undefined;
-  const subgraph = await startSubgraph(reputation, {
-    databaseUrl,
-    ephemeral: true,
-    routerSecret,
-    logger,
-    bus,
-    peerUrl: () => '',
-    env,
-    onQuery: (sql) => recording?.push(sql),
-  });
-  const client = new GraphQLClient(subgraph.url);
-  return {
-    subgraph,
-    bus,
-    call: (viewer, query, variables) => client.query(query, variables, signViewer(viewer, routerSecret)),
-    sql: (text, ...ids) => inspect(subgraph.db, text, ids),
-    async statements(run) {
-      const seen: string[] = [];
-      recording = seen;
-      try {
-        await run();
-      } finally {
-        recording = undefined;
-      }
-      return seen;
-    },
-    async stop() {
-      await subgraph.stop();
-      await bus.close();
-      if (databaseUrl) await dropDatabase(databaseUrl);
-    },
-  };
+  const lone = await startLoneSubgraph(reputation, { env, retryDelaysMs: [10, 50, 200] });
+  return { ...lone, sql: (text, ...ids) => inspect(lone.subgraph.db, text, ids) };
 }
 
 /**
