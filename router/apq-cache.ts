@@ -35,8 +35,9 @@ export class RedisApqCache implements KeyValueCache {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
+  /** Apollo's keys already say what they are (`apq:<hash>`). */
   private keyOf(key: string) {
-    return `${this.prefix}:apq:${key}`;
+    return `${this.prefix}:${key}`;
   }
 }
 

@@ -259,7 +259,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
  */
 function subgraphClient(httpUrl: string, secret: string, reconnect: ReconnectPolicy): Client {
   // a connection whose peer vanished without closing it (a host lost, a network cut) would stay
-  // silent forever: ping it, and cut it when no pong comes back in time
+  // silent forever: ping it, and cut it when nothing at all comes back in time
   let pongWait: NodeJS.Timeout | undefined;
   let ponged = false;
   const client: Client = createClient({
@@ -285,8 +285,8 @@ function subgraphClient(httpUrl: string, secret: string, reconnect: ReconnectPol
         // live connection whose pong is waiting to be read (and reconnect every subscription on it)
         pongWait = setTimeout(() => setImmediate(() => ponged || client.terminate()), PONG_TIMEOUT_MS);
       },
-      pong: (received) => {
-        if (!received) return;
+      // any message proves the peer alive: a subgraph busy sending events may answer pings late
+      message: () => {
         ponged = true;
         clearTimeout(pongWait);
       },
@@ -297,7 +297,7 @@ function subgraphClient(httpUrl: string, secret: string, reconnect: ReconnectPol
 }
 
 const KEEP_ALIVE_MS = 10_000;
-const PONG_TIMEOUT_MS = 5_000;
+const PONG_TIMEOUT_MS = 20_000;
 
 /** Closes a connection; one caught between two reconnect attempts rejects with why it stopped, which is no news here. */
 async function release(client: Client): Promise<void> {

@@ -123,12 +123,14 @@ async function measure(
   const latencies: number[] = [];
   const failures: string[] = [];
   const clients: Client[] = [];
+  let connected = 0;
   for (let i = 0; i < size; i++) {
     const client = createClient({
       url: api.url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
       connectionParams: { authorization: `Bearer ${tokens[i]}` },
       retryAttempts: 0,
+      on: { connected: () => void connected++ },
     });
     clients.push(client);
     client.subscribe<{ orderStatusChanged: { at: string } }>(
@@ -144,10 +146,11 @@ async function measure(
     );
     if (i % 500 === 499) await sleep(50);
   }
-  // every subscription reaches orders before the first change (identical ones share a single one)
+  // every subscriber connected and every subscription at orders (identical ones share a single one)
+  // before the first change; then a moment for the subscribe messages that follow each connection
   const opened = Date.now();
-  while (upstream() < (crowd === 'identical' ? 1 : size) && Date.now() - opened < 120_000) await sleep(100);
-  await sleep(2000);
+  while ((connected + failures.length < size || upstream() < (crowd === 'identical' ? 1 : size - failures.length)) && Date.now() - opened < 180_000) await sleep(100);
+  await sleep(Math.max(2000, size / 2));
   const withSubscribers = rssOf(routerPid);
 
   let expected = 0;
