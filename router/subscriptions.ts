@@ -217,7 +217,8 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
       validate: (schema, document) => validateWithLimits(schema, document, options.limits),
       // the token travels in connectionParams.authorization, as browsers cannot set WebSocket headers
       onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
+        // spelled as HTTP spells it too, the way header-minded clients (GraphiQL's toolkit) send it
+        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
           const session = await options.tokens.sessionOf(typeof authorization === 'string' ? authorization : undefined);
           ctx.extra.viewer = session?.viewer ?? null;

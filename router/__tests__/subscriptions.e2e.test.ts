@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import { operation } from '../../lib/client/operations';
 import { eventually } from '../../lib/testing/eventually';
 import { follow, routerSocket } from '../../lib/testing/live';
@@ -102,6 +103,21 @@ test('a connection without a valid token is refused', async () => {
   const anonymous = followOrders(wsClient());
   await eventually(async () => expect(anonymous.errors).toHaveLength(1));
   expect(anonymous.errors[0].code).toBe('UNAUTHENTICATED');
+});
+
+test('the token may come as connectionParams.Authorization, spelled as the HTTP header', async () => {
+  const buyer = await signUp(stack.client);
+  const client = createClient({
+    url: stack.routerUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${tokenOf(buyer)}` },
+    retryAttempts: 0,
+  });
+  clients.push(client);
+  // an order that does not exist is NOT_FOUND to a signed-in viewer; an anonymous one is UNAUTHENTICATED
+  const feed = followOrders(client, { orderId: '00000000-0000-4000-8000-000000000000' });
+  await eventually(async () => expect(feed.errors).toHaveLength(1));
+  expect(feed.errors[0].code).toBe('NOT_FOUND');
 });
 
 describe('Apollo Client, as frontends use it', () => {
