@@ -1,5 +1,5 @@
 import type { PersistedQueryOptions } from '@apollo/server';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 
 type KeyValueCache = NonNullable<PersistedQueryOptions['cache']>;
 
@@ -8,14 +8,10 @@ type KeyValueCache = NonNullable<PersistedQueryOptions['cache']>;
  * one router is found by hash through any other. Bodies expire a day after they were registered.
  */
 export class RedisApqCache implements KeyValueCache {
-  private readonly redis: Redis;
-
   constructor(
-    url: string,
+    private readonly redis: Redis,
     private readonly prefix = 'marketplace',
-  ) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-  }
+  ) {}
 
   async get(key: string): Promise<string | undefined> {
     // a cache that cannot answer misses: the client sends the full query again
@@ -29,10 +25,6 @@ export class RedisApqCache implements KeyValueCache {
 
   async delete(key: string): Promise<boolean | void> {
     await this.redis.del(this.keyOf(key)).catch(() => undefined);
-  }
-
-  async close() {
-    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   /** Apollo's keys already say what they are (`apq:<hash>`). */

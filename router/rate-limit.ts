@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 
 /** A token bucket: `perMinute` tokens refill evenly over a minute, and a full bucket holds a minute's worth. */
 export interface Quota {
@@ -14,7 +14,6 @@ export interface Decision {
 export interface RateLimiter {
   /** Takes `cost` tokens from the bucket `key`, if it holds them. */
   take(key: string, quota: Quota, cost?: number): Promise<Decision>;
-  close(): Promise<void>;
 }
 
 /** One process's buckets: the embedded default. */
@@ -37,8 +36,6 @@ export class MemoryRateLimiter implements RateLimiter {
   private sweep(now: number) {
     for (const [key, bucket] of this.buckets) if (now - bucket.at > 60_000) this.buckets.delete(key);
   }
-
-  async close() {}
 }
 
 /**
@@ -68,21 +65,13 @@ return { allowed, wait }
 `;
 
 export class RedisRateLimiter implements RateLimiter {
-  private readonly redis: Redis;
-
   constructor(
-    url: string,
+    private readonly redis: Redis,
     private readonly prefix = 'marketplace',
-  ) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-  }
+  ) {}
 
   async take(key: string, { perMinute }: Quota, cost = 1): Promise<Decision> {
     const [allowed, waitMs] = (await this.redis.eval(TAKE, 1, `${this.prefix}:rate:${key}`, perMinute, perMinute / 60_000, cost)) as [number, number];
     return { allowed: allowed === 1, retryAfterSeconds: Math.ceil(waitMs / 1000) };
-  }
-
-  async close() {
-    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -38,8 +38,14 @@ interface Operation {
 
 const PARTNER_CACHE_MS = 5_000;
 
+/** A partner with its manifest's bodies by id, as the gate looks them up. */
+interface KnownPartner {
+  partner: Partner;
+  bodies: Map<string, string>;
+}
+
 export class RequestGate {
-  private readonly partnerCache = new Map<string, { partner: Partner | undefined; until: number }>();
+  private readonly partnerCache = new Map<string, { known?: KnownPartner; until: number }>();
   private readonly firstParty?: Map<string, string>;
 
   constructor(private readonly options: GateOptions) {
@@ -48,8 +54,9 @@ export class RequestGate {
 
   async admit(req: IncomingMessage, request: GraphQLHttpRequest, viewer: Viewer | null): Promise<Admission> {
     const apiKey = header(req, 'x-api-key');
-    const partner = apiKey === undefined ? undefined : await this.partnerOf(apiKey);
-    if (apiKey !== undefined && !partner) return refuse(401, 'UNAUTHENTICATED', 'Unknown or revoked API key');
+    const known = apiKey === undefined ? undefined : await this.partnerOf(apiKey);
+    if (apiKey !== undefined && !known) return refuse(401, 'UNAUTHENTICATED', 'Unknown or revoked API key');
+    const partner = known?.partner;
 
     const { operations, write } = operationsOf(request);
     if (operations.length > this.options.maxBatch) {
@@ -66,7 +73,7 @@ export class RequestGate {
       };
     }
 
-    const safelist = partner ? bodiesById(partner.manifest) : this.options.requireIds ? this.firstParty ?? new Map<string, string>() : undefined;
+    const safelist = known ? known.bodies : this.options.requireIds ? this.firstParty ?? new Map<string, string>() : undefined;
     if (safelist) {
       for (const operation of operations) {
         const id = operation.extensions?.persistedQuery?.sha256Hash;
@@ -89,15 +96,16 @@ export class RequestGate {
     return { admitted: true, partner, ...write(operations) };
   }
 
-  private async partnerOf(apiKey: string): Promise<Partner | undefined> {
+  private async partnerOf(apiKey: string): Promise<KnownPartner | undefined> {
     // a few seconds of cache: a key is looked up once, not on every request; a revocation lands within them
     const hash = sha256Hex(apiKey);
     const cached = this.partnerCache.get(hash);
-    if (cached && cached.until > Date.now()) return cached.partner;
+    if (cached && cached.until > Date.now()) return cached.known;
     const partner = await this.options.partners.byKey(apiKey);
+    const known = partner && { partner, bodies: bodiesById(partner.manifest) };
     if (this.partnerCache.size > 10_000) this.partnerCache.clear();
-    this.partnerCache.set(hash, { partner, until: Date.now() + PARTNER_CACHE_MS });
-    return partner;
+    this.partnerCache.set(hash, { known, until: Date.now() + PARTNER_CACHE_MS });
+    return known;
   }
 
   private async take(partner: Partner | undefined, viewer: Viewer | null, req: IncomingMessage, cost: number) {
@@ -114,10 +122,6 @@ export class RequestGate {
       this.options.logger.warn('rate limiter unavailable; request let through', { error });
       return { allowed: true, retryAfterSeconds: 0 };
     }
-  }
-
-  invalidate() {
-    this.partnerCache.clear();
   }
 }
 

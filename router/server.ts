@@ -17,9 +17,10 @@ import { createGateway, type RouterContext } from './gateway';
 import { DEFAULT_LIMITS, limitRules } from './limits';
 import { streamMultipart, subscriptionOf, wantsMultipartSubscription } from './multipart';
 import { parseManifest } from './partners/manifest';
-import { openPartnerStore } from './partners/store';
+import { FilePartnerStore, RedisPartnerStore } from './partners/store';
 import { servePlayground } from './playground/serve';
 import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
+import { closeRedis, routerRedis } from './redis';
 import { RequestGate } from './request-gate';
 import { serveSubscriptions } from './subscriptions';
 
@@ -44,9 +45,10 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   if (config.tokenSources.length === 0) logger.warn('no token issuer configured (JWT_JWKS_URL): every token will be refused');
   const limits = config.limits ?? DEFAULT_LIMITS;
   const prefix = config.redisPrefix ?? 'marketplace';
-  const apqCache = config.redisUrl ? new RedisApqCache(config.redisUrl, prefix) : undefined;
-  const partners = openPartnerStore(config);
-  const limiter = config.redisUrl ? new RedisRateLimiter(config.redisUrl, prefix) : new MemoryRateLimiter();
+  const redis = config.redisUrl ? routerRedis(config.redisUrl) : undefined;
+  const apqCache = redis && new RedisApqCache(redis, prefix);
+  const partners = redis ? new RedisPartnerStore(redis, prefix) : new FilePartnerStore(config.partnersFile ?? '.data/partners.json');
+  const limiter = redis ? new RedisRateLimiter(redis, prefix) : new MemoryRateLimiter();
   const firstPartyPath = config.firstPartyManifestPath ?? FIRST_PARTY_MANIFEST;
   const gate = new RequestGate({
     partners,
@@ -150,7 +152,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
-      await Promise.all([apqCache?.close(), partners.close(), limiter.close()]);
+      if (redis) await closeRedis(redis);
     },
   };
 }

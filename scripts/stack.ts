@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataDir } from '../lib/config';
@@ -82,6 +82,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   );
   const subgraphs = Object.fromEntries(names.map((name, i) => [name, started[i]])) as Record<SubgraphName, StartedSubgraph>;
   for (const name of names) urls[name] = subgraphs[name].url;
+  // partners of a stack without Redis live with its data, or in a file of its own gone on stop
+  const partnersFile = options.ephemeral ? join(tmpdir(), `partners-${randomBytes(6).toString('hex')}.json`) : join(dataDir(env), 'partners.json');
   const config: RouterConfig = {
     port: options.routerPort ?? 0,
     host: '127.0.0.1',
@@ -99,8 +101,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     playground: true,
     redisUrl: options.redisUrl,
     redisPrefix: options.eventsPrefix,
-    // partners of a stack without Redis live with its data, or nowhere when it keeps none
-    partnersFile: join(options.ephemeral ? mkdtempSync(join(tmpdir(), 'partners-')) : dataDir(env), 'partners.json'),
+    partnersFile,
     ...options.router,
   };
   const router = await startRouter(config, options.logger.child({ service: 'router' }));
@@ -115,6 +116,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await router.stop();
       await Promise.all(started.map((s) => s.stop()));
       await bus.close();
+      if (options.ephemeral) rmSync(partnersFile, { force: true });
     },
   };
 }

@@ -34,9 +34,12 @@ async function main(argv: string[]): Promise<number> {
       ? manifestFromPersistedDocuments(JSON.parse(readFileSync(values['from-codegen'], 'utf8')) as Record<string, string>)
       : manifestFromDocuments(graphqlFiles(rest).map((file) => readFileSync(file, 'utf8')));
     const json = `${JSON.stringify(manifest, null, 2)}\n`;
-    if (values.out) writeFileSync(values.out, json);
-    else process.stdout.write(json);
-    if (values.out) console.log(`${manifest.operations.length} operations written to ${values.out}`);
+    if (!values.out) {
+      process.stdout.write(json);
+      return 0;
+    }
+    writeFileSync(values.out, json);
+    console.log(`${manifest.operations.length} operations written to ${values.out}`);
     return 0;
   }
 

@@ -54,7 +54,7 @@ export function manifestFromDocuments(sources: string[]): PersistedQueryManifest
       const body = print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragmentsOf(operation, fragments)] } as DocumentNode);
       return { id: sha256Hex(body), name: operation.name.value, type: operation.operation, body };
     });
-  return { format: 'apollo-persisted-query-manifest', version: 1, operations: operations.sort((a, b) => a.name.localeCompare(b.name)) };
+  return manifestOf(operations);
 }
 
 /**
@@ -67,6 +67,11 @@ export function manifestFromPersistedDocuments(documents: Record<string, string>
     if (!operation?.name) throw new ManifestError('every persisted document needs one named operation');
     return { id: sha256Hex(body), name: operation.name.value, type: operation.operation, body };
   });
+  return manifestOf(operations);
+}
+
+/** Operations sorted by name, so that the same operations always make the same file. */
+function manifestOf(operations: ManifestOperation[]): PersistedQueryManifest {
   return { format: 'apollo-persisted-query-manifest', version: 1, operations: operations.sort((a, b) => a.name.localeCompare(b.name)) };
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { closeRedis, routerRedis } from '../redis';
 import { sha256Hex, type PersistedQueryManifest } from './manifest';
 
 /** A partner: who holds an API key, what its manifest lets it run, and how fast. */
@@ -103,12 +104,15 @@ export class FilePartnerStore extends RecordStore {
 
 /** A Redis hash shared by every router: a revoked key stops working everywhere at once. */
 export class RedisPartnerStore extends RecordStore {
-  private readonly redis: Redis;
   private readonly key: string;
 
-  constructor(url: string, prefix = 'marketplace') {
+  constructor(
+    private readonly redis: Redis,
+    prefix = 'marketplace',
+    /** Whether `close` ends the connection: the store's own, not one the router shares. */
+    private readonly ownsConnection = false,
+  ) {
     super();
-    this.redis = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
     this.key = `${prefix}:partners`;
   }
 
@@ -121,11 +125,13 @@ export class RedisPartnerStore extends RecordStore {
   }
 
   async close() {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.ownsConnection) await closeRedis(this.redis);
   }
 }
 
-/** Redis when the router has one (every router sees the same partners), else the file. */
+/** Partners where the router keeps them: Redis when it has one, else the file (the CLI's and tests' way in). */
 export function openPartnerStore(options: { redisUrl?: string; redisPrefix?: string; partnersFile?: string }): PartnerStore {
-  return options.redisUrl ? new RedisPartnerStore(options.redisUrl, options.redisPrefix) : new FilePartnerStore(options.partnersFile ?? '.data/partners.json');
+  return options.redisUrl
+    ? new RedisPartnerStore(routerRedis(options.redisUrl), options.redisPrefix, true)
+    : new FilePartnerStore(options.partnersFile ?? '.data/partners.json');
 }
