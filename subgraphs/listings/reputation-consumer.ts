@@ -3,6 +3,7 @@ import { isEvent, type EventPayloads } from '../../lib/events/catalog';
 import { handleOnce } from '../../lib/events/consumer';
 import type { EventEnvelope } from '../../lib/events/types';
 import { isUuid } from '../../lib/ids';
+import type { SearchProjection } from './search/projection';
 
 type ReputationChange = EventPayloads['SellerReputationChanged'];
 
@@ -21,13 +22,14 @@ function wellFormed({ sellerId, score, reviewCount, at }: ReputationChange): boo
 }
 
 /**
- * Keeps seller_reputation, the copy of each seller's score that search sorts and ranks by. Each event
+ * Keeps seller_reputation, the copy of each seller's score that search sorts and ranks by (and the
+ * search documents that carry it). Each event
  * is applied once (handleOnce), and its `at` (reputation reads it under a per-seller lock, so a
  * seller's events are ordered by it) is stored as the row's updated_at: an event no newer than the
  * row is stale and changes nothing, whatever order the broker delivers in.
  * Answers whether the row changed.
  */
-export async function handleReputationEvent(db: DataSource, event: EventEnvelope): Promise<boolean> {
+export async function handleReputationEvent(db: DataSource, search: SearchProjection, event: EventEnvelope): Promise<boolean> {
   if (!isEvent(event, 'SellerReputationChanged') || !wellFormed(event.payload)) return false;
   const { sellerId, score, reviewCount, at } = event.payload;
   let changed = false;
@@ -43,6 +45,8 @@ export async function handleReputationEvent(db: DataSource, event: EventEnvelope
       [sellerId, score, reviewCount, at],
     );
     changed = rows.length > 0;
+    // search ranks by the score: the seller's documents move in the same transaction
+    if (changed) await search.seller(manager, sellerId);
   });
   return changed;
 }

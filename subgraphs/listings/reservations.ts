@@ -5,6 +5,7 @@ import { handleOnce } from '../../lib/events/consumer';
 import { isUuid } from '../../lib/ids';
 import { moneyField, type Money } from '../../lib/money';
 import { integerInRange } from '../../lib/validation';
+import type { SearchProjection } from './search/projection';
 
 export interface ReserveInput {
   reservationId: string;
@@ -67,7 +68,7 @@ function normalise(items: ReserveInput['items']): Map<string, number> {
  * in id order, so concurrent checkouts queue instead of deadlocking and can never sell a unit twice;
  * the reservation id makes a retried call return what the first one took.
  */
-export async function reserveStock(db: DataSource, input: ReserveInput): Promise<ReservationResult> {
+export async function reserveStock(db: DataSource, search: SearchProjection, input: ReserveInput): Promise<ReservationResult> {
   if (!isUuid(input.reservationId)) throw badInput('reservationId must be a UUID', 'reservationId');
   const wanted = normalise(input.items);
   return db.transaction(async (manager) => {
@@ -101,13 +102,14 @@ export async function reserveStock(db: DataSource, input: ReserveInput): Promise
     }
     for (const [listingId, quantity] of wanted) {
       const listing = byId.get(listingId)!;
-      await manager.query(`UPDATE listings SET stock = stock - $2 WHERE id = $1`, [listingId, quantity]);
+      await manager.query(`UPDATE listings SET stock = stock - $2, updated_at = now() WHERE id = $1`, [listingId, quantity]);
       await manager.query(
         `INSERT INTO stock_reservations (reservation_id, listing_id, seller_id, title, category_slug, unit_price, currency, quantity)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [input.reservationId, listingId, listing.seller_id, listing.title, listing.category_slug, listing.price_amount, listing.currency, quantity],
       );
     }
+    await search.listings(manager, [...wanted.keys()]);
     return { id: input.reservationId, items: (await reservedLines(manager, input.reservationId)).map(toLine) };
   });
 }
@@ -124,7 +126,7 @@ function reservedLines(manager: EntityManager, reservationId: string): Promise<L
  * A cancelled order gives its units back, once: each line returns at most what it reserved, so a
  * redelivered or duplicated event cannot create stock.
  */
-export async function returnStock(db: DataSource, event: MarketplaceEvent<'OrderStatusChanged'>): Promise<void> {
+export async function returnStock(db: DataSource, search: SearchProjection, event: MarketplaceEvent<'OrderStatusChanged'>): Promise<void> {
   const { purchaseId, items } = event.payload;
   await handleOnce(db, 'listings', event, async (manager) => {
     for (const { listingId, quantity } of items) {
@@ -133,7 +135,10 @@ export async function returnStock(db: DataSource, event: MarketplaceEvent<'Order
          WHERE reservation_id = $1 AND listing_id = $2 AND returned + $3 <= quantity RETURNING listing_id`,
         [purchaseId, listingId, quantity],
       );
-      if (returned.length) await manager.query(`UPDATE listings SET stock = stock + $2 WHERE id = $1`, [listingId, quantity]);
+      if (returned.length) {
+        await manager.query(`UPDATE listings SET stock = stock + $2, updated_at = now() WHERE id = $1`, [listingId, quantity]);
+      }
     }
+    await search.listings(manager, items.map((item) => item.listingId).filter(isUuid));
   });
 }

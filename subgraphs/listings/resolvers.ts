@@ -19,11 +19,12 @@ export const resolvers: Resolvers = {
     reserveStock: (_root, { input }, { listings }) => listings.reserveStock(input),
   },
   ListingSearchConnection: {
-    totalCount: (result) => result.totalCount(),
+    totalCount: async (result) => (await result.counts()).total,
+    totalCountIsExact: async (result) => (await result.counts()).exact,
     facets: (result) => result,
   },
   ListingFacets: {
-    categories: (result) => result.categoryFacets(),
+    categories: async (result) => (await result.counts()).facets,
   },
   Listing: {
     // any status: orders keep referring to listings their sellers archived since

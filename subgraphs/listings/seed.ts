@@ -1,3 +1,5 @@
+import { reputationPriorFromEnv } from '../../lib/reputation-prior';
+import { projectListings } from './search/projection';
 import type { DataSource } from 'typeorm';
 import { minorUnitsPerMajor } from '../../lib/money';
 import { ListingEntity, type ListingStatus } from './entities';
@@ -164,7 +166,8 @@ export async function seedListings(
   return db.transaction(async (tx) => {
     if (await tx.getRepository(ListingEntity).exists()) return 0;
     for (let start = 0; start < rows.length; start += BATCH) {
-      await tx.createQueryBuilder().insert().into(ListingEntity).values(rows.slice(start, start + BATCH)).execute();
+      const { identifiers } = await tx.createQueryBuilder().insert().into(ListingEntity).values(rows.slice(start, start + BATCH)).execute();
+      await projectListings(tx, identifiers.map((key) => String(key.id)), reputationPriorFromEnv(process.env).mean);
     }
     return rows.length;
   });

@@ -8,7 +8,9 @@ import type { Connection } from '../../lib/pagination';
 import { integerInRange, requiredText } from '../../lib/validation';
 import { CategoryEntity, ListingEntity } from './entities';
 import { reserveStock, type ReservationResult, type ReserveInput } from './reservations';
-import { searchListings, type SearchArgs, type SearchResult } from './search';
+import type { SearchProjection } from './search/projection';
+import type { ListingSearch } from './search/search';
+import type { SearchArgs, SearchResult } from './search/types';
 
 /** A seller as this subgraph knows it: a key that accounts and reputation resolve. */
 export interface SellerRef {
@@ -75,16 +77,17 @@ function price(input: MoneyInput, seller: Seller): Pick<ListingEntity, 'priceAmo
 export class ListingsService {
   constructor(
     private readonly db: DataSource,
-    /** Where sellers without reviews rank: the reputation prior's mean. */
-    private readonly priorScore: number,
+    private readonly searchIndex: ListingSearch,
+    /** Keeps search's documents in step with every change, in the change's transaction. */
+    private readonly projection: SearchProjection,
   ) {}
 
   reserveStock(input: ReserveInput): Promise<ReservationResult> {
-    return reserveStock(this.db, input);
+    return reserveStock(this.db, this.projection, input);
   }
 
   search(args: SearchArgs): Promise<SearchResult> {
-    return searchListings(this.db, args, this.priorScore);
+    return this.searchIndex.search(args);
   }
 
   async getListing(viewer: Viewer | null, id: string): Promise<ListingEntity | null> {
@@ -178,6 +181,7 @@ export class ListingsService {
       const changes = decide(listing);
       if (Object.keys(changes).length === 0) return listing;
       await listings.update({ id }, changes);
+      await this.projection.listings(tx, [id]);
       return listings.findOneByOrFail({ id });
     });
   }

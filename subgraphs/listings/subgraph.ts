@@ -1,4 +1,3 @@
-import { reputationPriorFromEnv } from '../../lib/reputation-prior';
 import { buildSchema } from '../../lib/server/build-schema';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
@@ -6,6 +5,11 @@ import { listingsLoaders, type ListingsContext } from './context';
 import { CategoryEntity, ListingEntity, SellerReputationEntity } from './entities';
 import { Listings1732000000001 } from './migrations/1732000000001-listings';
 import { StockReservations1732000000005 } from './migrations/1732000000005-stock-reservations';
+import { SearchReadModel1732000000110 } from './migrations/1732000000110-search-read-model';
+import { listingsConfig } from './config';
+import { startCounterCompaction } from './search/compaction';
+import { SearchProjection } from './search/projection';
+import { ListingSearch } from './search/search';
 import { onListingsEvent } from './events';
 import { resolvers } from './resolvers';
 import { ListingsService } from './service';
@@ -14,14 +18,24 @@ export const listings: SubgraphModule<ListingsContext> = {
   name: 'listings',
   defaultPort: defaultPort('listings'),
   entities: [ListingEntity, CategoryEntity, SellerReputationEntity],
-  migrations: [Listings1732000000001, StockReservations1732000000005],
-  create({ db, bus, env }) {
-    const service = new ListingsService(db, reputationPriorFromEnv(env).mean);
+  migrations: [Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110],
+  create({ db, bus, env, logger }) {
+    const config = listingsConfig(env);
+    const projection = new SearchProjection(config.priorScore);
+    const search = new ListingSearch(db, { exactCountLimit: config.exactCountLimit });
+    const service = new ListingsService(db, search, projection);
     return {
       name: 'listings',
       schema: buildSchema(loadTypeDefs('listings'), resolvers),
       context: (viewer) => ({ viewer, listings: service, loaders: listingsLoaders(db) }),
-      background: () => bus.subscribe('listings', (event) => onListingsEvent(db, event)),
+      async background() {
+        const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, projection, event));
+        const stopCompaction = startCounterCompaction(db, config.counterCompactionMs, logger);
+        return async () => {
+          await stopCompaction();
+          await unsubscribe();
+        };
+      },
     };
   },
 };

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../lib/logger';
+import { startPeriodic } from '../../lib/periodic';
 import { applyMove } from './transitions';
 
 export interface SweepConfig {
@@ -15,7 +16,6 @@ export interface SweepConfig {
  * SKIP LOCKED lets several orders instances sweep at once without doing the same order twice.
  */
 export function startSweeper(db: DataSource, config: SweepConfig, logger: Logger, afterCommit: () => void): () => Promise<void> {
-  let running: Promise<void> | undefined;
   const sweepOnce = async () => {
     const expired = await sweep(
       db,
@@ -38,16 +38,7 @@ export function startSweeper(db: DataSource, config: SweepConfig, logger: Logger
       afterCommit();
     }
   };
-  const timer = setInterval(() => {
-    running ??= sweepOnce()
-      .catch((error: unknown) => logger.warn('sweep failed; will retry', { error }))
-      .finally(() => (running = undefined));
-  }, config.intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic('orders sweep', config.intervalMs, sweepOnce, logger);
 }
 
 async function sweep(db: DataSource, select: string, params: unknown[], move: 'expire' | 'autoConfirmDelivery'): Promise<number> {

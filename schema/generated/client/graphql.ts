@@ -58,7 +58,11 @@ export type ListingSort =
   | 'PRICE_DESC'
   /** The seller's reputation score, best first. */
   | 'RATING'
-  /** Text rank, nudged up by the seller's reputation. The default when a query is given. */
+  /**
+   * The default when a query is given. In-stock listings first; among them, those whose title holds
+   * every word of the query, then those matched with the description's help; within each, the seller's
+   * reputation decides (sold-out listings follow in the same order).
+   */
   | 'RELEVANCE';
 
 export type ListingStatus =

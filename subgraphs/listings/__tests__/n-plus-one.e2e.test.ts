@@ -1,5 +1,6 @@
 import type { SubgraphName } from '../../../schema/subgraphs';
 import { startTestStack, type TestStack } from '../../../scripts/test-stack';
+import { reindexSearch } from '../search/reindex';
 
 /**
  * A search page that selects each listing's seller (accounts) and the seller's reputation
@@ -33,6 +34,8 @@ beforeAll(async () => {
      FROM unnest($1::uuid[]) WITH ORDINALITY AS s(id, n)`,
     [sellers.map((s) => s.id)],
   );
+  // loaded in bulk, straight into the table of record: a rebuild makes them searchable
+  await reindexSearch(stack.subgraphs.listings.db, { priorScore: 3.5 });
 });
 afterAll(() => stack?.stop());
 
@@ -55,6 +58,6 @@ test('a page of 50 costs the same SQL statements as a page of 10, in every subgr
   expect(fifty).toEqual(ten);
   expect(ten.accounts).toBe(1);
   expect(ten.reputation).toBe(1);
-  // page, totalCount, facets
-  expect(ten.listings).toBeLessThanOrEqual(3);
+  // the query's analysis, the page, its listings, the counts (totalCount and facets share one)
+  expect(ten.listings).toBeLessThanOrEqual(4);
 });

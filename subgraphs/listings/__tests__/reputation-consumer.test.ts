@@ -11,13 +11,15 @@ import { createLogger } from '../../../lib/logger';
 import { eventually } from '../../../lib/testing/eventually';
 import { onListingsEvent } from '../events';
 import { handleReputationEvent } from '../reputation-consumer';
-import { searchListings } from '../search';
+import { SearchProjection } from '../search/projection';
+import { ListingSearch } from '../search/search';
 import { listings } from '../subgraph';
 
 /** listings' own tables and migrations, on a database of the test's own (DATABASE_URL's server, else PGlite). */
 let db: DataSource;
 let embedded: EmbeddedPostgres | undefined;
 let databaseUrl: string | undefined;
+const projection = new SearchProjection(3.5);
 beforeAll(async () => {
   if (process.env.DATABASE_URL) {
     const url = new URL(process.env.DATABASE_URL);
@@ -64,30 +66,30 @@ async function processed(eventId: string): Promise<number> {
 
 test('the first event of a seller inserts its score, count and time', async () => {
   const seller = randomUUID();
-  expect(await handleReputationEvent(db, changed(seller, 3.64, 1, '2030-01-01T10:00:00.000001Z'))).toBe(true);
+  expect(await handleReputationEvent(db, projection, changed(seller, 3.64, 1, '2030-01-01T10:00:00.000001Z'))).toBe(true);
   expect(await row(seller)).toEqual({ score: 3.64, review_count: 1, at: '2030-01-01T10:00:00.000001Z' });
 });
 
 test('a newer event replaces the row; an older one, even a microsecond older, changes nothing', async () => {
   const seller = randomUUID();
-  await handleReputationEvent(db, changed(seller, 3.64, 1, '2030-01-01T10:00:00.000002Z'));
-  expect(await handleReputationEvent(db, changed(seller, 3.73, 2, '2030-01-01T10:00:01.000000Z'))).toBe(true);
-  expect(await handleReputationEvent(db, changed(seller, 3.64, 1, '2030-01-01T10:00:00.999999Z'))).toBe(false);
-  expect(await handleReputationEvent(db, changed(seller, 3.5, 0, '2030-01-01T10:00:01.000000Z'))).toBe(false);
+  await handleReputationEvent(db, projection, changed(seller, 3.64, 1, '2030-01-01T10:00:00.000002Z'));
+  expect(await handleReputationEvent(db, projection, changed(seller, 3.73, 2, '2030-01-01T10:00:01.000000Z'))).toBe(true);
+  expect(await handleReputationEvent(db, projection, changed(seller, 3.64, 1, '2030-01-01T10:00:00.999999Z'))).toBe(false);
+  expect(await handleReputationEvent(db, projection, changed(seller, 3.5, 0, '2030-01-01T10:00:01.000000Z'))).toBe(false);
   expect(await row(seller)).toEqual({ score: 3.73, review_count: 2, at: '2030-01-01T10:00:01.000000Z' });
 });
 
 test('a redelivered event is processed once', async () => {
   const seller = randomUUID();
   const event = changed(seller, 3.64, 1, '2030-01-01T10:00:00.000000Z');
-  expect(await handleReputationEvent(db, event)).toBe(true);
-  expect(await handleReputationEvent(db, event)).toBe(false);
+  expect(await handleReputationEvent(db, projection, event)).toBe(true);
+  expect(await handleReputationEvent(db, projection, event)).toBe(false);
   expect(await processed(event.id)).toBe(1);
 });
 
 test('through the bus, the newest event wins whatever order they arrive in', async () => {
   const bus = new InProcessBus(createLogger(), [10, 50]);
-  const stop = await bus.subscribe('listings', (event) => onListingsEvent(db, event));
+  const stop = await bus.subscribe('listings', (event) => onListingsEvent(db, projection, event));
   const seller = randomUUID();
   const events = [1, 2, 3, 4, 5].map((n) => changed(seller, 3.5 + n / 10, n, `2030-01-01T10:00:0${n}.000000Z`));
   await bus.publish([events[3], events[4], events[0], events[2], events[1], events[4]]);
@@ -112,7 +114,7 @@ test('other events and malformed ones are ignored, and not remembered', async ()
     changed(seller, 4, 1, 'yesterday'),
   ];
   for (const event of [foreign, ...malformed]) {
-    expect(await handleReputationEvent(db, event)).toBe(false);
+    expect(await handleReputationEvent(db, projection, event)).toBe(false);
     expect(await processed(event.id)).toBe(0);
   }
   expect(await row(seller)).toBeUndefined();
@@ -121,14 +123,17 @@ test('other events and malformed ones are ignored, and not remembered', async ()
 test('search sorts by the stored score (RATING); a seller nobody reviewed stands at the prior', async () => {
   const [low, high, unreviewed] = [randomUUID(), randomUUID(), randomUUID()];
   const word = `zq${randomBytes(4).toString('hex')}`;
+  const ids: string[] = [];
   for (const sellerId of [low, high, unreviewed]) {
-    await db.query(
+    const [{ id }]: { id: string }[] = await db.query(
       `INSERT INTO listings (seller_id, title, description, category_slug, price_amount, currency, stock, status)
-       VALUES ('${sellerId}', 'Teapot ${word}', 'A teapot', 'home-garden', 1000, 'USD', 1, 'ACTIVE')`,
+       VALUES ('${sellerId}', 'Teapot ${word}', 'A teapot', 'home-garden', 1000, 'USD', 1, 'ACTIVE') RETURNING id`,
     );
+    ids.push(id);
   }
-  await handleReputationEvent(db, changed(low, 3.2, 4, '2030-01-01T00:00:00.000000Z'));
-  await handleReputationEvent(db, changed(high, 4.6, 40, '2030-01-01T00:00:00.000000Z'));
-  const result = await searchListings(db, { query: word, sort: 'RATING' }, 3.5);
+  await db.transaction((manager) => projection.listings(manager, ids));
+  await handleReputationEvent(db, projection, changed(low, 3.2, 4, '2030-01-01T00:00:00.000000Z'));
+  await handleReputationEvent(db, projection, changed(high, 4.6, 40, '2030-01-01T00:00:00.000000Z'));
+  const result = await new ListingSearch(db, { exactCountLimit: 10_000 }).search({ query: word, sort: 'RATING' });
   expect(result.edges.map((e) => e.node.sellerId)).toEqual([high, unreviewed, low]);
 });

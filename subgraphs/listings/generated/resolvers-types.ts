@@ -3,7 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { ListingEntity, CategoryEntity } from '../entities';
 import type { SellerRef } from '../service';
-import type { SearchResult } from '../search';
+import type { SearchResult } from '../search/types';
 import type { ReservationResult, ReservedLine } from '../reservations';
 import type { ListingsContext } from '../context';
 export type Maybe<T> = T | null;
@@ -73,7 +73,11 @@ export type ListingEdge = {
 
 export type ListingFacets = {
   __typename?: 'ListingFacets';
-  /** Counts per category slug for the search with every filter but the category, so other categories stay discoverable. */
+  /**
+   * Counts per category slug for the search with every filter but the category, so other categories stay
+   * discoverable. Exact for searches without text and for one-word searches; for other text searches with
+   * more than 10,000 matches (totalCountIsExact false), counted over the first 10,000 matches found.
+   */
   categories: Array<FacetCount>;
 };
 
@@ -94,7 +98,13 @@ export type ListingSearchConnection = {
   edges: Array<ListingEdge>;
   facets: ListingFacets;
   pageInfo: PageInfo;
+  /**
+   * How many listings match. Exact up to 10,000; above that it may be a lower bound (10,000), as search
+   * engines count: see totalCountIsExact.
+   */
   totalCount: Scalars['Int']['output'];
+  /** Whether totalCount is the exact number of matches (false: at least that many). */
+  totalCountIsExact: Scalars['Boolean']['output'];
 };
 
 export type ListingSort =
@@ -104,7 +114,11 @@ export type ListingSort =
   | 'PRICE_DESC'
   /** The seller's reputation score, best first. */
   | 'RATING'
-  /** Text rank, nudged up by the seller's reputation. The default when a query is given. */
+  /**
+   * The default when a query is given. In-stock listings first; among them, those whose title holds
+   * every word of the query, then those matched with the description's help; within each, the seller's
+   * reputation decides (sold-out listings follow in the same order).
+   */
   | 'RELEVANCE';
 
 export type ListingStatus =
@@ -183,8 +197,9 @@ export type Query = {
   /** An ACTIVE listing; a DRAFT or ARCHIVED one only for its seller (null for others). */
   listing: Maybe<Listing>;
   /**
-   * Full-text search over ACTIVE listings (title weighs more than description), with filters, sorts,
-   * category facets and cursor pagination. first is capped at 100.
+   * Full-text search over ACTIVE listings, with filters, sorts, category facets and cursor pagination.
+   * query is matched against title and description, stemmed (lamps finds lamp): every word must match
+   * (websearch syntax: "a phrase", -exclusion, or). query is at most 200 characters; first is capped at 100.
    */
   listings: ListingSearchConnection;
 };
@@ -459,6 +474,7 @@ export type ListingSearchConnectionResolvers<ContextType = ListingsContext, Pare
   facets?: Resolver<ResolversTypes['ListingFacets'], ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalCountIsExact?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type MoneyResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{

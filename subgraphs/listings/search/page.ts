@@ -1,0 +1,105 @@
+import type { EntityManager } from 'typeorm';
+import { DOCUMENTS, Params, filterConditions, textQuery, whereClause } from './sql';
+import type { AnalyzedText, SearchFilter, SearchSort } from './types';
+
+type Queryable = Pick<EntityManager, 'query'>;
+
+export type KeyType = 'timestamptz' | 'integer' | 'float8';
+
+/** One listing of a page and where it stands in the order: its sort keys, the id breaking ties. */
+export interface Hit {
+  id: string;
+  position: unknown[];
+}
+
+interface Order {
+  /** Column of the sort key; the id breaks ties in the same direction. */
+  key: string;
+  type: KeyType;
+  direction: 'ASC' | 'DESC';
+}
+
+/** Every order a document index yields directly, so a page reads only the rows it shows. */
+export const ORDERS: Record<Exclude<SearchSort, 'RELEVANCE'>, Order> = {
+  NEWEST: { key: 'd.created_at', type: 'timestamptz', direction: 'DESC' },
+  PRICE_ASC: { key: 'd.price_amount', type: 'integer', direction: 'ASC' },
+  PRICE_DESC: { key: 'd.price_amount', type: 'integer', direction: 'DESC' },
+  // a seller nobody has reviewed yet stands at the reputation prior, as the reputation subgraph scores it
+  RATING: { key: 'd.seller_score', type: 'float8', direction: 'DESC' },
+};
+
+interface Row {
+  id: string;
+  key: unknown;
+}
+
+const keyValue = (key: unknown) => (key instanceof Date ? key.toISOString() : key);
+
+/** Listings in a keyed order (newest, price, rating), optionally matching a text: one index walk. */
+export async function orderedPage(
+  db: Queryable,
+  text: AnalyzedText | null,
+  filter: SearchFilter,
+  order: Order,
+  after: [unknown, string] | undefined,
+  limit: number,
+): Promise<Hit[]> {
+  const params = new Params();
+  const where = filterConditions(filter, params);
+  if (text) where.push(`d.terms @@ ${textQuery(text.text, params)}`);
+  if (after) {
+    const beyond = order.direction === 'DESC' ? '<' : '>';
+    where.push(`(${order.key}, d.listing_id) ${beyond} (CAST(${params.add(after[0])} AS ${order.type}), CAST(${params.add(after[1])} AS uuid))`);
+  }
+  const rows: Row[] = await db.query(
+    `SELECT d.listing_id AS id, ${order.key} AS key FROM ${DOCUMENTS} d ${whereClause(where)}
+     ORDER BY ${order.key} ${order.direction}, d.listing_id ${order.direction} LIMIT ${params.add(limit)}`,
+    params.values,
+  );
+  return rows.map((row) => ({ id: row.id, position: [keyValue(row.key), row.id] }));
+}
+
+/**
+ * RELEVANCE as tiers, best first, and within a tier by quality (in stock, then the seller's
+ * reputation), then id:
+ *   4. in stock, every word of the query in the title
+ *   3. in stock, the query matched with the description's help
+ *   2. sold out, every word in the title
+ *   1. sold out, with the description's help
+ * Each tier is one walk of the quality index (or, for a rare word, a bitmap of its few matches), so a
+ * page costs about the rows it shows however many listings match: nothing ranks every match. A tier
+ * is read only when the ones above it did not fill the page.
+ */
+export const TIERS = [4, 3, 2, 1] as const;
+
+function tierConditions(tier: number, match: string): string[] {
+  const inStock = tier >= 3 ? 'd.in_stock' : 'NOT d.in_stock';
+  const inTitle = tier % 2 === 0 ? `d.title_terms @@ ${match}` : `NOT (d.title_terms @@ ${match})`;
+  return [inStock, `d.terms @@ ${match}`, inTitle];
+}
+
+export async function relevancePage(
+  db: Queryable,
+  text: AnalyzedText,
+  filter: SearchFilter,
+  after: [number, number, string] | undefined,
+  limit: number,
+): Promise<Hit[]> {
+  const hits: Hit[] = [];
+  for (const tier of TIERS) {
+    if (after && tier > after[0]) continue;
+    const params = new Params();
+    const where = [...filterConditions(filter, params), ...tierConditions(tier, textQuery(text.text, params))];
+    if (after && tier === after[0]) {
+      where.push(`(d.quality, d.listing_id) < (CAST(${params.add(after[1])} AS float8), CAST(${params.add(after[2])} AS uuid))`);
+    }
+    const rows: (Row & { key: number })[] = await db.query(
+      `SELECT d.listing_id AS id, d.quality AS key FROM ${DOCUMENTS} d ${whereClause(where)}
+       ORDER BY d.quality DESC, d.listing_id DESC LIMIT ${params.add(limit - hits.length)}`,
+      params.values,
+    );
+    hits.push(...rows.map((row) => ({ id: row.id, position: [tier, row.key, row.id] })));
+    if (hits.length >= limit) break;
+  }
+  return hits;
+}

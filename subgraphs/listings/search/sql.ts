@@ -1,0 +1,43 @@
+import { isUuid } from '../../../lib/ids';
+import { SEARCH_SCHEMA } from './read-model';
+import type { SearchFilter } from './types';
+
+/** Positional parameters collected while a statement is written. */
+export class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+export const DOCUMENTS = `${SEARCH_SCHEMA}.documents`;
+
+const given = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
+
+/**
+ * The filter as SQL conditions on documents (`d`). Facets leave the category out, so that the other
+ * categories stay discoverable.
+ */
+export function filterConditions(
+  filter: SearchFilter,
+  params: Params,
+  { category = true }: { category?: boolean } = {},
+): string[] {
+  const where: string[] = [];
+  const slug = filter.category?.trim();
+  if (category && slug) where.push(`d.category_slug = ${params.add(slug)}`);
+  if (given(filter.minPrice)) where.push(`d.price_amount >= ${params.add(filter.minPrice)}`);
+  if (given(filter.maxPrice)) where.push(`d.price_amount <= ${params.add(filter.maxPrice)}`);
+  // a seller id that is not a UUID has no listings
+  if (given(filter.sellerId)) where.push(isUuid(filter.sellerId) ? `d.seller_id = ${params.add(filter.sellerId)}` : 'false');
+  if (filter.inStock) where.push('d.in_stock');
+  return where;
+}
+
+/** The text as a query, written once per statement. */
+export function textQuery(text: string, params: Params): string {
+  return `websearch_to_tsquery('english', ${params.add(text)})`;
+}
+
+export const whereClause = (conditions: string[]) => (conditions.length ? `WHERE ${conditions.join(' AND ')}` : '');
