@@ -22,9 +22,16 @@ function formatter(currency: string): Intl.NumberFormat {
   return f;
 }
 
+const minorUnits = new Map<string, number>();
 /** How many minor units make one major unit: 100 for USD, 1 for JPY, 1000 for KWD. */
 export function minorUnitsPerMajor(currency: string): number {
-  return 10 ** (formatter(currency).resolvedOptions().maximumFractionDigits ?? 2);
+  let units = minorUnits.get(currency);
+  if (units === undefined) {
+    // resolvedOptions() builds a fresh object each call: too dear for every price of every page
+    units = 10 ** (formatter(currency).resolvedOptions().maximumFractionDigits ?? 2);
+    minorUnits.set(currency, units);
+  }
+  return units;
 }
 
 export function formatMoney({ amount, currency }: Money): string {

@@ -75,7 +75,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         logger: options.logger,
         bus,
         peerUrl: (peer) => urls[peer] ?? `http://unstarted-${peer}.invalid/graphql`,
-        env,
+        // stacks sharing a Redis keep their keys apart (caches) as they keep their streams apart
+        env: options.eventsPrefix ? { ...env, REDIS_PREFIX: options.eventsPrefix } : env,
         onQuery: options.onQuery ? (sql) => options.onQuery!(name, sql) : undefined,
       }),
     ),

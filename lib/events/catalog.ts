@@ -23,6 +23,13 @@ export interface EventPayloads {
   EscrowReleased: { orderId: string; sellerId: string; net: { amount: number; currency: string }; at: string };
   /** payments: money went back to the buyer for an order. */
   OrderRefunded: { orderId: string; amount: { amount: number; currency: string }; fullyRefunded: boolean; at: string };
+  /**
+   * listings: listings changed (any field, stock included). `categories` and `lexemes` are those of
+   * the search documents that changed with them, before and after: what cached searches depend on.
+   */
+  ListingChanged: { listingIds: string[]; categories: string[]; lexemes: string[] };
+  /** listings: the search read model was rebuilt (`npm run search:reindex`); every cached search is stale. */
+  SearchRebuilt: { documents: number };
   /** reputation: a seller's score changed. */
   SellerReputationChanged: { sellerId: string; score: number; reviewCount: number; at: string };
 }

@@ -47,7 +47,8 @@ export async function startLoneSubgraph(
     logger,
     bus,
     peerUrl: () => '',
-    env,
+    // tests sharing a Redis keep their cached keys apart
+    env: { ...env, REDIS_PREFIX: `test-${randomBytes(6).toString('hex')}` },
     onQuery: (sql) => recording?.push(sql),
   });
   const client = new GraphQLClient(subgraph.url);

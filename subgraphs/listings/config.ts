@@ -1,4 +1,4 @@
-import { integer, optionalString } from '../../lib/config';
+import { boolean, integer, optionalString } from '../../lib/config';
 import { reputationPriorFromEnv } from '../../lib/reputation-prior';
 import type { Env } from '../../lib/server/subgraph-module';
 
@@ -12,6 +12,14 @@ export interface ListingsConfig {
   counterCompactionMs: number;
   /** A streaming replica that search reads from; the primary when unset. */
   searchDatabaseUrl?: string;
+  /** Whether hot searches and listings are cached. */
+  cache: boolean;
+  /** How long a cached search or listing lives at most; changes invalidate it sooner. */
+  cacheTtlSeconds: number;
+  /** Where the cache lives: Redis when set (shared by every instance), else the process. */
+  redisUrl?: string;
+  /** Names this deployment's keys in a Redis shared with others. */
+  redisPrefix: string;
 }
 
 export function listingsConfig(env: Env): ListingsConfig {
@@ -20,5 +28,9 @@ export function listingsConfig(env: Env): ListingsConfig {
     exactCountLimit: integer('SEARCH_EXACT_COUNT_LIMIT', 10_000, env),
     counterCompactionMs: integer('SEARCH_COUNTER_COMPACTION_MS', 2_000, env),
     searchDatabaseUrl: optionalString('SEARCH_DATABASE_URL', env),
+    cache: boolean('SEARCH_CACHE', true, env),
+    cacheTtlSeconds: integer('SEARCH_CACHE_TTL_SECONDS', 60, env),
+    redisUrl: optionalString('REDIS_URL', env),
+    redisPrefix: optionalString('REDIS_PREFIX', env) ?? 'marketplace',
   };
 }

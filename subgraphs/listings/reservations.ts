@@ -5,6 +5,7 @@ import { handleOnce } from '../../lib/events/consumer';
 import { isUuid } from '../../lib/ids';
 import { moneyField, type Money } from '../../lib/money';
 import { integerInRange } from '../../lib/validation';
+import type { SearchChange } from './search/cache';
 import type { SearchProjection } from './search/projection';
 
 export interface ReserveInput {
@@ -68,7 +69,11 @@ function normalise(items: ReserveInput['items']): Map<string, number> {
  * in id order, so concurrent checkouts queue instead of deadlocking and can never sell a unit twice;
  * the reservation id makes a retried call return what the first one took.
  */
-export async function reserveStock(db: DataSource, search: SearchProjection, input: ReserveInput): Promise<ReservationResult> {
+export async function reserveStock(
+  db: DataSource,
+  search: SearchProjection,
+  input: ReserveInput,
+): Promise<ReservationResult & { change?: SearchChange }> {
   if (!isUuid(input.reservationId)) throw badInput('reservationId must be a UUID', 'reservationId');
   const wanted = normalise(input.items);
   return db.transaction(async (manager) => {
@@ -109,8 +114,8 @@ export async function reserveStock(db: DataSource, search: SearchProjection, inp
         [input.reservationId, listingId, listing.seller_id, listing.title, listing.category_slug, listing.price_amount, listing.currency, quantity],
       );
     }
-    await search.listings(manager, [...wanted.keys()]);
-    return { id: input.reservationId, items: (await reservedLines(manager, input.reservationId)).map(toLine) };
+    const change = await search.listings(manager, [...wanted.keys()]);
+    return { id: input.reservationId, items: (await reservedLines(manager, input.reservationId)).map(toLine), change };
   });
 }
 

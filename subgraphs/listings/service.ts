@@ -8,6 +8,7 @@ import type { Connection } from '../../lib/pagination';
 import { integerInRange, requiredText } from '../../lib/validation';
 import { CategoryEntity, ListingEntity } from './entities';
 import { reserveStock, type ReservationResult, type ReserveInput } from './reservations';
+import type { SearchChange } from './search/cache';
 import type { SearchProjection } from './search/projection';
 import type { ListingSearch } from './search/search';
 import type { SearchArgs, SearchResult } from './search/types';
@@ -80,10 +81,23 @@ export class ListingsService {
     private readonly searchIndex: ListingSearch,
     /** Keeps search's documents in step with every change, in the change's transaction. */
     private readonly projection: SearchProjection,
+    /** Wakes the outbox relay after a transaction that recorded events. */
+    private readonly afterCommit: () => void = () => undefined,
   ) {}
 
-  reserveStock(input: ReserveInput): Promise<ReservationResult> {
-    return reserveStock(this.db, this.projection, input);
+  async reserveStock(input: ReserveInput): Promise<ReservationResult> {
+    const { change, ...reserved } = await reserveStock(this.db, this.projection, input);
+    if (change) await this.committed(change);
+    return reserved;
+  }
+
+  /**
+   * After a change committed: its ListingChanged event leaves now, and this instance forgets what it
+   * cached at once, so that the writer reads its own write (others learn it from the event).
+   */
+  private async committed(change: SearchChange): Promise<void> {
+    this.afterCommit();
+    await this.searchIndex.forget(change);
   }
 
   search(args: SearchArgs): Promise<SearchResult> {
@@ -173,7 +187,8 @@ export class ListingsService {
    */
   private async change(seller: Seller, id: string, decide: (listing: ListingEntity) => Changes): Promise<ListingEntity> {
     if (!isUuid(id)) throw notFound('Listing');
-    return this.db.transaction(async (tx) => {
+    let change: SearchChange | undefined;
+    const changed = await this.db.transaction(async (tx) => {
       const listings = tx.getRepository(ListingEntity);
       const listing = await listings.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!listing) throw notFound('Listing');
@@ -181,8 +196,10 @@ export class ListingsService {
       const changes = decide(listing);
       if (Object.keys(changes).length === 0) return listing;
       await listings.update({ id }, changes);
-      await this.projection.listings(tx, [id]);
+      change = await this.projection.listings(tx, [id]);
       return listings.findOneByOrFail({ id });
     });
+    if (change) await this.committed(change);
+    return changed;
   }
 }

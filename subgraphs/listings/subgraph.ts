@@ -6,7 +6,12 @@ import { CategoryEntity, ListingEntity, SellerReputationEntity } from './entitie
 import { Listings1732000000001 } from './migrations/1732000000001-listings';
 import { StockReservations1732000000005 } from './migrations/1732000000005-stock-reservations';
 import { SearchReadModel1732000000110 } from './migrations/1732000000110-search-read-model';
+import Redis from 'ioredis';
+import { Registry } from 'prom-client';
+import { MemoryCacheStore, RedisCacheStore } from '../../lib/cache/store';
+import { metricsRoute } from '../../lib/server/metrics-route';
 import { listingsConfig } from './config';
+import { SearchCache } from './search/cache';
 import { startCounterCompaction } from './search/compaction';
 import { SearchProjection } from './search/projection';
 import { ListingSearch } from './search/search';
@@ -19,21 +24,28 @@ export const listings: SubgraphModule<ListingsContext> = {
   defaultPort: defaultPort('listings'),
   entities: [ListingEntity, CategoryEntity, SellerReputationEntity],
   migrations: [Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110],
-  create({ db, bus, env, logger }) {
+  create({ db, bus, env, logger, outbox }) {
     const config = listingsConfig(env);
+    const metrics = new Registry();
+    const redis = config.cache && config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2_000 }) : undefined;
+    const store = redis ? new RedisCacheStore(redis, `${config.redisPrefix}:listings`) : new MemoryCacheStore();
+    const cache = config.cache ? new SearchCache(store, config.cacheTtlSeconds, metrics) : undefined;
     const projection = new SearchProjection(config.priorScore);
-    const search = new ListingSearch(db, { exactCountLimit: config.exactCountLimit });
-    const service = new ListingsService(db, search, projection);
+    const search = new ListingSearch(db, { exactCountLimit: config.exactCountLimit }, cache);
+    const afterCommit = () => outbox.wake();
+    const service = new ListingsService(db, search, projection, afterCommit);
     return {
       name: 'listings',
       schema: buildSchema(loadTypeDefs('listings'), resolvers),
+      routes: { '/metrics': metricsRoute(metrics) },
       context: (viewer) => ({ viewer, listings: service, loaders: listingsLoaders(db) }),
       async background() {
-        const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, projection, event));
+        const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, { projection, cache, afterCommit }, event));
         const stopCompaction = startCounterCompaction(db, config.counterCompactionMs, logger);
         return async () => {
           await stopCompaction();
           await unsubscribe();
+          if (redis) await redis.quit().catch(() => redis.disconnect());
         };
       },
     };

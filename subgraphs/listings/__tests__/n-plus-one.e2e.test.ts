@@ -12,7 +12,9 @@ const statements: Record<string, number> = {};
 let counting = false;
 
 beforeAll(async () => {
+  // the cache would answer the second search without SQL: this counts what a search costs uncached
   stack = await startTestStack({
+    env: { ...process.env, SEARCH_CACHE: 'false' },
     onQuery: (subgraph: SubgraphName, sql: string) => {
       // the outbox relay polls in the background, whatever the request does
       if (!counting || /\boutbox\b|^(START TRANSACTION|COMMIT|ROLLBACK)/.test(sql)) return;
@@ -53,11 +55,12 @@ async function countStatements(first: number): Promise<Record<string, number>> {
 }
 
 test('a page of 50 costs the same SQL statements as a page of 10, in every subgraph', async () => {
+  await countStatements(10); // the query's analysis is remembered after the first search
   const ten = await countStatements(10);
   const fifty = await countStatements(50);
   expect(fifty).toEqual(ten);
   expect(ten.accounts).toBe(1);
   expect(ten.reputation).toBe(1);
-  // the query's analysis, the page, its listings, the counts (totalCount and facets share one)
-  expect(ten.listings).toBeLessThanOrEqual(4);
+  // the page, its listings, the counts (totalCount and facets share one)
+  expect(ten.listings).toBeLessThanOrEqual(3);
 });

@@ -89,7 +89,7 @@ test('a redelivered event is processed once', async () => {
 
 test('through the bus, the newest event wins whatever order they arrive in', async () => {
   const bus = new InProcessBus(createLogger(), [10, 50]);
-  const stop = await bus.subscribe('listings', (event) => onListingsEvent(db, projection, event));
+  const stop = await bus.subscribe('listings', (event) => onListingsEvent(db, { projection }, event));
   const seller = randomUUID();
   const events = [1, 2, 3, 4, 5].map((n) => changed(seller, 3.5 + n / 10, n, `2030-01-01T10:00:0${n}.000000Z`));
   await bus.publish([events[3], events[4], events[0], events[2], events[1], events[4]]);

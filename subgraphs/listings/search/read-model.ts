@@ -81,7 +81,8 @@ export async function createReadModelTables(q: QueryRunner | EntityManager, sche
       delta boolean NOT NULL DEFAULT true
     )`);
   await q.query(`CREATE UNIQUE INDEX term_counts_key ON ${schema}.term_counts (lexeme, category_slug) WHERE NOT delta`);
-  await q.query(`CREATE INDEX term_counts_deltas ON ${schema}.term_counts (lexeme) WHERE delta`);
+  // a word's rows, totals and deltas alike, for a one-word search's counts
+  await q.query(`CREATE INDEX term_counts_lexeme ON ${schema}.term_counts (lexeme)`);
   await createCountingFunction(q, schema);
 }
 

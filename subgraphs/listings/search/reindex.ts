@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { recordEvent } from '../../../lib/events/outbox';
 import { projectListings, projectSeller } from './projection';
 import {
   DOCUMENT_COLUMNS,
@@ -90,6 +91,8 @@ export async function reindexSearch(db: DataSource, options: ReindexOptions): Pr
     await manager.query(`ALTER SCHEMA ${SEARCH_SCHEMA} RENAME TO ${OLD}`);
     await manager.query(`ALTER SCHEMA ${NEXT} RENAME TO ${SEARCH_SCHEMA}`);
     await createCountingFunction(manager, SEARCH_SCHEMA);
+    // every cached search may rank differently now: listings instances forget them all on this event
+    await recordEvent(manager, 'listings', 'SearchRebuilt', { documents });
   });
   await db.query(`DROP SCHEMA ${OLD} CASCADE`);
   const [{ count }]: { count: string }[] = await db.query(`SELECT count(*) AS count FROM ${SEARCH_SCHEMA}.documents`);

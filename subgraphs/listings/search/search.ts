@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { In, type DataSource } from 'typeorm';
 import { badInput } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import { decodeCursor, encodeCursor, pageSize } from '../../../lib/pagination';
 import { ListingEntity } from '../entities';
+import type { Dependencies, SearchCache, SearchChange } from './cache';
 import { searchCounts } from './counts';
 import { ORDERS, TIERS, orderedPage, relevancePage, type Hit, type KeyType } from './page';
 import type { AnalyzedText, SearchArgs, SearchCounts, SearchResult, SearchSort } from './types';
@@ -46,6 +48,17 @@ function cursorKind(sort: SearchSort, text: string): string {
   return `listings:${sort}:${createHash('sha256').update(text).digest('base64url').slice(0, 12)}`;
 }
 
+/** The filter as it decides the answer: equal filters make equal cache keys. */
+function normalisedFilter(filter: SearchArgs['filter'] & object) {
+  return [filter.category?.trim() || null, filter.minPrice ?? null, filter.maxPrice ?? null, filter.sellerId ?? null, Boolean(filter.inStock)];
+}
+
+/** What can change a search's answer (see SearchCache). */
+function dependencies(text: AnalyzedText | null, filter: SearchArgs['filter'] & object): Dependencies {
+  if (text) return { lexemes: text.lexemes, category: null, everything: text.text.includes('-') || text.lexemes.length === 0 };
+  return { lexemes: [], category: filter.category?.trim() || null, everything: false };
+}
+
 export interface SearchSettings {
   /** Counts are exact up to this many matches and a lower bound above (when no counter answers). */
   exactCountLimit: number;
@@ -56,19 +69,42 @@ export interface SearchSettings {
  * replica when one is configured.
  */
 export class ListingSearch {
+  /** A query's analysis depends on its text alone: it is remembered, not asked for again. */
+  private readonly analyses = new LRUCache<string, AnalyzedText>({ max: 10_000 });
+
   constructor(
     private readonly reader: DataSource,
     private readonly settings: SearchSettings,
+    /** Hot searches and listings; none when caching is off. */
+    private readonly cache?: SearchCache,
   ) {}
 
   /** How PostgreSQL's parser reads the query: whether it has words at all, and whether it is one word. */
   private async analyze(text: string): Promise<AnalyzedText> {
+    const known = this.analyses.get(text);
+    if (known) return known;
     const [row]: { nodes: number; lexemes: string[] }[] = await this.reader.query(
       `SELECT numnode(q) AS nodes, tsvector_to_array(to_tsvector('english', $1)) AS lexemes
        FROM websearch_to_tsquery('english', $1) AS q`,
       [text],
     );
-    return { text, empty: row.nodes === 0, singleLexeme: row.nodes === 1 && row.lexemes.length === 1 ? row.lexemes[0] : null };
+    const analysed = {
+      text,
+      empty: row.nodes === 0,
+      singleLexeme: row.nodes === 1 && row.lexemes.length === 1 ? row.lexemes[0] : null,
+      lexemes: row.lexemes,
+    };
+    this.analyses.set(text, analysed);
+    return analysed;
+  }
+
+  /** A change committed: cached answers it can alter are forgotten. */
+  async forget(change: SearchChange): Promise<void> {
+    await this.cache?.invalidate(change);
+  }
+
+  private listingsById(ids: string[]) {
+    return ids.length ? this.reader.getRepository(ListingEntity).findBy({ id: In(ids) }) : Promise.resolve([]);
   }
 
   async search(args: SearchArgs): Promise<SearchResult> {
@@ -79,30 +115,40 @@ export class ListingSearch {
     const size = pageSize(args.first);
     const kind = cursorKind(sort, query);
     const text = query ? await this.analyze(query) : null;
+    const after = sort === 'RELEVANCE' ? decodePosition(kind, args.after, ['tier', 'float8']) : decodePosition(kind, args.after, [ORDERS[sort].type]);
+    const findHits = async (): Promise<Hit[]> => {
+      if (text?.empty) return [];
+      if (sort === 'RELEVANCE') return relevancePage(this.reader, text!, filter, after as [number, number, string] | undefined, size + 1);
+      return orderedPage(this.reader, text, filter, ORDERS[sort], after as [unknown, string] | undefined, size + 1);
+    };
+    const countAll = () => searchCounts(this.reader, text, filter, this.settings.exactCountLimit);
 
-    let hits: Hit[] = [];
-    if (!text?.empty) {
-      if (sort === 'RELEVANCE') {
-        const after = decodePosition(kind, args.after, ['tier', 'float8']) as [number, number, string] | undefined;
-        hits = await relevancePage(this.reader, text!, filter, after, size + 1);
-      } else {
-        const order = ORDERS[sort];
-        const after = decodePosition(kind, args.after, [order.type]) as [unknown, string] | undefined;
-        hits = await orderedPage(this.reader, text, filter, order, after, size + 1);
-      }
-    }
+    const cache = this.cache;
+    const key = cache ? await cache.keyOf([query, sort, normalisedFilter(filter), size, args.after ?? null], dependencies(text, filter)) : '';
+    const cachedPage = cache ? await cache.page(key) : undefined;
+    const hits = cachedPage?.hits ?? (await findHits());
+    if (cache && !cachedPage) await cache.savePage(key, { hits });
     const page = hits.slice(0, size);
-    const rows = page.length ? await this.reader.getRepository(ListingEntity).findBy({ id: In(page.map((hit) => hit.id)) }) : [];
+    const ids = page.map((hit) => hit.id);
+    const rows = cache ? await cache.listings(ids, (missing) => this.listingsById(missing)) : await this.listingsById(ids);
     const byId = new Map(rows.map((row) => [row.id, row]));
     const edges = page.flatMap((hit) => {
       const node = byId.get(hit.id);
       return node ? [{ cursor: encodeCursor(kind, hit.position), node }] : [];
     });
     let counted: Promise<SearchCounts> | undefined;
+    const counts = async () => {
+      if (!cache) return countAll();
+      const known = await cache.counts(key);
+      if (known) return known;
+      const fresh = await countAll();
+      await cache.saveCounts(key, fresh);
+      return fresh;
+    };
     return {
       edges,
       pageInfo: { hasNextPage: hits.length > size, endCursor: edges.at(-1)?.cursor ?? null },
-      counts: () => (counted ??= searchCounts(this.reader, text, filter, this.settings.exactCountLimit)),
+      counts: () => (counted ??= counts()),
     };
   }
 }

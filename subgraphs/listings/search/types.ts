@@ -49,4 +49,6 @@ export interface AnalyzedText {
   empty: boolean;
   /** The one word of a one-word query, as stemmed; its counts are kept per category. */
   singleLexeme: string | null;
+  /** Every word of the query, as stemmed. */
+  lexemes: string[];
 }

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { siblingDatabaseUrl } from '../../lib/db/data-source';
+import { createEventBus } from '../../lib/events/bus';
+import { createLogger } from '../../lib/logger';
+import { reputationPriorFromEnv } from '../../lib/reputation-prior';
+import type { SubgraphModule } from '../../lib/server/subgraph-module';
+import { startSubgraph, type StartedSubgraph } from '../../lib/server/start-subgraph';
+import type { SubgraphName } from '../../schema/subgraphs';
+import { accounts } from '../../subgraphs/accounts/subgraph';
+import { listings } from '../../subgraphs/listings/subgraph';
+import { reindexSearch } from '../../subgraphs/listings/search/reindex';
+import { orders } from '../../subgraphs/orders/subgraph';
+import { payments } from '../../subgraphs/payments/subgraph';
+import { reputation } from '../../subgraphs/reputation/subgraph';
+import { loadListings, sellers } from './catalogue';
+
+/**
+ * The search benchmark's services, in a process of their own (the router is another): the five
+ * subgraphs on BENCH_DATABASE_URL's server (one database each, kept between runs so that a large
+ * catalogue loads once) or on embedded PGlite, loaded with BENCH_LISTINGS listings of BENCH_SELLERS
+ * sellers when they do not hold them yet, then made searchable by a rebuild of the read model.
+ * Tells its parent where everything is with one JSON line on stdout.
+ */
+const MODULES: Record<SubgraphName, SubgraphModule> = { accounts, listings, orders, payments, reputation };
+const LISTINGS = Number(process.env.BENCH_LISTINGS);
+const SELLERS = Number(process.env.BENCH_SELLERS ?? 2000);
+const say = (message: string) => process.stderr.write(`${message}\n`);
+
+async function ensureCatalogue(subgraphs: Record<SubgraphName, StartedSubgraph>): Promise<void> {
+  const db = subgraphs.listings.db;
+  const [{ count }]: { count: string }[] = await db.query(`SELECT count(*) AS count FROM listings`);
+  if (Number(count) === LISTINGS) {
+    say(`catalogue: ${LISTINGS.toLocaleString('en')} listings already loaded`);
+    return;
+  }
+  await db.query(`TRUNCATE listings, stock_reservations, seller_reputation`);
+  // sellers in accounts (for their shop names) and their scores in listings' copy (for ranking)
+  const scores = sellers(SELLERS);
+  const ids: { id: string }[] = await subgraphs.accounts.db.query(
+    `WITH u AS (
+       INSERT INTO users (email, password_hash, display_name)
+       SELECT 'bench-seller-' || i || '-' || $2 || '@example.com', 'scrypt$1$1$1$x$y', 'Bench seller ' || i FROM generate_series(1, $1::int) i
+       RETURNING id, display_name
+     )
+     INSERT INTO sellers (user_id, shop_name, country, currency)
+     SELECT id, display_name || ' ' || $2 || '''s shop', 'US', 'USD' FROM u RETURNING id`,
+    [SELLERS, randomBytes(3).toString('hex')],
+  );
+  const owners = ids.map((row, i) => ({ id: row.id, score: scores[i].score }));
+  await db.query(
+    `INSERT INTO seller_reputation (seller_id, score, review_count) SELECT * FROM unnest($1::uuid[], $2::float8[], $3::int[])`,
+    [owners.map((o) => o.id), owners.map((o) => o.score), owners.map(() => 20)],
+  );
+  const started = Date.now();
+  let reported = 0;
+  await loadListings(db, owners, LISTINGS, (loaded) => {
+    if (loaded - reported >= LISTINGS / 20 || loaded === LISTINGS) {
+      say(`catalogue: ${loaded.toLocaleString('en')} / ${LISTINGS.toLocaleString('en')} listings loaded (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      reported = loaded;
+    }
+  });
+  await db.query('VACUUM ANALYZE listings');
+  const reindexStarted = Date.now();
+  await reindexSearch(db, {
+    priorScore: reputationPriorFromEnv(process.env).mean,
+    onProgress: ({ phase, documents, expected }) => {
+      if (phase !== 'copy' || documents === expected || documents % 200_000 === 0) say(`reindex: ${phase} ${documents.toLocaleString('en')} / ${expected.toLocaleString('en')}`);
+    },
+  });
+  await db.query('VACUUM ANALYZE search.documents');
+  say(`catalogue: loaded in ${((reindexStarted - started) / 1000).toFixed(0)} s, made searchable in ${((Date.now() - reindexStarted) / 1000).toFixed(0)} s`);
+}
+
+async function main() {
+  const logger = createLogger({ service: 'bench' });
+  const secret = process.env.ROUTER_SECRET!;
+  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+  const bus = createEventBus(undefined, logger);
+  const names = Object.keys(MODULES) as SubgraphName[];
+  const urls: Partial<Record<string, string>> = {};
+  const started = await Promise.all(
+    names.map((name) =>
+      startSubgraph(MODULES[name], {
+        databaseUrl: databaseUrl ? siblingDatabaseUrl(databaseUrl, name) : undefined,
+        ephemeral: true,
+        routerSecret: secret,
+        logger,
+        bus,
+        peerUrl: (peer) => urls[peer]!,
+      }),
+    ),
+  );
+  const subgraphs = Object.fromEntries(names.map((name, i) => [name, started[i]])) as Record<SubgraphName, StartedSubgraph>;
+  for (const name of names) urls[name] = subgraphs[name].url;
+  await ensureCatalogue(subgraphs);
+  process.stdout.write(`${JSON.stringify({ urls })}\n`);
+  const stop = async () => {
+    await Promise.all(started.map((s) => s.stop()));
+    await bus.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

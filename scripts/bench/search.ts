@@ -1,0 +1,255 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { signViewer } from '../../lib/auth/viewer';
+import { operation } from '../../lib/client/operations';
+import { ROOT } from '../../schema/subgraphs';
+import { CATEGORIES, random, vocabulary } from './catalogue';
+import { ownPostgres, type OwnPostgres } from './own-postgres';
+
+/**
+ * Search at scale, measured: loads BENCH_LISTINGS listings (default 1,000,000 on PostgreSQL, 20,000
+ * embedded), starts the subgraphs and the router as processes of their own, and sends each kind of
+ * search from BENCH_CLIENTS concurrent clients (16) for BENCH_SECONDS (20) after a warm-up, through
+ * the router with the contract's SearchListings and, beside it, straight to the listings subgraph
+ * (the floor: the same search without the router and the other subgraphs). Every response is
+ * checked for errors. Prints p50/p95/p99 and throughput per kind and writes them to
+ * scripts/bench/results/search-<N>.json. `npm run bench:search`; see README.md.
+ */
+const postgres = process.env.BENCH_POSTGRES === 'own' ? 'own' : process.env.DATABASE_URL ? 'server' : 'embedded';
+const LISTINGS = Number(process.env.BENCH_LISTINGS ?? (postgres === 'embedded' ? 20_000 : 1_000_000));
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const ROUTER_PORT = Number(process.env.BENCH_ROUTER_PORT ?? 4790);
+const KINDS_WANTED = process.env.BENCH_KINDS?.split(',');
+
+type Variables = Record<string, unknown>;
+interface Kind {
+  name: string;
+  variables: () => Variables;
+}
+
+const FLOOR_QUERY = `query SearchListingsFloor($query: String, $filter: ListingFilter, $sort: ListingSort, $first: Int, $after: String) {
+  listings(query: $query, filter: $filter, sort: $sort, first: $first, after: $after) {
+    totalCount totalCountIsExact
+    edges { cursor node { id title price { amount currency formatted } stock seller { id } } }
+    pageInfo { hasNextPage endCursor }
+    facets { categories { value count } }
+  }
+}`;
+
+const say = (message: string) => console.log(message);
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+function spawnService(script: string, env: Record<string, string>): ChildProcess {
+  // BENCH_NODE_ARGS, e.g. --cpu-prof, to profile the services and the router under load
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** The first JSON line a child prints: where its services listen. */
+function readyLine(child: ChildProcess): Promise<{ urls: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => resolve(JSON.parse(line) as { urls: Record<string, string> }));
+    child.once('exit', (code) => reject(new Error(`services exited with ${code}`)));
+  });
+}
+
+interface Target {
+  name: 'router' | 'floor';
+  send(variables: Variables): Promise<{ ok: boolean; error?: string }>;
+}
+
+function target(name: Target['name'], url: string, query: string, headers: () => Record<string, string>): Target {
+  return {
+    name,
+    async send(variables) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers() },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: { listings?: unknown }; errors?: unknown[] };
+      if (body.errors?.length || !body.data?.listings) return { ok: false, error: JSON.stringify(body.errors ?? body).slice(0, 300) };
+      return { ok: true };
+    },
+  };
+}
+
+interface Measured {
+  requests: number;
+  errors: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** CLIENTS loops sending one kind for `seconds`; latencies of the timed part only. */
+async function measure(to: Target, kind: Kind, seconds: number): Promise<Measured & { firstError?: string }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const deadline = Date.now() + seconds * 1000;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (Date.now() < deadline) {
+        const sent = performance.now();
+        const result = await to.send(kind.variables()).catch((error: unknown) => ({ ok: false, error: String(error) }));
+        latencies.push(performance.now() - sent);
+        if (!result.ok) {
+          errors++;
+          firstError ??= result.error;
+        }
+      }
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    firstError,
+  };
+}
+
+async function main() {
+  let own: OwnPostgres | undefined;
+  let services: ChildProcess | undefined;
+  let router: ChildProcess | undefined;
+  try {
+    let databaseUrl: string | undefined;
+    if (postgres === 'own') {
+      own = await ownPostgres();
+      databaseUrl = own.url;
+      say(`PostgreSQL of the benchmark's own on ${own.url}, with docker-compose.yml's settings: ${own.settings.join(' ')}`);
+    } else if (postgres === 'server') {
+      const url = new URL(process.env.DATABASE_URL!);
+      url.pathname = '/marketplace_bench_search';
+      databaseUrl = url.toString();
+    }
+    const secret = randomBytes(32).toString('base64url');
+    say(`search benchmark: ${LISTINGS.toLocaleString('en')} listings on ${postgres === 'embedded' ? 'embedded PGlite' : databaseUrl}, ${CLIENTS} clients, ${SECONDS} s per kind`);
+    services = spawnService('scripts/bench/search-services.ts', {
+      ROUTER_SECRET: secret,
+      BENCH_LISTINGS: String(LISTINGS),
+      ...(databaseUrl ? { BENCH_DATABASE_URL: databaseUrl } : {}),
+    });
+    const { urls } = await readyLine(services);
+    router = spawnService('router/index.ts', {
+      PORT: String(ROUTER_PORT),
+      HOST: '127.0.0.1',
+      ROUTER_SECRET: secret,
+      JWT_JWKS_URL: new URL('/.well-known/jwks.json', urls.accounts).toString(),
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: String(1e9),
+      ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`SUBGRAPH_URL_${name.toUpperCase()}`, url])),
+    });
+    const routerUrl = `http://127.0.0.1:${ROUTER_PORT}/graphql`;
+    for (let i = 0; ; i++) {
+      if (await fetch(`http://127.0.0.1:${ROUTER_PORT}/ready`).then((r) => r.ok, () => false)) break;
+      if (i > 300) throw new Error('the router did not become ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const targets: Target[] = [
+      target('router', routerUrl, operation('SearchListings'), () => ({})),
+      target('floor', urls.listings, FLOOR_QUERY, () => signViewer(null, secret)),
+    ];
+
+    const words = vocabulary();
+    const next = random(99);
+    const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)];
+    const common = words.slice(0, 20);
+    const rare = words.slice(2000);
+    const middling = words.slice(10, 300);
+    const priceRange = () => {
+      const low = Math.round(100 * 1000 ** (next() * 0.8));
+      return { minPrice: low, maxPrice: low * (2 + Math.floor(next() * 4)) };
+    };
+    // the second page of each common word, found once through the router
+    const secondPages: Variables[] = [];
+    for (const query of common) {
+      const response = await fetch(routerUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: operation('SearchListings'), variables: { query, first: 20 } }),
+      });
+      const body = (await response.json()) as { data: { listings: { pageInfo: { endCursor: string } } } };
+      secondPages.push({ query, first: 20, after: body.data.listings.pageInfo.endCursor });
+    }
+    const kinds: Kind[] = [
+      { name: 'common word, RELEVANCE', variables: () => ({ query: pick(common), first: 20 }) },
+      { name: 'rare word', variables: () => ({ query: pick(rare), first: 20 }) },
+      { name: 'two words', variables: () => ({ query: `${pick(middling)} ${pick(middling)}`, first: 20 }) },
+      { name: 'category + price, PRICE_ASC', variables: () => ({ filter: { category: pick(CATEGORIES), ...priceRange() }, sort: 'PRICE_ASC', first: 20 }) },
+      { name: 'NEWEST, no text', variables: () => ({ sort: 'NEWEST', first: 20 }) },
+      { name: 'second page of a common word', variables: () => pick(secondPages) },
+      { name: 'RATING, category', variables: () => ({ filter: { category: pick(CATEGORIES) }, sort: 'RATING', first: 20 }) },
+    ];
+    kinds.push({ name: 'mix of all', variables: () => pick(kinds.slice(0, 7)).variables() });
+    const chosen = KINDS_WANTED ? kinds.filter((kind) => KINDS_WANTED.some((wanted) => kind.name.startsWith(wanted))) : kinds;
+
+    const results: Record<string, Record<string, Measured>> = {};
+    let failed = false;
+    for (const kind of chosen) {
+      results[kind.name] = {};
+      for (const to of targets) {
+        await measure(to, kind, WARMUP_SECONDS);
+        const measured = await measure(to, kind, SECONDS);
+        const { firstError, ...figures } = measured;
+        results[kind.name][to.name] = figures;
+        if (figures.errors) {
+          failed = true;
+          say(`  ${kind.name} via ${to.name}: ${figures.errors} responses with errors, e.g. ${firstError}`);
+        }
+      }
+      const r = results[kind.name].router;
+      const f = results[kind.name].floor;
+      say(
+        `${kind.name.padEnd(32)} router p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, ${r.perSecond.toFixed(0)}/s` +
+          ` | floor p50 ${f.p50.toFixed(1)} p95 ${f.p95.toFixed(1)} p99 ${f.p99.toFixed(1)} ms, ${f.perSecond.toFixed(0)}/s`,
+      );
+    }
+    say('\n| query kind | router p50 | p95 | p99 | req/s | listings alone p50 | p95 | p99 | req/s |');
+    say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const [name, { router: r, floor: f }] of Object.entries(results)) {
+      const ms = (x: number) => `${x.toFixed(1)} ms`;
+      say(`| ${name} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${r.perSecond.toFixed(0)} | ${ms(f.p50)} | ${ms(f.p95)} | ${ms(f.p99)} | ${f.perSecond.toFixed(0)} |`);
+    }
+    const dir = join(ROOT, 'scripts', 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `search-${LISTINGS}.json`);
+    writeFileSync(file, `${JSON.stringify({ listings: LISTINGS, clients: CLIENTS, seconds: SECONDS, postgres, at: new Date().toISOString(), results }, null, 2)}\n`);
+    say(`\nwritten to ${file}`);
+    if (failed) process.exitCode = 1;
+  } finally {
+    await stopProcess(router);
+    await stopProcess(services);
+    await own?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { dataDir } from '../lib/config';
+import { openDatabase } from '../lib/db/data-source';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/db/embedded';
+import { EventTables1732000000100 } from '../lib/events/migration';
+import { listingsConfig } from '../subgraphs/listings/config';
+import { reindexSearch } from '../subgraphs/listings/search/reindex';
+import { listings } from '../subgraphs/listings/subgraph';
+
+/**
+ * `npm run search:reindex`: rebuilds every search structure of the listings subgraph (read model,
+ * counters) from the listings of record, while search keeps answering. Run it with the listings
+ * subgraph's environment: DATABASE_URL is its database (as in docker-compose.yml). Without
+ * DATABASE_URL it opens the embedded database under DATA_DIR, which only one process may hold: stop
+ * `npm start` first.
+ */
+async function main() {
+  const env = process.env;
+  let embedded: EmbeddedPostgres | undefined;
+  let url = env.DATABASE_URL;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(join(dataDir(env), 'pglite', 'listings'));
+    url = embedded.url;
+  }
+  const db = await openDatabase({ url, entities: listings.entities, migrations: [EventTables1732000000100, ...listings.migrations], poolSize: 2 });
+  const started = Date.now();
+  const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+  let lastCopyReport = 0;
+  try {
+    const { documents } = await reindexSearch(db, {
+      priorScore: listingsConfig(env).priorScore,
+      onProgress: ({ phase, documents, expected }) => {
+        if (phase === 'copy') {
+          if (Date.now() - lastCopyReport < 1000 && documents < expected) return;
+          lastCopyReport = Date.now();
+          const share = expected ? Math.min(100, (100 * documents) / expected).toFixed(0) : '100';
+          console.log(`[${seconds()} s] copying listings: ${documents.toLocaleString('en')} of ${expected.toLocaleString('en')} (${share} %)`);
+        } else if (phase === 'count') console.log(`[${seconds()} s] counting words and facets`);
+        else if (phase === 'index') console.log(`[${seconds()} s] building indexes`);
+        else if (phase === 'swap') console.log(`[${seconds()} s] catching up with changes made meanwhile, and swapping in the new read model`);
+      },
+    });
+    console.log(`[${seconds()} s] done: ${documents.toLocaleString('en')} searchable listings`);
+  } finally {
+    await db.destroy();
+    await embedded?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
