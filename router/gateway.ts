@@ -58,6 +58,10 @@ export interface GatewayOptions {
 }
 
 export function createGateway(options: GatewayOptions): ApolloGateway {
+  // @apollo/gateway reports usage data to Apollo unless told not to, and first probes every cloud's
+  // metadata address (169.254.169.254 …) to describe the host: a self-hosted router calls nobody.
+  // APOLLO_TELEMETRY_DISABLED=false turns it back on.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   return new ApolloGateway({
     supergraphSdl: prepareForGateway(options.supergraphSdl),
     logger: {

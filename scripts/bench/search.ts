@@ -134,10 +134,139 @@ async function measure(to: Target, kind: Kind, seconds: number): Promise<Measure
   };
 }
 
+interface Stack {
+  routerUrl: string;
+  listingsUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The subgraphs (one process) and the router (another), with the search cache on or off. */
+async function startBenchStack(databaseUrl: string | undefined, secret: string, cache: boolean): Promise<Stack> {
+  const services = spawnService('scripts/bench/search-services.ts', {
+    ROUTER_SECRET: secret,
+    BENCH_LISTINGS: String(LISTINGS),
+    SEARCH_CACHE: String(cache),
+    ...(databaseUrl ? { BENCH_DATABASE_URL: databaseUrl } : {}),
+  });
+  let router: ChildProcess | undefined;
+  const stop = async () => {
+    await stopProcess(router);
+    await stopProcess(services);
+  };
+  try {
+    const { urls } = await readyLine(services);
+    router = spawnService('router/index.ts', {
+      PORT: String(ROUTER_PORT),
+      HOST: '127.0.0.1',
+      ROUTER_SECRET: secret,
+      JWT_JWKS_URL: new URL('/.well-known/jwks.json', urls.accounts).toString(),
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: String(1e9),
+      ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`SUBGRAPH_URL_${name.toUpperCase()}`, url])),
+    });
+    for (let i = 0; ; i++) {
+      if (await fetch(`http://127.0.0.1:${ROUTER_PORT}/ready`).then((r) => r.ok, () => false)) break;
+      if (i > 300) throw new Error('the router did not become ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { routerUrl: `http://127.0.0.1:${ROUTER_PORT}/graphql`, listingsUrl: urls.listings, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The search cache's lookups so far, from the listings subgraph's /metrics. */
+async function cacheLookups(listingsUrl: string): Promise<{ hits: number; misses: number }> {
+  const text = await (await fetch(new URL('/metrics', listingsUrl))).text();
+  const sum = (result: string) =>
+    [...text.matchAll(new RegExp(`^search_cache_lookups_total\\{kind="page",result="${result}"\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+  return { hits: sum('hit'), misses: sum('miss') };
+}
+
+function kindsOf(secondPages: Variables[]): Kind[] {
+  const words = vocabulary();
+  const next = random(99);
+  const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)];
+  const common = words.slice(0, 20);
+  const rare = words.slice(2000);
+  const middling = words.slice(10, 300);
+  const priceRange = () => {
+    const low = Math.round(100 * 1000 ** (next() * 0.8));
+    return { minPrice: low, maxPrice: low * (2 + Math.floor(next() * 4)) };
+  };
+  const kinds: Kind[] = [
+    { name: 'common word, RELEVANCE', variables: () => ({ query: pick(common), first: 20 }) },
+    { name: 'rare word', variables: () => ({ query: pick(rare), first: 20 }) },
+    { name: 'two words', variables: () => ({ query: `${pick(middling)} ${pick(middling)}`, first: 20 }) },
+    { name: 'category + price, PRICE_ASC', variables: () => ({ filter: { category: pick(CATEGORIES), ...priceRange() }, sort: 'PRICE_ASC', first: 20 }) },
+    { name: 'NEWEST, no text', variables: () => ({ sort: 'NEWEST', first: 20 }) },
+    { name: 'second page of a common word', variables: () => pick(secondPages) },
+    { name: 'RATING, category', variables: () => ({ filter: { category: pick(CATEGORIES) }, sort: 'RATING', first: 20 }) },
+  ];
+  kinds.push({ name: 'mix of all', variables: () => pick(kinds.slice(0, 7)).variables() });
+  return KINDS_WANTED ? kinds.filter((kind) => KINDS_WANTED.some((wanted) => kind.name.startsWith(wanted))) : kinds;
+}
+
+/** The second page of each common word, found once through the router. */
+async function secondPagesOf(routerUrl: string): Promise<Variables[]> {
+  const pages: Variables[] = [];
+  for (const query of vocabulary().slice(0, 20)) {
+    const response = await fetch(routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: operation('SearchListings'), variables: { query, first: 20 } }),
+    });
+    const body = (await response.json()) as { data: { listings: { pageInfo: { endCursor: string } } } };
+    pages.push({ query, first: 20, after: body.data.listings.pageInfo.endCursor });
+  }
+  return pages;
+}
+
+type Phase = 'cold' | 'warm';
+type Results = Record<string, Partial<Record<`${Phase} ${Target['name']}`, Measured>> & { hitRatio?: number }>;
+
+/**
+ * One phase: cold runs with the search cache off (every search reaches PostgreSQL), warm with it on
+ * (the kinds repeat a bounded set of searches, as real traffic does; the hit ratio says how many the
+ * cache answered).
+ */
+async function runPhase(phase: Phase, databaseUrl: string | undefined, secret: string, results: Results): Promise<boolean> {
+  const stack = await startBenchStack(databaseUrl, secret, phase === 'warm');
+  let failed = false;
+  try {
+    const targets: Target[] = [
+      target('router', stack.routerUrl, operation('SearchListings'), () => ({})),
+      target('floor', stack.listingsUrl, FLOOR_QUERY, () => signViewer(null, secret)),
+    ];
+    for (const kind of kindsOf(await secondPagesOf(stack.routerUrl))) {
+      const entry = (results[kind.name] ??= {});
+      const before = phase === 'warm' ? await cacheLookups(stack.listingsUrl) : undefined;
+      for (const to of targets) {
+        await measure(to, kind, WARMUP_SECONDS);
+        const { firstError, ...figures } = await measure(to, kind, SECONDS);
+        entry[`${phase} ${to.name}`] = figures;
+        if (figures.errors) {
+          failed = true;
+          say(`  ${kind.name} via ${to.name}: ${figures.errors} responses with errors, e.g. ${firstError}`);
+        }
+        const line = `${phase} ${kind.name.padEnd(30)} ${to.name.padEnd(6)} p50 ${figures.p50.toFixed(1)} p95 ${figures.p95.toFixed(1)} p99 ${figures.p99.toFixed(1)} ms, ${figures.perSecond.toFixed(0)}/s`;
+        say(line);
+      }
+      if (before) {
+        const after = await cacheLookups(stack.listingsUrl);
+        const hits = after.hits - before.hits;
+        const lookups = hits + after.misses - before.misses;
+        entry.hitRatio = lookups ? hits / lookups : 0;
+      }
+    }
+  } finally {
+    await stack.stop();
+  }
+  return failed;
+}
+
 async function main() {
   let own: OwnPostgres | undefined;
-  let services: ChildProcess | undefined;
-  let router: ChildProcess | undefined;
   try {
     let databaseUrl: string | undefined;
     if (postgres === 'own') {
@@ -151,90 +280,18 @@ async function main() {
     }
     const secret = randomBytes(32).toString('base64url');
     say(`search benchmark: ${LISTINGS.toLocaleString('en')} listings on ${postgres === 'embedded' ? 'embedded PGlite' : databaseUrl}, ${CLIENTS} clients, ${SECONDS} s per kind`);
-    services = spawnService('scripts/bench/search-services.ts', {
-      ROUTER_SECRET: secret,
-      BENCH_LISTINGS: String(LISTINGS),
-      ...(databaseUrl ? { BENCH_DATABASE_URL: databaseUrl } : {}),
-    });
-    const { urls } = await readyLine(services);
-    router = spawnService('router/index.ts', {
-      PORT: String(ROUTER_PORT),
-      HOST: '127.0.0.1',
-      ROUTER_SECRET: secret,
-      JWT_JWKS_URL: new URL('/.well-known/jwks.json', urls.accounts).toString(),
-      RATE_LIMIT_ANONYMOUS_PER_MINUTE: String(1e9),
-      ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`SUBGRAPH_URL_${name.toUpperCase()}`, url])),
-    });
-    const routerUrl = `http://127.0.0.1:${ROUTER_PORT}/graphql`;
-    for (let i = 0; ; i++) {
-      if (await fetch(`http://127.0.0.1:${ROUTER_PORT}/ready`).then((r) => r.ok, () => false)) break;
-      if (i > 300) throw new Error('the router did not become ready');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const targets: Target[] = [
-      target('router', routerUrl, operation('SearchListings'), () => ({})),
-      target('floor', urls.listings, FLOOR_QUERY, () => signViewer(null, secret)),
-    ];
-
-    const words = vocabulary();
-    const next = random(99);
-    const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)];
-    const common = words.slice(0, 20);
-    const rare = words.slice(2000);
-    const middling = words.slice(10, 300);
-    const priceRange = () => {
-      const low = Math.round(100 * 1000 ** (next() * 0.8));
-      return { minPrice: low, maxPrice: low * (2 + Math.floor(next() * 4)) };
-    };
-    // the second page of each common word, found once through the router
-    const secondPages: Variables[] = [];
-    for (const query of common) {
-      const response = await fetch(routerUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: operation('SearchListings'), variables: { query, first: 20 } }),
-      });
-      const body = (await response.json()) as { data: { listings: { pageInfo: { endCursor: string } } } };
-      secondPages.push({ query, first: 20, after: body.data.listings.pageInfo.endCursor });
-    }
-    const kinds: Kind[] = [
-      { name: 'common word, RELEVANCE', variables: () => ({ query: pick(common), first: 20 }) },
-      { name: 'rare word', variables: () => ({ query: pick(rare), first: 20 }) },
-      { name: 'two words', variables: () => ({ query: `${pick(middling)} ${pick(middling)}`, first: 20 }) },
-      { name: 'category + price, PRICE_ASC', variables: () => ({ filter: { category: pick(CATEGORIES), ...priceRange() }, sort: 'PRICE_ASC', first: 20 }) },
-      { name: 'NEWEST, no text', variables: () => ({ sort: 'NEWEST', first: 20 }) },
-      { name: 'second page of a common word', variables: () => pick(secondPages) },
-      { name: 'RATING, category', variables: () => ({ filter: { category: pick(CATEGORIES) }, sort: 'RATING', first: 20 }) },
-    ];
-    kinds.push({ name: 'mix of all', variables: () => pick(kinds.slice(0, 7)).variables() });
-    const chosen = KINDS_WANTED ? kinds.filter((kind) => KINDS_WANTED.some((wanted) => kind.name.startsWith(wanted))) : kinds;
-
-    const results: Record<string, Record<string, Measured>> = {};
+    const results: Results = {};
+    const phases = (process.env.BENCH_PHASES ?? 'cold,warm').split(',') as Phase[];
     let failed = false;
-    for (const kind of chosen) {
-      results[kind.name] = {};
-      for (const to of targets) {
-        await measure(to, kind, WARMUP_SECONDS);
-        const measured = await measure(to, kind, SECONDS);
-        const { firstError, ...figures } = measured;
-        results[kind.name][to.name] = figures;
-        if (figures.errors) {
-          failed = true;
-          say(`  ${kind.name} via ${to.name}: ${figures.errors} responses with errors, e.g. ${firstError}`);
-        }
-      }
-      const r = results[kind.name].router;
-      const f = results[kind.name].floor;
-      say(
-        `${kind.name.padEnd(32)} router p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, ${r.perSecond.toFixed(0)}/s` +
-          ` | floor p50 ${f.p50.toFixed(1)} p95 ${f.p95.toFixed(1)} p99 ${f.p99.toFixed(1)} ms, ${f.perSecond.toFixed(0)}/s`,
-      );
-    }
-    say('\n| query kind | router p50 | p95 | p99 | req/s | listings alone p50 | p95 | p99 | req/s |');
-    say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const [name, { router: r, floor: f }] of Object.entries(results)) {
-      const ms = (x: number) => `${x.toFixed(1)} ms`;
-      say(`| ${name} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${r.perSecond.toFixed(0)} | ${ms(f.p50)} | ${ms(f.p95)} | ${ms(f.p99)} | ${f.perSecond.toFixed(0)} |`);
+    for (const phase of phases) failed = (await runPhase(phase, databaseUrl, secret, results)) || failed;
+
+    const ms = (m?: Measured) => (m ? `${m.p50.toFixed(1)} / ${m.p95.toFixed(1)} / ${m.p99.toFixed(1)} ms, ${m.perSecond.toFixed(0)}/s` : '');
+    say('\np50 / p95 / p99, throughput');
+    say('| query kind | cold, through the router | cold, listings alone | warm, through the router | warm, listings alone | cache hits |');
+    say('|---|---|---|---|---|---:|');
+    for (const [name, r] of Object.entries(results)) {
+      const hits = r.hitRatio === undefined ? '' : `${(100 * r.hitRatio).toFixed(0)} %`;
+      say(`| ${name} | ${ms(r['cold router'])} | ${ms(r['cold floor'])} | ${ms(r['warm router'])} | ${ms(r['warm floor'])} | ${hits} |`);
     }
     const dir = join(ROOT, 'scripts', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
@@ -243,8 +300,6 @@ async function main() {
     say(`\nwritten to ${file}`);
     if (failed) process.exitCode = 1;
   } finally {
-    await stopProcess(router);
-    await stopProcess(services);
     await own?.stop();
   }
 }

@@ -3,12 +3,13 @@ import { isEvent } from '../../lib/events/catalog';
 import type { EventEnvelope } from '../../lib/events/types';
 import { handleReputationEvent } from './reputation-consumer';
 import { returnStock } from './reservations';
-import type { SearchCache } from './search/cache';
 import type { SearchProjection } from './search/projection';
+import type { ListingSearch } from './search/search';
 
 export interface ListingsEventDeps {
   projection: SearchProjection;
-  cache?: SearchCache;
+  /** Forgets cached answers that a change can alter (once a replica search reads from shows it). */
+  search?: Pick<ListingSearch, 'forget' | 'forgetAll'>;
   /** Wakes the outbox relay once a handler's transaction recorded events. */
   afterCommit?: () => void;
 }
@@ -17,12 +18,12 @@ export interface ListingsEventDeps {
  * What listings does with events: stock back on cancellation, reputation for ranking, and forgetting
  * cached searches and listings once a change to them committed (its own ListingChanged events).
  */
-export async function onListingsEvent(db: DataSource, { projection, cache, afterCommit }: ListingsEventDeps, event: EventEnvelope): Promise<void> {
+export async function onListingsEvent(db: DataSource, { projection, search, afterCommit }: ListingsEventDeps, event: EventEnvelope): Promise<void> {
   if (isEvent(event, 'OrderStatusChanged') && event.payload.status === 'CANCELLED') {
     await returnStock(db, projection, event);
     afterCommit?.();
   }
-  if (isEvent(event, 'SellerReputationChanged') && (await handleReputationEvent(db, projection, event))) await cache?.invalidateAll();
-  if (isEvent(event, 'ListingChanged')) await cache?.invalidate(event.payload);
-  if (isEvent(event, 'SearchRebuilt')) await cache?.invalidateAll();
+  if (isEvent(event, 'SellerReputationChanged') && (await handleReputationEvent(db, projection, event))) await search?.forgetAll();
+  if (isEvent(event, 'ListingChanged')) await search?.forget(event.payload);
+  if (isEvent(event, 'SearchRebuilt')) await search?.forgetAll();
 }

@@ -12,6 +12,8 @@ import { MemoryCacheStore, RedisCacheStore } from '../../lib/cache/store';
 import { metricsRoute } from '../../lib/server/metrics-route';
 import { listingsConfig } from './config';
 import { SearchCache } from './search/cache';
+import { Replica } from './search/replica';
+import { openReplica } from '../../lib/db/replica';
 import { startCounterCompaction } from './search/compaction';
 import { SearchProjection } from './search/projection';
 import { ListingSearch } from './search/search';
@@ -19,19 +21,27 @@ import { onListingsEvent } from './events';
 import { resolvers } from './resolvers';
 import { ListingsService } from './service';
 
+/** A function, so that the replica's data source gets the same classes before the module is built. */
+function listingsEntities() {
+  return [ListingEntity, CategoryEntity, SellerReputationEntity];
+}
+
 export const listings: SubgraphModule<ListingsContext> = {
   name: 'listings',
   defaultPort: defaultPort('listings'),
-  entities: [ListingEntity, CategoryEntity, SellerReputationEntity],
+  entities: listingsEntities(),
   migrations: [Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110],
-  create({ db, bus, env, logger, outbox }) {
+  async create({ db, bus, env, logger, outbox }) {
     const config = listingsConfig(env);
     const metrics = new Registry();
     const redis = config.cache && config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2_000 }) : undefined;
     const store = redis ? new RedisCacheStore(redis, `${config.redisPrefix}:listings`) : new MemoryCacheStore();
     const cache = config.cache ? new SearchCache(store, config.cacheTtlSeconds, metrics) : undefined;
     const projection = new SearchProjection(config.priorScore);
-    const search = new ListingSearch(db, { exactCountLimit: config.exactCountLimit }, cache);
+    const replica = config.searchDatabaseUrl
+      ? new Replica(db, await openReplica(config.searchDatabaseUrl, listingsEntities()))
+      : undefined;
+    const search = new ListingSearch(db, { exactCountLimit: config.exactCountLimit }, cache, replica);
     const afterCommit = () => outbox.wake();
     const service = new ListingsService(db, search, projection, afterCommit);
     return {
@@ -40,12 +50,13 @@ export const listings: SubgraphModule<ListingsContext> = {
       routes: { '/metrics': metricsRoute(metrics) },
       context: (viewer) => ({ viewer, listings: service, loaders: listingsLoaders(db) }),
       async background() {
-        const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, { projection, cache, afterCommit }, event));
+        const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, { projection, search, afterCommit }, event));
         const stopCompaction = startCounterCompaction(db, config.counterCompactionMs, logger);
         return async () => {
           await stopCompaction();
           await unsubscribe();
           if (redis) await redis.quit().catch(() => redis.disconnect());
+          await replica?.reader.destroy();
         };
       },
     };

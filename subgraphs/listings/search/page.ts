@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { SEARCH_SCHEMA } from './read-model';
 import { DOCUMENTS, Params, filterConditions, textQuery, whereClause } from './sql';
 import type { AnalyzedText, SearchFilter, SearchSort } from './types';
 
@@ -78,6 +79,53 @@ function tierConditions(tier: number, match: string): string[] {
   return [inStock, `d.terms @@ ${match}`, inTitle];
 }
 
+/** Below this many matches, one statement collects and orders them all, cheaper than a walk per tier. */
+const FEW_MATCHES = 2_000;
+
+/**
+ * An upper bound of a query's matches, from the word counters: the fewest documents any of its words
+ * is in when every word must match, their sum when the query says `or`.
+ */
+async function matchesAtMost(db: Queryable, text: AnalyzedText): Promise<number> {
+  const { lexemes } = text;
+  if (lexemes.length === 0) return Number.POSITIVE_INFINITY;
+  const rows: { lexeme: string; n: string }[] = await db.query(
+    `SELECT lexeme, sum(n) AS n FROM ${SEARCH_SCHEMA}.term_counts WHERE lexeme = ANY($1::text[]) GROUP BY lexeme`,
+    [lexemes],
+  );
+  // a word in no document: nothing matches (unless the query only excludes it)
+  const counts = rows.map((row) => Number(row.n));
+  if (/\bor\b/i.test(text.text)) return counts.reduce((sum, n) => sum + n, 0);
+  return rows.length < lexemes.length ? 0 : Math.min(...counts);
+}
+
+/** The tier of a document as an expression, for ordering a few matches in one statement. */
+function tierExpression(match: string): string {
+  return `(CASE WHEN d.in_stock THEN 3 ELSE 1 END + CASE WHEN d.title_terms @@ ${match} THEN 1 ELSE 0 END)`;
+}
+
+async function fewMatchesPage(
+  db: Queryable,
+  text: AnalyzedText,
+  filter: SearchFilter,
+  after: [number, number, string] | undefined,
+  limit: number,
+): Promise<Hit[]> {
+  const params = new Params();
+  const match = textQuery(text.text, params);
+  const tier = tierExpression(match);
+  const where = [...filterConditions(filter, params), `d.terms @@ ${match}`];
+  if (after) {
+    where.push(`(${tier}, d.quality, d.listing_id) < (${params.add(after[0])}::int, ${params.add(after[1])}::float8, ${params.add(after[2])}::uuid)`);
+  }
+  const rows: { id: string; tier: number; key: number }[] = await db.query(
+    `SELECT d.listing_id AS id, ${tier} AS tier, d.quality AS key FROM ${DOCUMENTS} d ${whereClause(where)}
+     ORDER BY 2 DESC, d.quality DESC, d.listing_id DESC LIMIT ${params.add(limit)}`,
+    params.values,
+  );
+  return rows.map((row) => ({ id: row.id, position: [row.tier, row.key, row.id] }));
+}
+
 export async function relevancePage(
   db: Queryable,
   text: AnalyzedText,
@@ -85,6 +133,9 @@ export async function relevancePage(
   after: [number, number, string] | undefined,
   limit: number,
 ): Promise<Hit[]> {
+  if (!text.text.includes('-') && (await matchesAtMost(db, text)) <= FEW_MATCHES) {
+    return fewMatchesPage(db, text, filter, after, limit);
+  }
   const hits: Hit[] = [];
   for (const tier of TIERS) {
     if (after && tier > after[0]) continue;

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, pageSize } from '../../../lib/pagination';
 import { ListingEntity } from '../entities';
 import type { Dependencies, SearchCache, SearchChange } from './cache';
 import { searchCounts } from './counts';
+import type { Replica } from './replica';
 import { ORDERS, TIERS, orderedPage, relevancePage, type Hit, type KeyType } from './page';
 import type { AnalyzedText, SearchArgs, SearchCounts, SearchResult, SearchSort } from './types';
 
@@ -72,12 +73,18 @@ export class ListingSearch {
   /** A query's analysis depends on its text alone: it is remembered, not asked for again. */
   private readonly analyses = new LRUCache<string, AnalyzedText>({ max: 10_000 });
 
+  private readonly reader: DataSource;
+
   constructor(
-    private readonly reader: DataSource,
+    primary: DataSource,
     private readonly settings: SearchSettings,
     /** Hot searches and listings; none when caching is off. */
     private readonly cache?: SearchCache,
-  ) {}
+    /** A streaming replica that searches read from; the primary when absent. */
+    private readonly replica?: Replica,
+  ) {
+    this.reader = replica?.reader ?? primary;
+  }
 
   /** How PostgreSQL's parser reads the query: whether it has words at all, and whether it is one word. */
   private async analyze(text: string): Promise<AnalyzedText> {
@@ -100,7 +107,16 @@ export class ListingSearch {
 
   /** A change committed: cached answers it can alter are forgotten. */
   async forget(change: SearchChange): Promise<void> {
-    await this.cache?.invalidate(change);
+    if (!this.cache) return;
+    await this.replica?.caughtUp();
+    await this.cache.invalidate(change);
+  }
+
+  /** Ranking moved everywhere (a reputation, a rebuild): every cached search is forgotten. */
+  async forgetAll(): Promise<void> {
+    if (!this.cache) return;
+    await this.replica?.caughtUp();
+    await this.cache.invalidateAll();
   }
 
   private listingsById(ids: string[]) {
