@@ -9,6 +9,16 @@ const chromium =
     .flatMap((dir) => ['chromium', 'chromium-browser'].map((name) => join(dir, name)))
     .find((file) => existsSync(file));
 
+/** PostgreSQL's server binaries, for tests that run servers of their own (a streaming replica). */
+const postgresServer =
+  process.env.PG_BIN ||
+  (existsSync('/usr/lib/postgresql')
+    ? require('node:fs')
+        .readdirSync('/usr/lib/postgresql')
+        .map((version) => join('/usr/lib/postgresql', version, 'bin'))
+        .find((dir) => existsSync(join(dir, 'initdb')))
+    : undefined);
+
 /**
  * Type-checking is `npm run typecheck` (tsc over the whole tree); jest only transpiles, so each
  * test file starts fast.
@@ -24,6 +34,7 @@ module.exports = {
     '/node_modules/',
     ...(process.env.DATABASE_URL && process.env.REDIS_URL ? [] : ['\\.shared-services\\.test\\.ts$']),
     ...(chromium ? [] : ['\\.browser\\.test\\.ts$']),
+    ...(postgresServer ? [] : ['\\.cluster\\.test\\.ts$']),
   ],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 120000,

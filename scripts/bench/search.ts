@@ -293,7 +293,7 @@ async function main() {
       const hits = r.hitRatio === undefined ? '' : `${(100 * r.hitRatio).toFixed(0)} %`;
       say(`| ${name} | ${ms(r['cold router'])} | ${ms(r['cold floor'])} | ${ms(r['warm router'])} | ${ms(r['warm floor'])} | ${hits} |`);
     }
-    const dir = join(ROOT, 'scripts', 'bench', 'results');
+    const dir = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'scripts', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `search-${LISTINGS}.json`);
     writeFileSync(file, `${JSON.stringify({ listings: LISTINGS, clients: CLIENTS, seconds: SECONDS, postgres, at: new Date().toISOString(), results }, null, 2)}\n`);

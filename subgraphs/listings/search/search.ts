@@ -107,16 +107,27 @@ export class ListingSearch {
 
   /** A change committed: cached answers it can alter are forgotten. */
   async forget(change: SearchChange): Promise<void> {
-    if (!this.cache) return;
-    await this.replica?.caughtUp();
-    await this.cache.invalidate(change);
+    await this.whenReplicaShowsIt(() => this.cache?.invalidate(change));
   }
 
   /** Ranking moved everywhere (a reputation, a rebuild): every cached search is forgotten. */
   async forgetAll(): Promise<void> {
+    await this.whenReplicaShowsIt(() => this.cache?.invalidateAll());
+  }
+
+  /**
+   * Forgetting before the replica shows a change would let a search on it cache the old answer anew.
+   * Without a replica it happens at once (a writer then reads its own write); with one, once the
+   * replica has replayed the change, in the background, so that a write does not wait on replication.
+   */
+  private async whenReplicaShowsIt(forget: () => Promise<void> | undefined): Promise<void> {
     if (!this.cache) return;
-    await this.replica?.caughtUp();
-    await this.cache.invalidateAll();
+    if (!this.replica) return forget();
+    const replica = this.replica;
+    void replica
+      .caughtUp()
+      .then(forget)
+      .catch(() => undefined); // the entries expire with their TTL
   }
 
   private listingsById(ids: string[]) {
