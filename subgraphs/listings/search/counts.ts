@@ -89,7 +89,7 @@ async function byCountingMatches(
 ): Promise<SearchCounts> {
   const params = new Params();
   const where = filterConditions(filter, params, { category: false });
-  if (text) where.unshift(`d.terms @@ ${textQuery(text.text, params)}`);
+  if (text) where.unshift(`d.terms @@ ${textQuery(text, params)}`);
   const limit = params.add(bound);
   const rows: (FacetRow & { more: boolean })[] = await db.query(
     `SELECT category_slug AS value, count(*) FILTER (WHERE rn <= ${limit}) AS count, bool_or(rn > ${limit}) AS more
@@ -104,7 +104,7 @@ async function byCountingMatches(
   // the category's own count, bounded the same way
   const inCategory = new Params();
   const conditions = filterConditions(filter, inCategory);
-  if (text) conditions.unshift(`d.terms @@ ${textQuery(text.text, inCategory)}`);
+  if (text) conditions.unshift(`d.terms @@ ${textQuery(text, inCategory)}`);
   const [{ count }]: { count: string }[] = await db.query(
     `SELECT count(*) AS count FROM (SELECT 1 FROM ${DOCUMENTS} d ${whereClause(conditions)} LIMIT ${inCategory.add(bound + 1)}) m`,
     inCategory.values,

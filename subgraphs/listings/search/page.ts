@@ -47,7 +47,7 @@ export async function orderedPage(
 ): Promise<Hit[]> {
   const params = new Params();
   const where = filterConditions(filter, params);
-  if (text) where.push(`d.terms @@ ${textQuery(text.text, params)}`);
+  if (text) where.push(`d.terms @@ ${textQuery(text, params)}`);
   if (after) {
     const beyond = order.direction === 'DESC' ? '<' : '>';
     where.push(`(${order.key}, d.listing_id) ${beyond} (CAST(${params.add(after[0])} AS ${order.type}), CAST(${params.add(after[1])} AS uuid))`);
@@ -112,7 +112,7 @@ async function fewMatchesPage(
   limit: number,
 ): Promise<Hit[]> {
   const params = new Params();
-  const match = textQuery(text.text, params);
+  const match = textQuery(text, params);
   const tier = tierExpression(match);
   const where = [...filterConditions(filter, params), `d.terms @@ ${match}`];
   if (after) {
@@ -140,7 +140,7 @@ export async function relevancePage(
   for (const tier of TIERS) {
     if (after && tier > after[0]) continue;
     const params = new Params();
-    const where = [...filterConditions(filter, params), ...tierConditions(tier, textQuery(text.text, params))];
+    const where = [...filterConditions(filter, params), ...tierConditions(tier, textQuery(text, params))];
     if (after && tier === after[0]) {
       where.push(`(d.quality, d.listing_id) < (CAST(${params.add(after[1])} AS float8), CAST(${params.add(after[2])} AS uuid))`);
     }

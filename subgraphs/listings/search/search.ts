@@ -90,8 +90,8 @@ export class ListingSearch {
   private async analyze(text: string): Promise<AnalyzedText> {
     const known = this.analyses.get(text);
     if (known) return known;
-    const [row]: { nodes: number; lexemes: string[] }[] = await this.reader.query(
-      `SELECT numnode(q) AS nodes, tsvector_to_array(to_tsvector('english', $1)) AS lexemes
+    const [row]: { nodes: number; lexemes: string[]; tsquery: string }[] = await this.reader.query(
+      `SELECT numnode(q) AS nodes, tsvector_to_array(to_tsvector('english', $1)) AS lexemes, q::text AS tsquery
        FROM websearch_to_tsquery('english', $1) AS q`,
       [text],
     );
@@ -100,6 +100,7 @@ export class ListingSearch {
       empty: row.nodes === 0,
       singleLexeme: row.nodes === 1 && row.lexemes.length === 1 ? row.lexemes[0] : null,
       lexemes: row.lexemes,
+      tsquery: row.tsquery,
     };
     this.analyses.set(text, analysed);
     return analysed;

@@ -51,4 +51,6 @@ export interface AnalyzedText {
   singleLexeme: string | null;
   /** Every word of the query, as stemmed. */
   lexemes: string[];
+  /** The query as `websearch_to_tsquery('english', text)` parses it, in tsquery's text form. */
+  tsquery: string;
 }
