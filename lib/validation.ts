@@ -14,3 +14,6 @@ export function integerInRange(value: number, field: string, { min, max }: { min
   }
   return value;
 }
+
+/** Whether an optional input was given: absent and null both mean "not given". */
+export const given = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;

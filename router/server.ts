@@ -20,7 +20,7 @@ import { parseManifest } from './partners/manifest';
 import { FilePartnerStore, RedisPartnerStore } from './partners/store';
 import { servePlayground } from './playground/serve';
 import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
-import { closeRedis, routerRedis } from './redis';
+import { closeRedis, stateRedis } from '../lib/redis';
 import { RequestGate } from './request-gate';
 import { serveSubscriptions } from './subscriptions';
 
@@ -45,7 +45,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   if (config.tokenSources.length === 0) logger.warn('no token issuer configured (JWT_JWKS_URL): every token will be refused');
   const limits = config.limits ?? DEFAULT_LIMITS;
   const prefix = config.redisPrefix ?? 'marketplace';
-  const redis = config.redisUrl ? routerRedis(config.redisUrl) : undefined;
+  const redis = config.redisUrl ? stateRedis(config.redisUrl) : undefined;
   const apqCache = redis && new RedisApqCache(redis, prefix);
   const partners = redis ? new RedisPartnerStore(redis, prefix) : new FilePartnerStore(config.partnersFile ?? '.data/partners.json');
   const limiter = redis ? new RedisRateLimiter(redis, prefix) : new MemoryRateLimiter();

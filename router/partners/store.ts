@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Redis from 'ioredis';
-import { closeRedis, routerRedis } from '../redis';
+import { closeRedis, stateRedis } from '../../lib/redis';
 import { sha256Hex, type PersistedQueryManifest } from './manifest';
 
 /** A partner: who holds an API key, what its manifest lets it run, and how fast. */
@@ -132,6 +132,6 @@ export class RedisPartnerStore extends RecordStore {
 /** Partners where the router keeps them: Redis when it has one, else the file (the CLI's and tests' way in). */
 export function openPartnerStore(options: { redisUrl?: string; redisPrefix?: string; partnersFile?: string }): PartnerStore {
   return options.redisUrl
-    ? new RedisPartnerStore(routerRedis(options.redisUrl), options.redisPrefix, true)
+    ? new RedisPartnerStore(stateRedis(options.redisUrl), options.redisPrefix, true)
     : new FilePartnerStore(options.partnersFile ?? '.data/partners.json');
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { seededRandom } from '../../lib/seeded-random';
 
 /**
  * A synthetic catalogue as a search engine sees a real one: a vocabulary of a few thousand words
@@ -11,16 +12,8 @@ import type { DataSource } from 'typeorm';
 export const VOCABULARY_SIZE = 5000;
 export const CATEGORIES = ['electronics', 'books', 'home-garden', 'fashion', 'toys-games', 'sports-outdoors', 'art-collectibles', 'health-beauty'];
 
-/** mulberry32: small, fast and deterministic, so that two runs load the same catalogue. */
-export function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so that two runs load the same catalogue. */
+export const random = seededRandom;
 
 /**
  * Pronounceable made-up words (consonant-vowel syllables ending in a consonant), which the English

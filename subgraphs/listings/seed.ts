@@ -1,4 +1,5 @@
 import { reputationPriorFromEnv } from '../../lib/reputation-prior';
+import { seededRandom } from '../../lib/seeded-random';
 import { projectListings } from './search/projection';
 import type { DataSource } from 'typeorm';
 import { minorUnitsPerMajor } from '../../lib/money';
@@ -107,16 +108,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Rows per INSERT: far below PostgreSQL's limit of 65535 parameters. */
 const BATCH = 100;
 
-/** mulberry32: a tiny deterministic generator, so that every fresh stack shows the same catalogue. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Demo listings for a fresh stack, spread over every category and the given sellers, each in its
@@ -129,7 +120,8 @@ export async function seedListings(
   count = 300,
 ): Promise<number> {
   if (sellers.length === 0 || count <= 0) return 0;
-  const next = random(20241119);
+  // deterministic, so that every fresh stack shows the same catalogue
+  const next = seededRandom(20241119);
   const pick = <T>(items: T[]): T => items[Math.floor(next() * items.length)];
   const sentences = () => {
     const first = Math.floor(next() * SENTENCES.length);

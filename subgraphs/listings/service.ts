@@ -5,7 +5,7 @@ import { isUuid } from '../../lib/ids';
 import { isCurrency } from '../../lib/money';
 import { newestFirst } from '../../lib/db/newest-first';
 import type { Connection } from '../../lib/pagination';
-import { integerInRange, requiredText } from '../../lib/validation';
+import { given, integerInRange, requiredText } from '../../lib/validation';
 import { CategoryEntity, ListingEntity } from './entities';
 import { reserveStock, type ReservationResult, type ReserveInput } from './reservations';
 import type { SearchChange } from './search/cache';
@@ -58,8 +58,6 @@ function sellerOf(viewer: Viewer): Seller {
   return viewer.seller;
 }
 
-/** Absent and null both leave a field as it is. */
-const given = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
 
 function visibleTo(viewer: Viewer | null, listing: ListingEntity): boolean {
   return listing.status === 'ACTIVE' || viewer?.seller?.id === listing.sellerId;

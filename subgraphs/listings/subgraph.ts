@@ -6,17 +6,11 @@ import { CategoryEntity, ListingEntity, SellerReputationEntity } from './entitie
 import { Listings1732000000001 } from './migrations/1732000000001-listings';
 import { StockReservations1732000000005 } from './migrations/1732000000005-stock-reservations';
 import { SearchReadModel1732000000110 } from './migrations/1732000000110-search-read-model';
-import Redis from 'ioredis';
 import { Registry } from 'prom-client';
-import { MemoryCacheStore, RedisCacheStore } from '../../lib/cache/store';
 import { metricsRoute } from '../../lib/server/metrics-route';
 import { listingsConfig } from './config';
-import { SearchCache } from './search/cache';
-import { Replica } from './search/replica';
-import { openReplica } from '../../lib/db/replica';
 import { startCounterCompaction } from './search/compaction';
-import { SearchProjection } from './search/projection';
-import { ListingSearch } from './search/search';
+import { setUpSearch } from './search/setup';
 import { onListingsEvent } from './events';
 import { resolvers } from './resolvers';
 import { ListingsService } from './service';
@@ -34,14 +28,7 @@ export const listings: SubgraphModule<ListingsContext> = {
   async create({ db, bus, env, logger, outbox }) {
     const config = listingsConfig(env);
     const metrics = new Registry();
-    const redis = config.cache && config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2_000 }) : undefined;
-    const store = redis ? new RedisCacheStore(redis, `${config.redisPrefix}:listings`) : new MemoryCacheStore();
-    const cache = config.cache ? new SearchCache(store, config.cacheTtlSeconds, metrics) : undefined;
-    const projection = new SearchProjection(config.priorScore);
-    const replica = config.searchDatabaseUrl
-      ? new Replica(db, await openReplica(config.searchDatabaseUrl, listingsEntities()))
-      : undefined;
-    const search = new ListingSearch(db, { exactCountLimit: config.exactCountLimit }, cache, replica);
+    const { search, projection, close } = await setUpSearch(db, listingsEntities(), config, metrics);
     const afterCommit = () => outbox.wake();
     const service = new ListingsService(db, search, projection, afterCommit);
     return {
@@ -55,8 +42,7 @@ export const listings: SubgraphModule<ListingsContext> = {
         return async () => {
           await stopCompaction();
           await unsubscribe();
-          if (redis) await redis.quit().catch(() => redis.disconnect());
-          await replica?.reader.destroy();
+          await close();
         };
       },
     };

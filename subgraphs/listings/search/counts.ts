@@ -1,9 +1,8 @@
+import { given } from '../../../lib/validation';
 import type { EntityManager } from 'typeorm';
 import { SEARCH_SCHEMA } from './read-model';
 import { DOCUMENTS, Params, filterConditions, textQuery, whereClause } from './sql';
 import type { AnalyzedText, FacetCount, SearchCounts, SearchFilter } from './types';
-
-const given = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
 
 type Queryable = Pick<EntityManager, 'query'>;
 

@@ -1,3 +1,4 @@
+import { given } from '../../../lib/validation';
 import { isUuid } from '../../../lib/ids';
 import { SEARCH_SCHEMA } from './read-model';
 import type { AnalyzedText, SearchFilter } from './types';
@@ -12,8 +13,6 @@ export class Params {
 }
 
 export const DOCUMENTS = `${SEARCH_SCHEMA}.documents`;
-
-const given = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
 
 /**
  * The filter as SQL conditions on documents (`d`). Facets leave the category out, so that the other

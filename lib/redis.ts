@@ -1,7 +1,11 @@
 import Redis from 'ioredis';
 
-/** The router's state in Redis (APQ cache, rate buckets, partners) travels over one connection. */
-export function routerRedis(url: string): Redis {
+/**
+ * A connection for state kept in Redis (the router's APQ cache, rate buckets and partners; listings'
+ * search cache): a command fails within two seconds rather than queueing while Redis is away, so
+ * callers fall back instead of waiting.
+ */
+export function stateRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
 }
 
