@@ -1,7 +1,7 @@
 import { given } from '../../../lib/validation';
 import type { EntityManager } from 'typeorm';
 import { SEARCH_SCHEMA } from './read-model';
-import { DOCUMENTS, Params, filterConditions, textQuery, whereClause } from './sql';
+import { DOCUMENTS, Params, matchConditions, whereClause } from './sql';
 import type { AnalyzedText, FacetCount, SearchCounts, SearchFilter } from './types';
 
 type Queryable = Pick<EntityManager, 'query'>;
@@ -87,8 +87,7 @@ async function byCountingMatches(
   bound: number,
 ): Promise<SearchCounts> {
   const params = new Params();
-  const where = filterConditions(filter, params, { category: false });
-  if (text) where.unshift(`d.terms @@ ${textQuery(text, params)}`);
+  const where = matchConditions(text, filter, params, { category: false });
   const limit = params.add(bound);
   const rows: (FacetRow & { more: boolean })[] = await db.query(
     `SELECT category_slug AS value, count(*) FILTER (WHERE rn <= ${limit}) AS count, bool_or(rn > ${limit}) AS more
@@ -102,8 +101,7 @@ async function byCountingMatches(
   if (!category) return { total: bound, exact: false, facets };
   // the category's own count, bounded the same way
   const inCategory = new Params();
-  const conditions = filterConditions(filter, inCategory);
-  if (text) conditions.unshift(`d.terms @@ ${textQuery(text, inCategory)}`);
+  const conditions = matchConditions(text, filter, inCategory);
   const [{ count }]: { count: string }[] = await db.query(
     `SELECT count(*) AS count FROM (SELECT 1 FROM ${DOCUMENTS} d ${whereClause(conditions)} LIMIT ${inCategory.add(bound + 1)}) m`,
     inCategory.values,

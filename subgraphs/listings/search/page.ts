@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { SEARCH_SCHEMA } from './read-model';
-import { DOCUMENTS, Params, filterConditions, textQuery, whereClause } from './sql';
+import { DOCUMENTS, Params, filterConditions, matchConditions, textQuery, whereClause } from './sql';
 import type { AnalyzedText, SearchFilter, SearchSort } from './types';
 
 type Queryable = Pick<EntityManager, 'query'>;
@@ -46,8 +46,7 @@ export async function orderedPage(
   limit: number,
 ): Promise<Hit[]> {
   const params = new Params();
-  const where = filterConditions(filter, params);
-  if (text) where.push(`d.terms @@ ${textQuery(text, params)}`);
+  const where = matchConditions(text, filter, params);
   if (after) {
     const beyond = order.direction === 'DESC' ? '<' : '>';
     where.push(`(${order.key}, d.listing_id) ${beyond} (CAST(${params.add(after[0])} AS ${order.type}), CAST(${params.add(after[1])} AS uuid))`);

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 
 /**
- * Search reading from a streaming replica: how far behind it is, and waiting for it to catch up. The
+ * Search reading from a streaming replica, and waiting for it to catch up with the primary. The
  * cache forgets a change only once the replica shows it; otherwise a search on the replica just after
  * the change would put the old answer back under the new generation.
  */
@@ -23,14 +23,5 @@ export class Replica {
       if (replayed !== false || Date.now() > deadline) return replayed !== false;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-  }
-
-  /** Seconds since the last transaction the replica replayed was committed on the primary (0 when idle and caught up). */
-  async lagSeconds(): Promise<number> {
-    const [{ lag }]: { lag: number | null }[] = await this.reader.query(
-      `SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-                   ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::float8 AS lag`,
-    );
-    return lag ?? 0;
   }
 }

@@ -43,4 +43,16 @@ export function textQuery(text: AnalyzedText, params: Params): string {
   return `CAST(${params.add(text.tsquery)} AS tsquery)`;
 }
 
+/** The filter's conditions and, for a text search, the words' match: what every statement of a search shares. */
+export function matchConditions(
+  text: AnalyzedText | null,
+  filter: SearchFilter,
+  params: Params,
+  options: { category?: boolean } = {},
+): string[] {
+  const where = filterConditions(filter, params, options);
+  if (text) where.push(`d.terms @@ ${textQuery(text, params)}`);
+  return where;
+}
+
 export const whereClause = (conditions: string[]) => (conditions.length ? `WHERE ${conditions.join(' AND ')}` : '');
