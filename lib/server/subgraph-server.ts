@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -54,8 +54,9 @@ export async function serveSubgraph<TContext extends BaseContext>(
     // The process owns shutdown (lib/server/shutdown.ts): Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    // Traces are for Apollo's hosted studio, which this stack does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    // Traces are for Apollo's hosted studio, which this stack does not report to. No schema carries
+    // cache hints, and the cache-control plugin would wrap every field's resolver to look for them.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
     formatError(formatted, error) {
       const shaped = formatErrorForClient(formatted);
       if (shaped.extensions?.code === 'INTERNAL_SERVER_ERROR') {
