@@ -30,6 +30,8 @@ export interface EventPayloads {
   ListingChanged: { listingIds: string[]; categories: string[]; lexemes: string[] };
   /** listings: the search read model was rebuilt (`npm run search:reindex`); every cached search is stale. */
   SearchRebuilt: { documents: number };
+  /** accounts: a user became a seller; the shop name is what other subgraphs show beside the seller's listings. */
+  SellerRegistered: { sellerId: string; shopName: string; at: string };
   /** reputation: a seller's score changed. */
   SellerReputationChanged: { sellerId: string; score: number; reviewCount: number; at: string };
 }

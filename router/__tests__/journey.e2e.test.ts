@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { codes } from '../../lib/client/graphql-client';
+import { DEFAULT_PRIOR } from '../../lib/reputation-prior';
 import { eventually } from '../../lib/testing/eventually';
 import { newListing, newSeller, signUp, stockOf } from '../../lib/testing/marketplace';
 import { startTestStack, type TestStack } from '../../scripts/test-stack';
@@ -32,7 +33,23 @@ interface OrderResult {
   };
 }
 
+interface SellerShown {
+  seller: { id: string; shopName: string; reputation: { score: number; reviewCount: number } };
+}
+
+/** Where a seller nobody has reviewed stands. */
+const PRIOR_MEAN = DEFAULT_PRIOR.mean;
+
 let stack: TestStack;
+
+/** The first listing a search for `title` finds, as a buyer's results page shows it. */
+async function sellerOfListingFound(title: string): Promise<SellerShown> {
+  const { listings } = await stack.client.ok<{ listings: { edges: { node: SellerShown & { title: string } }[] } }>('SearchListings', { query: title });
+  const found = listings.edges.find((edge) => edge.node.title === title);
+  if (!found) throw new Error(`no listing titled ${title}`);
+  return found.node;
+}
+
 beforeAll(async () => {
   stack = await startTestStack();
 });
@@ -68,6 +85,12 @@ test('the contract journey, from sign-up to review, refund and refusals', async 
     filter: { category: 'books', maxPrice: 2000 },
   });
   expect(filtered.listings.edges.map((e) => e.node.id)).toEqual([atlas]);
+  // the seller's shop name and reputation come with each listing, from listings' copies
+  expect((await sellerOfListingFound('Journey atlas')).seller).toEqual({
+    id: seller2.sellerId,
+    shopName: 'Journey Books',
+    reputation: { score: PRIOR_MEAN, reviewCount: 0 },
+  });
 
   // 4. one checkout across both sellers
   const key = randomUUID();
@@ -136,6 +159,12 @@ test('the contract journey, from sign-up to review, refund and refusals', async 
     sellerId: seller1.sellerId,
   });
   expect(reputation.seller.reputation).toMatchObject({ reviewCount: 1, averageRating: 5 });
+  // search shows the new reputation once listings' copy has the event
+  await eventually(async () => {
+    const found = await sellerOfListingFound('Journey brass lamp');
+    expect(found.seller).toEqual({ id: seller1.sellerId, shopName: 'Journey Lamps', reputation: { score: expect.any(Number), reviewCount: 1 } });
+    expect(found.seller.reputation.score).toBeGreaterThan(PRIOR_MEAN);
+  });
   const second = await buyer.client.op('CreateReview', { input: { orderId: order1.id, rating: 4, body: 'Again' } });
   expect(codes(second)).toEqual(['CONFLICT']);
 

@@ -3,6 +3,7 @@ import type { Viewer } from '../../lib/auth/viewer';
 import { isUniqueViolation } from '../../lib/db/errors';
 import { badInput, conflict, unauthenticated } from '../../lib/errors';
 import { isCurrency } from '../../lib/money';
+import { recordEvent, type OutboxRelay } from '../../lib/events/outbox';
 import { requiredText } from '../../lib/validation';
 import { SellerEntity, UserEntity } from './entities';
 import { hashPassword, verifyPassword, type ScryptCost } from './passwords';
@@ -44,6 +45,7 @@ export class AccountsService {
     private readonly db: DataSource,
     private readonly tokens: TokenIssuer,
     private readonly cost: ScryptCost,
+    private readonly outbox: Pick<OutboxRelay, 'wake'>,
   ) {}
 
   async signUp(input: SignUpInput): Promise<{ token: string; user: UserEntity }> {
@@ -95,7 +97,13 @@ export class AccountsService {
     const sellers = this.db.getRepository(SellerEntity);
     if (await sellers.exists({ where: { userId: user.id } })) throw conflict('You are a seller already');
     try {
-      const seller = await sellers.save(sellers.create({ userId: user.id, shopName, country, currency }));
+      // the event commits with the seller: listings shows the shop name beside their listings from it
+      const seller = await this.db.transaction(async (manager) => {
+        const saved = await manager.save(sellers.create({ userId: user.id, shopName, country, currency }));
+        await recordEvent(manager, 'accounts', 'SellerRegistered', { sellerId: saved.id, shopName, at: saved.createdAt.toISOString() });
+        return saved;
+      });
+      this.outbox.wake();
       return { token: await this.tokens.sign(viewerOf(user, seller)), seller };
     } catch (error) {
       if (isUniqueViolation(error, 'sellers_shop_name_key')) throw conflict('That shop name is taken');

@@ -16,12 +16,12 @@ export const accounts: SubgraphModule<AccountsContext> = {
   defaultPort: defaultPort('accounts'),
   entities: [UserEntity, SellerEntity],
   migrations: [Accounts1732000000000],
-  async create({ db, env }) {
+  async create({ db, env, outbox }) {
     const tokens = await TokenIssuer.fromEnv(env);
     const service = new AccountsService(db, tokens, {
       ...DEFAULT_COST,
       logN: integer('PASSWORD_SCRYPT_LOG_N', DEFAULT_COST.logN, env),
-    });
+    }, outbox);
     return {
       name: 'accounts',
       schema: buildSchema(loadTypeDefs('accounts'), resolvers),

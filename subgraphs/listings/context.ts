@@ -4,6 +4,8 @@ import type { Viewer } from '../../lib/auth/viewer';
 import { loaderByKey } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
 import { CategoryEntity, ListingEntity } from './entities';
+import type { InternalClient } from '../../lib/server/internal-client';
+import { sellerProfileLoader, type SellerProfile } from './seller-profiles';
 import type { ListingsService } from './service';
 
 export interface ListingsLoaders {
@@ -11,6 +13,8 @@ export interface ListingsLoaders {
   category: DataLoader<string, CategoryEntity | null>;
   /** The whole taxonomy in its order, read at most once per request. */
   categories(): Promise<CategoryEntity[]>;
+  /** The shop name and reputation served with a listing's seller, from listings' copies. */
+  sellerProfile: DataLoader<string, SellerProfile>;
 }
 
 export interface ListingsContext {
@@ -19,7 +23,7 @@ export interface ListingsContext {
   loaders: ListingsLoaders;
 }
 
-export function listingsLoaders(db: DataSource): ListingsLoaders {
+export function listingsLoaders(db: DataSource, accounts: InternalClient, priorScore: number): ListingsLoaders {
   const listings = db.getRepository(ListingEntity);
   let taxonomy: Promise<CategoryEntity[]> | undefined;
   // a handful of rows: reading them all serves every category of the request in one statement
@@ -28,5 +32,6 @@ export function listingsLoaders(db: DataSource): ListingsLoaders {
     listing: loaderByKey((ids) => listings.findBy({ id: In(validIds(ids)) }), (l) => l.id),
     category: loaderByKey(() => categories(), (c) => c.slug),
     categories,
+    sellerProfile: sellerProfileLoader(db, accounts, priorScore),
   };
 }

@@ -77,3 +77,19 @@ export class SellerReputationEntity {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 }
+
+/**
+ * A local copy of each seller's shop name, filled from the accounts subgraph's events (and, for a
+ * seller it has not heard of yet, from accounts itself), served with the seller of a listing.
+ */
+@Entity({ name: 'seller_profiles' })
+export class SellerProfileEntity {
+  @PrimaryColumn({ name: 'seller_id', type: 'uuid' })
+  sellerId!: string;
+
+  @Column({ name: 'shop_name', type: 'text' })
+  shopName!: string;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { isEvent } from '../../lib/events/catalog';
 import type { EventEnvelope } from '../../lib/events/types';
 import { handleReputationEvent } from './reputation-consumer';
+import { handleSellerRegistered } from './seller-profiles';
 import { returnStock } from './reservations';
 import type { SearchProjection } from './search/projection';
 import type { ListingSearch } from './search/search';
@@ -15,7 +16,8 @@ export interface ListingsEventDeps {
 }
 
 /**
- * What listings does with events: stock back on cancellation, reputation for ranking, and forgetting
+ * What listings does with events: stock back on cancellation, reputation for ranking, shop names to
+ * show with listings, and forgetting
  * cached searches and listings once a change to them committed (its own ListingChanged events).
  */
 export async function onListingsEvent(db: DataSource, { projection, search, afterCommit }: ListingsEventDeps, event: EventEnvelope): Promise<void> {
@@ -24,6 +26,7 @@ export async function onListingsEvent(db: DataSource, { projection, search, afte
     afterCommit?.();
   }
   if (isEvent(event, 'SellerReputationChanged') && (await handleReputationEvent(db, projection, event))) await search?.forgetAll();
+  if (isEvent(event, 'SellerRegistered')) await handleSellerRegistered(db, event);
   if (isEvent(event, 'ListingChanged')) await search?.forget(event.payload);
   if (isEvent(event, 'SearchRebuilt')) await search?.forgetAll();
 }

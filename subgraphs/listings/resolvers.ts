@@ -36,6 +36,9 @@ export const resolvers: Resolvers = {
   },
   Seller: {
     __resolveReference: ({ id }) => ({ id }),
+    // only under Listing.seller (@provides): the router asks accounts and reputation everywhere else
+    shopName: async (seller, _args, { loaders }) => (await loaders.sellerProfile.load(seller.id)).shopName,
+    reputation: async (seller, _args, { loaders }) => (await loaders.sellerProfile.load(seller.id)).reputation,
     listings: (seller, { first, after }, { listings, viewer }) => listings.sellerListings(viewer, seller.id, first, after),
   },
 };

@@ -2,10 +2,11 @@ import { buildSchema } from '../../lib/server/build-schema';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
 import { listingsLoaders, type ListingsContext } from './context';
-import { CategoryEntity, ListingEntity, SellerReputationEntity } from './entities';
+import { CategoryEntity, ListingEntity, SellerProfileEntity, SellerReputationEntity } from './entities';
 import { Listings1732000000001 } from './migrations/1732000000001-listings';
 import { StockReservations1732000000005 } from './migrations/1732000000005-stock-reservations';
 import { SearchReadModel1732000000110 } from './migrations/1732000000110-search-read-model';
+import { SellerProfiles1732000000120 } from './migrations/1732000000120-seller-profiles';
 import { Registry } from 'prom-client';
 import { metricsRoute } from '../../lib/server/metrics-route';
 import { listingsConfig } from './config';
@@ -17,15 +18,15 @@ import { ListingsService } from './service';
 
 /** A function, so that the replica's data source gets the same classes before the module is built. */
 function listingsEntities() {
-  return [ListingEntity, CategoryEntity, SellerReputationEntity];
+  return [ListingEntity, CategoryEntity, SellerReputationEntity, SellerProfileEntity];
 }
 
 export const listings: SubgraphModule<ListingsContext> = {
   name: 'listings',
   defaultPort: defaultPort('listings'),
   entities: listingsEntities(),
-  migrations: [Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110],
-  async create({ db, bus, env, logger, outbox }) {
+  migrations: [Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110, SellerProfiles1732000000120],
+  async create({ db, bus, env, logger, outbox, internal }) {
     const config = listingsConfig(env);
     const metrics = new Registry();
     const { search, projection, close } = await setUpSearch(db, listingsEntities(), config, metrics);
@@ -35,7 +36,7 @@ export const listings: SubgraphModule<ListingsContext> = {
       name: 'listings',
       schema: buildSchema(loadTypeDefs('listings'), resolvers),
       routes: { '/metrics': metricsRoute(metrics) },
-      context: (viewer) => ({ viewer, listings: service, loaders: listingsLoaders(db) }),
+      context: (viewer) => ({ viewer, listings: service, loaders: listingsLoaders(db, internal, config.priorScore) }),
       async background() {
         const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, { projection, search, afterCommit }, event));
         const stopCompaction = startCounterCompaction(db, config.counterCompactionMs, logger);

@@ -88,6 +88,7 @@ export type Seller = {
   createdAt: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   id: Scalars['ID']['output'];
+  /** Also served with a listing's seller, from the listings subgraph's copy. */
   shopName: Scalars['String']['output'];
   user: User;
 };

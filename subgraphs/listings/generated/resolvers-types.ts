@@ -50,6 +50,11 @@ export type Listing = {
   description: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   price: Money;
+  /**
+   * Its seller. The shop name and reputation come with the listing, from the listings subgraph's copy
+   * (kept by the accounts and reputation subgraphs' events, as search ranks by it), so that a page of
+   * search results needs no call to other subgraphs.
+   */
   seller: Seller;
   status: ListingStatus;
   /** Units that can still be bought. */
@@ -218,6 +223,12 @@ export type QueryListingsArgs = {
   sort?: InputMaybe<ListingSort>;
 };
 
+export type Reputation = {
+  __typename?: 'Reputation';
+  reviewCount: Scalars['Int']['output'];
+  score: Scalars['Float']['output'];
+};
+
 export type ReserveItemInput = {
   listingId: Scalars['ID']['input'];
   quantity: Scalars['Int']['input'];
@@ -246,6 +257,8 @@ export type Seller = {
   id: Scalars['ID']['output'];
   /** The seller's listings, newest first: every status for the seller themself, ACTIVE ones for everyone else. */
   listings: ListingConnection;
+  reputation: Reputation;
+  shopName: Scalars['String']['output'];
 };
 
 
@@ -389,6 +402,8 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Reputation: ResolverTypeWrapper<Reputation>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ReserveItemInput: ReserveItemInput;
   ReserveStockInput: ReserveStockInput;
   ReservedItem: ResolverTypeWrapper<ReservedLine>;
@@ -418,6 +433,8 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
+  Reputation: Reputation;
+  Float: Scalars['Float']['output'];
   ReserveItemInput: ReserveItemInput;
   ReserveStockInput: ReserveStockInput;
   ReservedItem: ReservedLine;
@@ -515,6 +532,8 @@ export type SellerResolvers<ContextType = ListingsContext, ParentType extends Re
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Seller']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   listings?: Resolver<ResolversTypes['ListingConnection'], ParentType, ContextType, Partial<SellerListingsArgs>>;
+  reputation?: Resolver<ResolversTypes['Reputation'], ParentType, ContextType>;
+  shopName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type StockReservationResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['StockReservation'] = ResolversParentTypes['StockReservation']> = ResolversObject<{

@@ -99,6 +99,7 @@ export type ReviewEdge = {
 export type Seller = {
   __typename?: 'Seller';
   id: Scalars['ID']['output'];
+  /** Also served (score and reviewCount) with a listing's seller, from the listings subgraph's copy. */
   reputation: Reputation;
   /** Newest first. */
   reviews: ReviewConnection;
