@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** PostgreSQL's server binaries: PG_BIN, else Debian's newest under /usr/lib/postgresql; undefined when absent. */
 export function postgresBinaries(): string | undefined {
@@ -38,6 +38,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const command = (name: string, args: string[]): [string, string[]] =>
     asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, name), ...args]] : [join(bin, name), args];
   if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
+    // the parents stay traversable: the server may run as another user than the one creating them
+    mkdirSync(dirname(options.dataDir), { recursive: true });
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     if (asRoot) execFileSync('chown', ['postgres', options.dataDir]);
     if (options.replicaOf) {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { signViewer } from '../../lib/auth/viewer';
@@ -8,6 +8,8 @@ import { operation } from '../../lib/client/operations';
 import { ROOT } from '../../schema/subgraphs';
 import { CATEGORIES, random, vocabulary } from './catalogue';
 import { ownPostgres, type OwnPostgres } from './own-postgres';
+import { cpuPerRequest, sampleCpu } from './cpu';
+import { Agent, request } from 'undici';
 
 /**
  * Search at scale, measured: loads BENCH_LISTINGS listings (default 1,000,000 on PostgreSQL, 20,000
@@ -23,6 +25,12 @@ const LISTINGS = Number(process.env.BENCH_LISTINGS ?? (postgres === 'embedded' ?
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+/**
+ * A fresh stack first serves the mix of every kind this long, through the router and directly: the
+ * JIT compiler and PostgreSQL's caches take seconds to settle, and a first kind measured cold would
+ * carry it (the router then spent over twice its settled CPU per request).
+ */
+const STACK_WARMUP_SECONDS = Number(process.env.BENCH_STACK_WARMUP_SECONDS ?? 15);
 const ROUTER_PORT = Number(process.env.BENCH_ROUTER_PORT ?? 4790);
 const KINDS_WANTED = process.env.BENCH_KINDS?.split(',');
 
@@ -44,12 +52,16 @@ const FLOOR_QUERY = `query SearchListingsFloor($query: String, $filter: ListingF
 const say = (message: string) => console.log(message);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
+/** The accounts subgraph's signing key: production mode wants one given. */
+const JWT_PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
 function spawnService(script: string, env: Record<string, string>): ChildProcess {
   // BENCH_NODE_ARGS, e.g. --cpu-prof, to profile the services and the router under load
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    // as production runs: NODE_ENV=production also turns off graphql-js's development checks
+    env: { ...process.env, NODE_ENV: 'production', JWT_PRIVATE_KEY, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
@@ -76,16 +88,20 @@ interface Target {
   send(variables: Variables): Promise<{ ok: boolean; error?: string }>;
 }
 
+/** The clients' connections: undici's request API, so that the load costs the machine little of its own. */
+const clientAgent = new Agent({ connections: CLIENTS });
+
 function target(name: Target['name'], url: string, query: string, headers: () => Record<string, string>): Target {
   return {
     name,
     async send(variables) {
-      const response = await fetch(url, {
+      const response = await request(url, {
+        dispatcher: clientAgent,
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers() },
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await response.json()) as { data?: { listings?: unknown }; errors?: unknown[] };
+      const body = (await response.body.json()) as { data?: { listings?: unknown }; errors?: unknown[] };
       if (body.errors?.length || !body.data?.listings) return { ok: false, error: JSON.stringify(body.errors ?? body).slice(0, 300) };
       return { ok: true };
     },
@@ -99,10 +115,13 @@ interface Measured {
   p50: number;
   p95: number;
   p99: number;
+  /** CPU milliseconds one request cost each part: the router, the subgraphs, PostgreSQL, the clients. */
+  cpuMsPerRequest: Record<string, number>;
 }
 
 /** CLIENTS loops sending one kind for `seconds`; latencies of the timed part only. */
-async function measure(to: Target, kind: Kind, seconds: number): Promise<Measured & { firstError?: string }> {
+async function measure(to: Target, kind: Kind, seconds: number, pids: Record<string, number | undefined>): Promise<Measured & { firstError?: string }> {
+  const cpuBefore = sampleCpu(pids);
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -122,8 +141,10 @@ async function measure(to: Target, kind: Kind, seconds: number): Promise<Measure
     }),
   );
   const elapsed = (Date.now() - started) / 1000;
+  const cpuMsPerRequest = cpuPerRequest(cpuBefore, sampleCpu(pids), latencies.length);
   latencies.sort((a, b) => a - b);
   return {
+    cpuMsPerRequest,
     requests: latencies.length,
     errors,
     perSecond: latencies.length / elapsed,
@@ -137,6 +158,8 @@ async function measure(to: Target, kind: Kind, seconds: number): Promise<Measure
 interface Stack {
   routerUrl: string;
   listingsUrl: string;
+  /** The processes whose CPU time a measurement reports. */
+  pids: Record<string, number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -168,7 +191,12 @@ async function startBenchStack(databaseUrl: string | undefined, secret: string, 
       if (i > 300) throw new Error('the router did not become ready');
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { routerUrl: `http://127.0.0.1:${ROUTER_PORT}/graphql`, listingsUrl: urls.listings, stop };
+    return {
+      routerUrl: `http://127.0.0.1:${ROUTER_PORT}/graphql`,
+      listingsUrl: urls.listings,
+      pids: { router: router.pid, subgraphs: services.pid, clients: process.pid },
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -238,18 +266,22 @@ async function runPhase(phase: Phase, databaseUrl: string | undefined, secret: s
       target('router', stack.routerUrl, operation('SearchListings'), () => ({})),
       target('floor', stack.listingsUrl, FLOOR_QUERY, () => signViewer(null, secret)),
     ];
-    for (const kind of kindsOf(await secondPagesOf(stack.routerUrl))) {
+    const kinds = kindsOf(await secondPagesOf(stack.routerUrl));
+    const mix = kinds.find((kind) => kind.name === 'mix of all') ?? kinds[0];
+    if (mix) for (const to of targets) await measure(to, mix, STACK_WARMUP_SECONDS / targets.length, stack.pids);
+    for (const kind of kinds) {
       const entry = (results[kind.name] ??= {});
       const before = phase === 'warm' ? await cacheLookups(stack.listingsUrl) : undefined;
       for (const to of targets) {
-        await measure(to, kind, WARMUP_SECONDS);
-        const { firstError, ...figures } = await measure(to, kind, SECONDS);
+        await measure(to, kind, WARMUP_SECONDS, stack.pids);
+        const { firstError, ...figures } = await measure(to, kind, SECONDS, stack.pids);
         entry[`${phase} ${to.name}`] = figures;
         if (figures.errors) {
           failed = true;
           say(`  ${kind.name} via ${to.name}: ${figures.errors} responses with errors, e.g. ${firstError}`);
         }
-        const line = `${phase} ${kind.name.padEnd(30)} ${to.name.padEnd(6)} p50 ${figures.p50.toFixed(1)} p95 ${figures.p95.toFixed(1)} p99 ${figures.p99.toFixed(1)} ms, ${figures.perSecond.toFixed(0)}/s`;
+        const cpu = Object.entries(figures.cpuMsPerRequest).map(([part, ms]) => `${part} ${ms.toFixed(1)}`).join(', ');
+        const line = `${phase} ${kind.name.padEnd(30)} ${to.name.padEnd(6)} p50 ${figures.p50.toFixed(1)} p95 ${figures.p95.toFixed(1)} p99 ${figures.p99.toFixed(1)} ms, ${figures.perSecond.toFixed(0)}/s; CPU ms a request: ${cpu}`;
         say(line);
       }
       if (before) {
@@ -300,6 +332,7 @@ async function main() {
     say(`\nwritten to ${file}`);
     if (failed) process.exitCode = 1;
   } finally {
+    await clientAgent.close();
     await own?.stop();
   }
 }

@@ -72,14 +72,25 @@ export async function orderedPage(
  */
 export const TIERS = [4, 3, 2, 1] as const;
 
-function tierConditions(tier: number, match: string): string[] {
+function tierConditions(tier: number, match: string, text: AnalyzedText): string[] {
   const inStock = tier >= 3 ? 'd.in_stock' : 'NOT d.in_stock';
-  const inTitle = tier % 2 === 0 ? `d.title_terms @@ ${match}` : `NOT (d.title_terms @@ ${match})`;
-  return [inStock, `d.terms @@ ${match}`, inTitle];
+  if (tier % 2 === 1) return [inStock, `d.terms @@ ${match}`, `NOT (d.title_terms @@ ${match})`];
+  // The title's words are among the document's (terms = title || description, in the same positions),
+  // so a title that matches a query without negation makes the document match: asking both would
+  // have PostgreSQL intersect the title's few matches with the whole text's many, which for common
+  // words cost more than the rest of the search.
+  return excludesWords(text) ? [inStock, `d.terms @@ ${match}`, `d.title_terms @@ ${match}`] : [inStock, `d.title_terms @@ ${match}`];
 }
 
-/** Below this many matches, one statement collects and orders them all, cheaper than a walk per tier. */
-const FEW_MATCHES = 2_000;
+/** Whether the query excludes a word (`-word`): then a title may match where the whole text does not. */
+const excludesWords = (text: AnalyzedText) => text.tsquery.includes('!');
+
+/**
+ * Below this many matches, one statement collects and orders them all, cheaper than a walk per tier.
+ * Above it the title tiers win: at a million listings, a word in 2,000 of them ordered whole took
+ * 15 ms, its best title matches 1 ms.
+ */
+const FEW_MATCHES = 500;
 
 /**
  * An upper bound of a query's matches, from the word counters: the fewest documents any of its words
@@ -139,7 +150,7 @@ export async function relevancePage(
   for (const tier of TIERS) {
     if (after && tier > after[0]) continue;
     const params = new Params();
-    const where = [...filterConditions(filter, params), ...tierConditions(tier, textQuery(text, params))];
+    const where = [...filterConditions(filter, params), ...tierConditions(tier, textQuery(text, params), text)];
     if (after && tier === after[0]) {
       where.push(`(d.quality, d.listing_id) < (CAST(${params.add(after[1])} AS float8), CAST(${params.add(after[2])} AS uuid))`);
     }
