@@ -16,7 +16,7 @@ import { Agent, request } from 'undici';
  * embedded), starts the subgraphs and the router as processes of their own, and sends each kind of
  * search from BENCH_CLIENTS concurrent clients (16) for BENCH_SECONDS (20) after a warm-up, through
  * the router with the contract's SearchListings and, beside it, straight to the listings subgraph
- * (the floor: the same search without the router and the other subgraphs). Every response is
+ * (the floor: the same selection, listings answering it alone, without the router). Every response is
  * checked for errors. Prints p50/p95/p99 and throughput per kind and writes them to
  * scripts/bench/results/search-<N>.json. `npm run bench:search`; see README.md.
  */
@@ -43,7 +43,7 @@ interface Kind {
 const FLOOR_QUERY = `query SearchListingsFloor($query: String, $filter: ListingFilter, $sort: ListingSort, $first: Int, $after: String) {
   listings(query: $query, filter: $filter, sort: $sort, first: $first, after: $after) {
     totalCount totalCountIsExact
-    edges { cursor node { id title price { amount currency formatted } stock seller { id } } }
+    edges { cursor node { id title price { amount currency formatted } stock seller { id shopName reputation { score reviewCount } } } }
     pageInfo { hasNextPage endCursor }
     facets { categories { value count } }
   }

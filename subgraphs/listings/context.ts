@@ -5,7 +5,7 @@ import { loaderByKey } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
 import { CategoryEntity, ListingEntity } from './entities';
 import type { InternalClient } from '../../lib/server/internal-client';
-import { sellerProfileLoader, type SellerProfile } from './seller-profiles';
+import { sellerProfileLoader, type ProfileSource, type SellerProfile } from './seller-profiles';
 import type { ListingsService } from './service';
 
 export interface ListingsLoaders {
@@ -23,7 +23,7 @@ export interface ListingsContext {
   loaders: ListingsLoaders;
 }
 
-export function listingsLoaders(db: DataSource, accounts: InternalClient, priorScore: number): ListingsLoaders {
+export function listingsLoaders(db: DataSource, sellers: { accounts: InternalClient; priorScore: number; through?: ProfileSource }): ListingsLoaders {
   const listings = db.getRepository(ListingEntity);
   let taxonomy: Promise<CategoryEntity[]> | undefined;
   // a handful of rows: reading them all serves every category of the request in one statement
@@ -32,6 +32,6 @@ export function listingsLoaders(db: DataSource, accounts: InternalClient, priorS
     listing: loaderByKey((ids) => listings.findBy({ id: In(validIds(ids)) }), (l) => l.id),
     category: loaderByKey(() => categories(), (c) => c.slug),
     categories,
-    sellerProfile: sellerProfileLoader(db, accounts, priorScore),
+    sellerProfile: sellerProfileLoader(db, sellers.accounts, sellers.priorScore, sellers.through),
   };
 }

@@ -10,7 +10,7 @@ import type { ListingSearch } from './search/search';
 export interface ListingsEventDeps {
   projection: SearchProjection;
   /** Forgets cached answers that a change can alter (once a replica search reads from shows it). */
-  search?: Pick<ListingSearch, 'forget' | 'forgetAll'>;
+  search?: Pick<ListingSearch, 'forget' | 'forgetAll' | 'forgetSeller'>;
   /** Wakes the outbox relay once a handler's transaction recorded events. */
   afterCommit?: () => void;
 }
@@ -25,8 +25,11 @@ export async function onListingsEvent(db: DataSource, { projection, search, afte
     await returnStock(db, projection, event);
     afterCommit?.();
   }
-  if (isEvent(event, 'SellerReputationChanged') && (await handleReputationEvent(db, projection, event))) await search?.forgetAll();
-  if (isEvent(event, 'SellerRegistered')) await handleSellerRegistered(db, event);
+  if (isEvent(event, 'SellerReputationChanged') && (await handleReputationEvent(db, projection, event))) {
+    await search?.forgetSeller(event.payload.sellerId);
+    await search?.forgetAll();
+  }
+  if (isEvent(event, 'SellerRegistered') && (await handleSellerRegistered(db, event))) await search?.forgetSeller(event.payload.sellerId);
   if (isEvent(event, 'ListingChanged')) await search?.forget(event.payload);
   if (isEvent(event, 'SearchRebuilt')) await search?.forgetAll();
 }

@@ -24,18 +24,25 @@ function wellFormed({ sellerId, shopName, at }: Registered): boolean {
   return isUuid(sellerId) && typeof shopName === 'string' && shopName.length > 0 && typeof at === 'string' && !Number.isNaN(Date.parse(at));
 }
 
-/** Keeps seller_profiles from accounts' events; a copy newer than the event stays as it is. */
-export async function handleSellerRegistered(db: DataSource, event: EventEnvelope): Promise<void> {
-  if (!isEvent(event, 'SellerRegistered') || !wellFormed(event.payload)) return;
+/**
+ * Keeps seller_profiles from accounts' events; a copy newer than the event stays as it is. Answers
+ * whether the copy changed.
+ */
+export async function handleSellerRegistered(db: DataSource, event: EventEnvelope): Promise<boolean> {
+  if (!isEvent(event, 'SellerRegistered') || !wellFormed(event.payload)) return false;
   const { sellerId, shopName, at } = event.payload;
-  await handleOnce(db, 'listings', event, (manager) =>
-    manager.query(
+  let changed = false;
+  await handleOnce(db, 'listings', event, async (manager) => {
+    const rows: unknown[] = await manager.query(
       `INSERT INTO seller_profiles (seller_id, shop_name, updated_at) VALUES ($1, $2, CAST($3 AS timestamptz))
        ON CONFLICT (seller_id) DO UPDATE SET shop_name = EXCLUDED.shop_name, updated_at = EXCLUDED.updated_at
-         WHERE seller_profiles.updated_at < EXCLUDED.updated_at`,
+         WHERE seller_profiles.updated_at < EXCLUDED.updated_at
+       RETURNING seller_id`,
       [sellerId, shopName, at],
-    ),
-  );
+    );
+    changed = rows.length > 0;
+  });
+  return changed;
 }
 
 const SHOP_NAMES = `query SellerShopNames($representations: [_Any!]!) {
@@ -62,26 +69,36 @@ async function fetchMissing(db: DataSource, accounts: InternalClient, ids: strin
   return new Map(found.map((seller) => [seller.id, seller.shopName]));
 }
 
-/** Per request: every seller of the listings shown, in one statement (and one call for any unknown). */
-export function sellerProfileLoader(db: DataSource, accounts: InternalClient, priorScore: number): DataLoader<string, SellerProfile> {
+/** The sellers of these ids from the copies, in one statement (and one call to accounts for any unknown). */
+async function readProfiles(db: DataSource, accounts: InternalClient, priorScore: number, ids: string[]): Promise<SellerProfile[]> {
+  const rows: { id: string; shop_name: string | null; score: number | null; review_count: number | null }[] = await db.query(
+    `SELECT k.id, p.shop_name, r.score, r.review_count FROM unnest($1::uuid[]) AS k(id)
+     LEFT JOIN seller_profiles p ON p.seller_id = k.id LEFT JOIN seller_reputation r ON r.seller_id = k.id`,
+    [ids],
+  );
+  const missing = rows.filter((row) => row.shop_name === null).map((row) => row.id);
+  const fetched = missing.length ? await fetchMissing(db, accounts, missing) : new Map<string, string>();
+  return rows.flatMap((row) => {
+    const shopName = row.shop_name ?? fetched.get(row.id);
+    // a seller nobody has reviewed stands at the prior, as the reputation subgraph scores them
+    return shopName === undefined ? [] : [{ id: row.id, shopName, reputation: { score: row.score ?? priorScore, reviewCount: row.review_count ?? 0 } }];
+  });
+}
+
+/** Where profiles are read through: the search cache, when there is one. */
+export type ProfileSource = (ids: string[], load: (ids: string[]) => Promise<SellerProfile[]>) => Promise<SellerProfile[]>;
+
+/** Per request: every seller of the listings shown, at once. */
+export function sellerProfileLoader(
+  db: DataSource,
+  accounts: InternalClient,
+  priorScore: number,
+  through: ProfileSource = (ids, load) => load(ids),
+): DataLoader<string, SellerProfile> {
   return new DataLoader<string, SellerProfile>(async (keys) => {
     const ids = keys.filter(isUuid);
-    const rows: { id: string; shop_name: string | null; score: number | null; review_count: number | null }[] = ids.length
-      ? await db.query(
-          `SELECT k.id, p.shop_name, r.score, r.review_count FROM unnest($1::uuid[]) AS k(id)
-           LEFT JOIN seller_profiles p ON p.seller_id = k.id LEFT JOIN seller_reputation r ON r.seller_id = k.id`,
-          [ids],
-        )
-      : [];
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    const missing = rows.filter((row) => row.shop_name === null).map((row) => row.id);
-    const fetched = missing.length ? await fetchMissing(db, accounts, missing) : new Map<string, string>();
-    return keys.map((id) => {
-      const row = byId.get(id);
-      const shopName = row?.shop_name ?? fetched.get(id);
-      if (!row || shopName === undefined) return new Error(`seller ${id} is unknown to accounts`);
-      // a seller nobody has reviewed stands at the prior, as the reputation subgraph scores them
-      return { id, shopName, reputation: { score: row.score ?? priorScore, reviewCount: row.review_count ?? 0 } };
-    });
+    const profiles = ids.length ? await through(ids, (missing) => readProfiles(db, accounts, priorScore, missing)) : [];
+    const byId = new Map(profiles.map((profile) => [profile.id, profile]));
+    return keys.map((id) => byId.get(id) ?? new Error(`seller ${id} is unknown to accounts`));
   });
 }

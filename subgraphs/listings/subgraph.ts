@@ -32,11 +32,12 @@ export const listings: SubgraphModule<ListingsContext> = {
     const { search, projection, close } = await setUpSearch(db, listingsEntities(), config, metrics);
     const afterCommit = () => outbox.wake();
     const service = new ListingsService(db, search, projection, afterCommit);
+    const sellers = { accounts: internal, priorScore: config.priorScore, through: search.sellers.bind(search) };
     return {
       name: 'listings',
       schema: buildSchema(loadTypeDefs('listings'), resolvers),
       routes: { '/metrics': metricsRoute(metrics) },
-      context: (viewer) => ({ viewer, listings: service, loaders: listingsLoaders(db, internal, config.priorScore) }),
+      context: (viewer) => ({ viewer, listings: service, loaders: listingsLoaders(db, sellers) }),
       async background() {
         const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, { projection, search, afterCommit }, event));
         const stopCompaction = startCounterCompaction(db, config.counterCompactionMs, logger);

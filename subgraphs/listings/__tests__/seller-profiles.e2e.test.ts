@@ -49,9 +49,11 @@ test('a seller listings has no copy of is asked of accounts once, and the copy k
   expect(await copiedShopName(seller.sellerId!)).toBe('Forgotten Frames');
 });
 
-test('an event older than the copy changes nothing; a newer one replaces it', async () => {
+test('an event older than the copy changes nothing; a newer one replaces it, in search results too', async () => {
   const seller = await newSeller(stack.client, { shopName: 'Ordered Owls' });
   await eventually(async () => expect(await copiedShopName(seller.sellerId!)).toBe('Ordered Owls'));
+  await newListing(seller.client, { title: 'Ordered owl figurine' });
+  expect(await shopNameFound('Ordered owl figurine')).toBe('Ordered Owls'); // and cached
   const publish = async (shopName: string, at: string) => {
     const event = await stack.subgraphs.accounts.db.transaction((manager) =>
       recordEvent(manager, 'accounts', 'SellerRegistered', { sellerId: seller.sellerId!, shopName, at }),
@@ -62,8 +64,11 @@ test('an event older than the copy changes nothing; a newer one replaces it', as
 
   await publish('Stale Owls', '2000-01-01T00:00:00.000Z');
   expect(await copiedShopName(seller.sellerId!)).toBe('Ordered Owls');
+  expect(await shopNameFound('Ordered owl figurine')).toBe('Ordered Owls');
   await publish('Renamed Owls', new Date(Date.now() + 60_000).toISOString());
   expect(await copiedShopName(seller.sellerId!)).toBe('Renamed Owls');
+  // the cached one is forgotten just after the copy commits
+  await eventually(async () => expect(await shopNameFound('Ordered owl figurine')).toBe('Renamed Owls'));
 });
 
 async function handledByListings(eventId: string): Promise<boolean> {

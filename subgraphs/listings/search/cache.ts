@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { CacheStore } from '../../../lib/cache/store';
 import type { ListingEntity } from '../entities';
+import type { SellerProfile } from '../seller-profiles';
 import type { Hit } from './page';
 import type { SearchCounts } from './types';
 
@@ -33,12 +34,13 @@ const EPOCH = 'gen:epoch';
 const ALL = 'gen:all';
 const categoryGeneration = (slug: string) => `gen:cat:${slug}`;
 const lexemeGeneration = (lexeme: string) => `gen:lex:${lexeme}`;
-const listingGeneration = (id: string) => `gen:listing:${id}`;
+const generationOf = (kind: 'listing' | 'seller', id: string) => `gen:${kind}:${id}`;
 /** Generations outlive every entry they version. */
 const GENERATION_TTL_SECONDS = 7 * 24 * 3600;
 
 /**
- * Hot reads of search, cached: pages and counts of identical searches, and listings by id.
+ * Hot reads of search, cached: pages and counts of identical searches, listings by id, and the
+ * sellers shown with them.
  *
  * Invalidation by generations: every entry's key includes the current generation of each thing it
  * depends on (its query's words, or its category; and an epoch for ranking-wide changes), and a
@@ -58,7 +60,7 @@ export class SearchCache {
   ) {
     this.lookups = new Counter({
       name: 'search_cache_lookups_total',
-      help: 'Search cache lookups by kind (page, counts, listing) and result (hit, miss)',
+      help: 'Search cache lookups by kind (page, counts, listing, seller) and result (hit, miss)',
       labelNames: ['kind', 'result'],
       registers: [registry],
     });
@@ -99,18 +101,39 @@ export class SearchCache {
    * Each listing has a generation of its own, for the same reason searches do: a row read just before
    * a change must not be stored where readers after the change look.
    */
-  async listings(ids: string[], load: (ids: string[]) => Promise<ListingEntity[]>): Promise<ListingEntity[]> {
-    const generations = await this.store.getMany(ids.map(listingGeneration));
-    const keys = new Map(ids.map((id, i) => [id, `listing:${id}:${generations[i] ?? '0'}`]));
+  listings(ids: string[], load: (ids: string[]) => Promise<ListingEntity[]>): Promise<ListingEntity[]> {
+    return this.byId('listing', ids, load, (listing) => listing.id, reviveListing);
+  }
+
+  /** The sellers shown with listings (shop name and reputation), cached the same way under their own generations. */
+  sellers(ids: string[], load: (ids: string[]) => Promise<SellerProfile[]>): Promise<SellerProfile[]> {
+    return this.byId('seller', ids, load, (seller) => seller.id, (value) => JSON.parse(value) as SellerProfile);
+  }
+
+  /** After a seller's copy changed (a new score, a shop name). */
+  async invalidateSeller(sellerId: string): Promise<void> {
+    await this.renew([generationOf('seller', sellerId)]);
+  }
+
+  /** Rows by id, each under its own generation; `load` reads the missing ones, which are then cached. */
+  private async byId<T>(
+    kind: 'listing' | 'seller',
+    ids: string[],
+    load: (ids: string[]) => Promise<T[]>,
+    idOf: (row: T) => string,
+    revive: (value: string) => T,
+  ): Promise<T[]> {
+    const generations = await this.store.getMany(ids.map((id) => generationOf(kind, id)));
+    const keys = new Map(ids.map((id, i) => [id, `${kind}:${id}:${generations[i] ?? '0'}`]));
     const cached = await this.store.getMany([...keys.values()]);
-    const found: ListingEntity[] = [];
+    const found: T[] = [];
     const missing: string[] = [];
-    cached.forEach((value, i) => (value ? found.push(reviveListing(value)) : missing.push(ids[i])));
-    this.lookups.inc({ kind: 'listing', result: 'hit' }, found.length);
-    this.lookups.inc({ kind: 'listing', result: 'miss' }, missing.length);
+    cached.forEach((value, i) => (value ? found.push(revive(value)) : missing.push(ids[i])));
+    this.lookups.inc({ kind, result: 'hit' }, found.length);
+    this.lookups.inc({ kind, result: 'miss' }, missing.length);
     if (missing.length) {
       const loaded = await load(missing);
-      await this.store.setMany(loaded.map((listing) => [keys.get(listing.id)!, JSON.stringify(listing)]), this.ttlSeconds);
+      await this.store.setMany(loaded.map((row) => [keys.get(idOf(row))!, JSON.stringify(row)]), this.ttlSeconds);
       found.push(...loaded);
     }
     return found;
@@ -119,7 +142,7 @@ export class SearchCache {
   /** After a change committed (the ListingChanged event). */
   async invalidate(change: SearchChange): Promise<void> {
     const names = [
-      ...change.listingIds.map(listingGeneration),
+      ...change.listingIds.map((id) => generationOf('listing', id)),
       ...change.lexemes.map(lexemeGeneration),
       ...change.categories.map(categoryGeneration),
     ];

@@ -5,6 +5,7 @@ import { badInput } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import { decodeCursor, encodeCursor, pageSize } from '../../../lib/pagination';
 import { ListingEntity } from '../entities';
+import type { SellerProfile } from '../seller-profiles';
 import type { Dependencies, SearchCache, SearchChange } from './cache';
 import { searchCounts } from './counts';
 import type { Replica } from './replica';
@@ -129,6 +130,16 @@ export class ListingSearch {
       .caughtUp()
       .then(forget)
       .catch(() => undefined); // the entries expire with their TTL
+  }
+
+  /** The sellers shown with listings, through the cache when there is one. */
+  sellers(ids: string[], load: (ids: string[]) => Promise<SellerProfile[]>): Promise<SellerProfile[]> {
+    return this.cache ? this.cache.sellers(ids, load) : load(ids);
+  }
+
+  /** A seller's copy changed: their cached shop name and score are forgotten (read on the primary, at once). */
+  async forgetSeller(sellerId: string): Promise<void> {
+    await this.cache?.invalidateSeller(sellerId);
   }
 
   private listingsById(ids: string[]) {
