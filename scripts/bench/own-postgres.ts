@@ -8,6 +8,8 @@ export interface OwnPostgres {
   url: string;
   /** The `-c name=value` settings it runs with: docker-compose.yml's. */
   settings: string[];
+  /** Huge pages the kernel held for it to use (huge_pages=try), in MB; 0 when it has none. */
+  hugePagesMb: number;
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,18 @@ function composeSettings(): string[] {
  */
 export async function ownPostgres(): Promise<OwnPostgres> {
   const settings = composeSettings();
+  const hugePagesMb = hugePages();
   const cluster = await startCluster({ dataDir: join(ROOT, '.bench', 'postgres'), port: Number(process.env.BENCH_POSTGRES_PORT ?? 5499), settings });
-  return { url: cluster.url(), settings, stop: () => cluster.stop() };
+  return { url: cluster.url(), settings, hugePagesMb, stop: () => cluster.stop() };
+}
+
+/** Free huge pages, from /proc/meminfo (the kernel's vm.nr_hugepages; none configured by default). */
+function hugePages(): number {
+  try {
+    const meminfo = readFileSync('/proc/meminfo', 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? 0);
+    return (field('HugePages_Free') * field('Hugepagesize')) / 1024;
+  } catch {
+    return 0;
+  }
 }

@@ -305,6 +305,11 @@ async function main() {
       own = await ownPostgres();
       databaseUrl = own.url;
       say(`PostgreSQL of the benchmark's own on ${own.url}, with docker-compose.yml's settings: ${own.settings.join(' ')}`);
+      say(
+        own.hugePagesMb
+          ? `huge pages: ${own.hugePagesMb} MB free for its buffers`
+          : 'huge pages: none (as root, `sysctl -w vm.nr_hugepages=1700` gives its 3 GB of buffers huge pages, as a production host would)',
+      );
     } else if (postgres === 'server') {
       const url = new URL(process.env.DATABASE_URL!);
       url.pathname = '/marketplace_bench_search';
@@ -328,7 +333,8 @@ async function main() {
     const dir = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'scripts', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `search-${LISTINGS}.json`);
-    writeFileSync(file, `${JSON.stringify({ listings: LISTINGS, clients: CLIENTS, seconds: SECONDS, postgres, at: new Date().toISOString(), results }, null, 2)}\n`);
+    const hugePagesMb = own?.hugePagesMb;
+    writeFileSync(file, `${JSON.stringify({ listings: LISTINGS, clients: CLIENTS, seconds: SECONDS, postgres, hugePagesMb, at: new Date().toISOString(), results }, null, 2)}\n`);
     say(`\nwritten to ${file}`);
     if (failed) process.exitCode = 1;
   } finally {

@@ -170,6 +170,24 @@ describe('counts', () => {
     expect(priced.facets.categories).toEqual([{ value: 'books', count: 3 }]);
   });
 
+  test('a counted search pages in one order, whether the counting pass found the page or the tier walk did', async () => {
+    // 7 matches: beyond the bound, the tiers are walked; the 3 in stock: the pass read them all and ranked them
+    for (const filter of [{}, { inStock: true }]) {
+      const whole = await titles({ query: `${word} number`, filter, first: 10 });
+      const paged: string[] = [];
+      let after: string | null = null;
+      do {
+        const page: Found = await search({ query: `${word} number`, filter, first: 2, after });
+        paged.push(...page.edges.map((edge) => edge.node.title));
+        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      } while (after);
+      expect(paged).toEqual(whole);
+      // in stock (the odd numbers) first
+      expect(whole.slice(0, 3).sort()).toEqual([1, 3, 5].map((i) => `${word} number ${i}`));
+      expect(whole).toHaveLength('inStock' in filter ? 3 : 7);
+    }
+  });
+
   test('without text, counts come from the counters: exact, with price bounds cutting buckets', async () => {
     // a seller's listings are counted (no counter per seller), so the bound applies
     const bySeller = await search({ filter: { sellerId: shop.seller!.id } });

@@ -1,7 +1,8 @@
 import { given } from '../../../lib/validation';
 import type { EntityManager } from 'typeorm';
 import { SEARCH_SCHEMA } from './read-model';
-import { DOCUMENTS, Params, matchConditions, whereClause } from './sql';
+import type { Hit } from './page';
+import { DOCUMENTS, Params, matchConditions, textQuery, whereClause } from './sql';
 import type { AnalyzedText, FacetCount, SearchCounts, SearchFilter } from './types';
 
 type Queryable = Pick<EntityManager, 'query'>;
@@ -75,30 +76,74 @@ async function fromTermCounters(db: Queryable, lexeme: string): Promise<FacetCou
   return facetsOf(rows);
 }
 
+/** A relevance page the counting pass found too: every match was among those it read. */
+export interface CountedPage {
+  hits: Hit[];
+}
+
+interface MatchRow {
+  kind: 'facet' | 'hit';
+  value: string | null;
+  count: string | null;
+  more: boolean | null;
+  id: string | null;
+  tier: number | null;
+  key: number | null;
+}
+
 /**
  * Everything else counts matches, but at most `bound` + 1 of them (as search engines do): below the
  * bound the counts are exact; above it the total is the bound, a lower bound, and the facets are
  * those of the first `bound` matches found.
+ *
+ * With `page`, the same pass also orders the matches it read by relevance (tier, then quality, see
+ * page.ts) and returns the best `page.limit` after `page.after`, when it read every match: a search
+ * whose words are each common but rare together then reads its matches once, instead of once to
+ * count them and again for each tier of the page. When there are more, the page is left to the tier
+ * walk (common words fill a tier fast), and the ordering is skipped.
  */
 async function byCountingMatches(
   db: Queryable,
   text: AnalyzedText | null,
   filter: SearchFilter,
   bound: number,
-): Promise<SearchCounts> {
+  page?: { after: [number, number, string] | undefined; limit: number },
+): Promise<{ counts: SearchCounts; page?: CountedPage }> {
   const params = new Params();
   const where = matchConditions(text, filter, params, { category: false });
   const limit = params.add(bound);
-  const rows: (FacetRow & { more: boolean })[] = await db.query(
-    `SELECT category_slug AS value, count(*) FILTER (WHERE rn <= ${limit}) AS count, bool_or(rn > ${limit}) AS more
-     FROM (SELECT d.category_slug, row_number() OVER () AS rn FROM ${DOCUMENTS} d ${whereClause(where)} LIMIT ${limit} + 1) m
-     GROUP BY category_slug`,
+  const category = filter.category?.trim();
+  const pagePart = () => {
+    const conditions = ['NOT EXISTS (SELECT 1 FROM m WHERE rn > ' + limit + ')'];
+    if (category) conditions.push(`m.category_slug = ${params.add(category)}`);
+    const tier = `(CASE WHEN m.in_stock THEN 3 ELSE 1 END + CASE WHEN m.title_terms @@ ${textQuery(text!, params)} THEN 1 ELSE 0 END)`;
+    if (page!.after) {
+      const [afterTier, afterKey, afterId] = page!.after;
+      conditions.push(`(${tier}, m.quality, m.listing_id) < (${params.add(afterTier)}::int, ${params.add(afterKey)}::float8, ${params.add(afterId)}::uuid)`);
+    }
+    return `UNION ALL
+      (SELECT 'hit', NULL, NULL, NULL, m.listing_id, ${tier}, m.quality FROM m WHERE ${conditions.join(' AND ')}
+       ORDER BY 6 DESC, m.quality DESC, m.listing_id DESC LIMIT ${params.add(page!.limit)})`;
+  };
+  const columns = page && text ? ', d.listing_id, d.in_stock, d.quality, d.title_terms' : '';
+  const rows: MatchRow[] = await db.query(
+    `WITH m AS MATERIALIZED (
+       SELECT d.category_slug${columns}, row_number() OVER () AS rn FROM ${DOCUMENTS} d ${whereClause(where)} LIMIT ${limit} + 1
+     )
+     SELECT 'facet' AS kind, category_slug AS value, count(*) FILTER (WHERE rn <= ${limit}) AS count, bool_or(rn > ${limit}) AS more,
+            NULL::uuid AS id, NULL::int AS tier, NULL::float8 AS key
+     FROM m GROUP BY category_slug
+     ${page && text ? pagePart() : ''}`,
     params.values,
   );
-  const facets = facetsOf(rows);
-  const category = filter.category?.trim();
-  if (!rows.some((row) => row.more)) return exactCounts(facets, category);
-  if (!category) return { total: bound, exact: false, facets };
+  const facetRows = rows.filter((row) => row.kind === 'facet') as (FacetRow & { more: boolean })[];
+  const facets = facetsOf(facetRows);
+  const more = facetRows.some((row) => row.more);
+  const counted = !more && page && text
+    ? { hits: rows.filter((row) => row.kind === 'hit').map((row) => ({ id: row.id!, position: [row.tier, row.key, row.id] })) }
+    : undefined;
+  if (!more) return { counts: exactCounts(facets, category), page: counted };
+  if (!category) return { counts: { total: bound, exact: false, facets } };
   // the category's own count, bounded the same way
   const inCategory = new Params();
   const conditions = matchConditions(text, filter, inCategory);
@@ -107,7 +152,31 @@ async function byCountingMatches(
     inCategory.values,
   );
   const total = Number(count);
-  return { total: Math.min(total, bound), exact: total <= bound, facets };
+  return { counts: { total: Math.min(total, bound), exact: total <= bound, facets } };
+}
+
+/** Whether a counter answers this search's counts (else its matches are counted, up to the bound). */
+function countersAnswer(text: AnalyzedText | null, filter: SearchFilter): boolean {
+  if (text?.empty) return true;
+  const onlyCategory = !given(filter.minPrice) && !given(filter.maxPrice) && !given(filter.sellerId) && !filter.inStock;
+  if (!text && !given(filter.sellerId)) return true;
+  return Boolean(text?.singleLexeme && onlyCategory);
+}
+
+/**
+ * A relevance search whose counts no counter answers: one pass over its matches counts them and, when
+ * it read them all, orders the page too (see byCountingMatches). Undefined when counters answer it.
+ */
+export async function countAndRank(
+  db: Queryable,
+  text: AnalyzedText,
+  filter: SearchFilter,
+  bound: number,
+  after: [number, number, string] | undefined,
+  limit: number,
+): Promise<{ counts: SearchCounts; page?: CountedPage } | undefined> {
+  if (countersAnswer(text, filter)) return undefined;
+  return byCountingMatches(db, text, filter, bound, { after, limit });
 }
 
 /** Picks the cheapest structure that answers the counts of this search. */
@@ -119,8 +188,7 @@ export async function searchCounts(
 ): Promise<SearchCounts> {
   const category = filter.category?.trim();
   if (text?.empty) return { total: 0, exact: true, facets: [] };
-  const onlyCategory = !given(filter.minPrice) && !given(filter.maxPrice) && !given(filter.sellerId) && !filter.inStock;
-  if (!text && !given(filter.sellerId)) return exactCounts(await fromFacetCounters(db, filter), category);
-  if (text?.singleLexeme && onlyCategory) return exactCounts(await fromTermCounters(db, text.singleLexeme), category);
-  return byCountingMatches(db, text, filter, bound);
+  if (!countersAnswer(text, filter)) return (await byCountingMatches(db, text, filter, bound)).counts;
+  if (!text) return exactCounts(await fromFacetCounters(db, filter), category);
+  return exactCounts(await fromTermCounters(db, text.singleLexeme!), category);
 }

@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor, pageSize } from '../../../lib/pagination';
 import { ListingEntity } from '../entities';
 import type { SellerProfile } from '../seller-profiles';
 import type { Dependencies, SearchCache, SearchChange } from './cache';
-import { searchCounts } from './counts';
+import { countAndRank, searchCounts } from './counts';
 import type { Replica } from './replica';
 import { ORDERS, TIERS, orderedPage, relevancePage, type Hit, type KeyType } from './page';
 import type { AnalyzedText, SearchArgs, SearchCounts, SearchResult, SearchSort } from './types';
@@ -155,15 +155,22 @@ export class ListingSearch {
     const kind = cursorKind(sort, query);
     const text = query ? await this.analyze(query) : null;
     const after = sort === 'RELEVANCE' ? decodePosition(kind, args.after, ['tier', 'float8']) : decodePosition(kind, args.after, [ORDERS[sort].type]);
-    const findHits = async (): Promise<Hit[]> => {
-      if (text?.empty) return [];
-      if (sort === 'RELEVANCE') return relevancePage(this.reader, text!, filter, after as [number, number, string] | undefined, size + 1);
-      return orderedPage(this.reader, text, filter, ORDERS[sort], after as [unknown, string] | undefined, size + 1);
-    };
-    const countAll = () => searchCounts(this.reader, text, filter, this.settings.exactCountLimit);
-
     const cache = this.cache;
     const key = cache ? await cache.keyOf([query, sort, normalisedFilter(filter), size, args.after ?? null], dependencies(text, filter)) : '';
+    const bound = this.settings.exactCountLimit;
+    let counted: Promise<SearchCounts> | undefined;
+    const findHits = async (): Promise<Hit[]> => {
+      if (text?.empty) return [];
+      if (sort !== 'RELEVANCE') return orderedPage(this.reader, text, filter, ORDERS[sort], after as [unknown, string] | undefined, size + 1);
+      const relevanceAfter = after as [number, number, string] | undefined;
+      // counting the matches may find the page on the way (see countAndRank); its counts are kept
+      const pass = await countAndRank(this.reader, text!, filter, bound, relevanceAfter, size + 1);
+      // (a failed write to the cache costs a later recount, never this search)
+      if (pass) counted = (cache ? cache.saveCounts(key, pass.counts).catch(() => undefined) : Promise.resolve()).then(() => pass.counts);
+      return pass?.page?.hits ?? relevancePage(this.reader, text!, filter, relevanceAfter, size + 1);
+    };
+    const countAll = () => searchCounts(this.reader, text, filter, bound);
+
     const cachedPage = cache ? await cache.page(key) : undefined;
     const hits = cachedPage?.hits ?? (await findHits());
     if (cache && !cachedPage) await cache.savePage(key, { hits });
@@ -175,7 +182,6 @@ export class ListingSearch {
       const node = byId.get(hit.id);
       return node ? [{ cursor: encodeCursor(kind, hit.position), node }] : [];
     });
-    let counted: Promise<SearchCounts> | undefined;
     const counts = async () => {
       if (!cache) return countAll();
       const known = await cache.counts(key);
