@@ -12,6 +12,10 @@ export class HttpError extends Error {
   }
 }
 
+// fatal: bytes that are not UTF-8 are refused, not silently replaced by U+FFFD (which would let a
+// mangled value pass every later rule as if the client had sent it)
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -20,7 +24,11 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
     if (size > limit) throw new HttpError(413, 'request body too large');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  try {
+    return utf8.decode(Buffer.concat(chunks));
+  } catch {
+    throw new HttpError(400, 'request body is not valid UTF-8');
+  }
 }
 
 /** Apollo Server expects a parsed JSON body and leaves every other content type to its own checks. */

@@ -5,42 +5,48 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 export type BecomeSellerInput = {
-  /** ISO 3166-1 alpha-2, e.g. US. */
+  /** ISO 3166-1 alpha-2, e.g. US. At most 8 characters. */
   country: string;
-  /** ISO 4217, e.g. USD. Every listing of the seller is priced in it. */
+  /** ISO 4217, e.g. USD. Every listing of the seller is priced in it. At most 8 characters. */
   currency: string;
+  /** The shop's public name, taken by one shop only. At least 2 characters. At most 80 characters. */
   shopName: string;
 };
 
 export type CheckoutInput = {
-  /** Any string unique to this checkout attempt (a UUID): retries with it return the same purchase. */
+  /** Any string unique to this checkout attempt (a UUID): retries with it return the same purchase. At most 200 characters. */
   idempotencyKey: string;
   items: Array<CheckoutItemInput>;
 };
 
 export type CheckoutItemInput = {
+  /** The listing's id. At most 64 characters. */
   listingId: string | number;
   quantity: number;
 };
 
 export type CreateListingInput = {
-  /** A slug from categories. */
+  /** A slug from categories. At most 64 characters. */
   category: string;
+  /** Searched along with the title. At most 5000 characters. */
   description: string;
   /** Must be in the seller's currency; amount > 0. */
   price: MoneyInput;
   stock: number;
+  /** The listing's name, shown in search results and on orders. At most 200 characters. */
   title: string;
 };
 
 export type CreateReviewInput = {
+  /** The review's text; may be empty. At most 2000 characters. */
   body: string;
+  /** The order reviewed. At most 64 characters. */
   orderId: string | number;
   rating: number;
 };
 
 export type ListingFilter = {
-  /** A category slug. */
+  /** A category slug. At most 64 characters. */
   category?: string | null | undefined;
   /** Only listings with stock left. */
   inStock?: boolean | null | undefined;
@@ -48,6 +54,7 @@ export type ListingFilter = {
   maxPrice?: number | null | undefined;
   /** Minor units, inclusive. */
   minPrice?: number | null | undefined;
+  /** Only this seller's listings. At most 64 characters. */
   sellerId?: string | number | null | undefined;
 };
 
@@ -71,13 +78,16 @@ export type ListingStatus =
   | 'DRAFT';
 
 export type LogInInput = {
+  /** The address the account signed up with. At most 254 characters. */
   email: string;
+  /** At most 256 characters. */
   password: string;
 };
 
 /** An amount in the currency's minor unit (cents for USD) and its ISO 4217 code. */
 export type MoneyInput = {
   amount: number;
+  /** ISO 4217, e.g. USD. At most 8 characters. */
   currency: string;
 };
 
@@ -113,19 +123,23 @@ export type RefundStatus =
   | 'SUCCEEDED';
 
 export type SignUpInput = {
-  /** Shown next to reviews; defaults to the part of the email before @. */
+  /** Shown next to reviews; defaults to the part of the email before @. At most 80 characters. */
   displayName?: string | null | undefined;
+  /** The address to log in with. At most 254 characters. */
   email: string;
-  /** At least 8 characters. */
+  /** At least 8 characters. At most 256 characters. */
   password: string;
 };
 
 /** Only the fields given change. */
 export type UpdateListingInput = {
+  /** A slug from categories. At most 64 characters. */
   category?: string | null | undefined;
+  /** Searched along with the title. At most 5000 characters. */
   description?: string | null | undefined;
   price?: MoneyInput | null | undefined;
   stock?: number | null | undefined;
+  /** The listing's name, shown in search results and on orders. At most 200 characters. */
   title?: string | null | undefined;
 };
 

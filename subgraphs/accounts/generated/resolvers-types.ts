@@ -26,10 +26,11 @@ export type AuthPayload = {
 };
 
 export type BecomeSellerInput = {
-  /** ISO 3166-1 alpha-2, e.g. US. */
+  /** ISO 3166-1 alpha-2, e.g. US. At most 8 characters. */
   country: Scalars['String']['input'];
-  /** ISO 4217, e.g. USD. Every listing of the seller is priced in it. */
+  /** ISO 4217, e.g. USD. Every listing of the seller is priced in it. At most 8 characters. */
   currency: Scalars['String']['input'];
+  /** The shop's public name, taken by one shop only. At least 2 characters. At most 80 characters. */
   shopName: Scalars['String']['input'];
 };
 
@@ -40,7 +41,9 @@ export type BecomeSellerPayload = {
 };
 
 export type LogInInput = {
+  /** The address the account signed up with. At most 254 characters. */
   email: Scalars['String']['input'];
+  /** At most 256 characters. */
   password: Scalars['String']['input'];
 };
 
@@ -94,10 +97,11 @@ export type Seller = {
 };
 
 export type SignUpInput = {
-  /** Shown next to reviews; defaults to the part of the email before @. */
+  /** Shown next to reviews; defaults to the part of the email before @. At most 80 characters. */
   displayName?: InputMaybe<Scalars['String']['input']>;
+  /** The address to log in with. At most 254 characters. */
   email: Scalars['String']['input'];
-  /** At least 8 characters. */
+  /** At least 8 characters. At most 256 characters. */
   password: Scalars['String']['input'];
 };
 

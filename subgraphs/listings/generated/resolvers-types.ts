@@ -28,12 +28,14 @@ export type Category = {
 };
 
 export type CreateListingInput = {
-  /** A slug from categories. */
+  /** A slug from categories. At most 64 characters. */
   category: Scalars['String']['input'];
+  /** Searched along with the title. At most 5000 characters. */
   description: Scalars['String']['input'];
   /** Must be in the seller's currency; amount > 0. */
   price: MoneyInput;
   stock: Scalars['Int']['input'];
+  /** The listing's name, shown in search results and on orders. At most 200 characters. */
   title: Scalars['String']['input'];
 };
 
@@ -87,7 +89,7 @@ export type ListingFacets = {
 };
 
 export type ListingFilter = {
-  /** A category slug. */
+  /** A category slug. At most 64 characters. */
   category?: InputMaybe<Scalars['String']['input']>;
   /** Only listings with stock left. */
   inStock?: InputMaybe<Scalars['Boolean']['input']>;
@@ -95,6 +97,7 @@ export type ListingFilter = {
   maxPrice?: InputMaybe<Scalars['Int']['input']>;
   /** Minor units, inclusive. */
   minPrice?: InputMaybe<Scalars['Int']['input']>;
+  /** Only this seller's listings. At most 64 characters. */
   sellerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -143,6 +146,7 @@ export type Money = {
 /** An amount in the currency's minor unit (cents for USD) and its ISO 4217 code. */
 export type MoneyInput = {
   amount: Scalars['Int']['input'];
+  /** ISO 4217, e.g. USD. At most 8 characters. */
   currency: Scalars['String']['input'];
 };
 
@@ -230,15 +234,16 @@ export type Reputation = {
 };
 
 export type ReserveItemInput = {
+  /** The listing's id. At most 64 characters. */
   listingId: Scalars['ID']['input'];
   quantity: Scalars['Int']['input'];
 };
 
 export type ReserveStockInput = {
-  /** The buyer's own shop, whose listings they may not buy. */
+  /** The buyer's own shop, whose listings they may not buy. At most 64 characters. */
   buyerSellerId?: InputMaybe<Scalars['ID']['input']>;
   items: Array<ReserveItemInput>;
-  /** The purchase's id. */
+  /** The purchase's id. At most 64 characters. */
   reservationId: Scalars['ID']['input'];
 };
 
@@ -275,10 +280,13 @@ export type StockReservation = {
 
 /** Only the fields given change. */
 export type UpdateListingInput = {
+  /** A slug from categories. At most 64 characters. */
   category?: InputMaybe<Scalars['String']['input']>;
+  /** Searched along with the title. At most 5000 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
   price?: InputMaybe<MoneyInput>;
   stock?: InputMaybe<Scalars['Int']['input']>;
+  /** The listing's name, shown in search results and on orders. At most 200 characters. */
   title?: InputMaybe<Scalars['String']['input']>;
 };
 

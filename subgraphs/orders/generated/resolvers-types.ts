@@ -20,12 +20,13 @@ export type Scalars = {
 };
 
 export type CheckoutInput = {
-  /** Any string unique to this checkout attempt (a UUID): retries with it return the same purchase. */
+  /** Any string unique to this checkout attempt (a UUID): retries with it return the same purchase. At most 200 characters. */
   idempotencyKey: Scalars['String']['input'];
   items: Array<CheckoutItemInput>;
 };
 
 export type CheckoutItemInput = {
+  /** The listing's id. At most 64 characters. */
   listingId: Scalars['ID']['input'];
   quantity: Scalars['Int']['input'];
 };

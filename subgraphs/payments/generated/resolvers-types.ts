@@ -21,9 +21,12 @@ export type Scalars = {
 };
 
 export type CreatePaymentInput = {
+  /** The buyer's user id. At most 64 characters. */
   buyerId: Scalars['ID']['input'];
+  /** ISO 4217, e.g. USD: the currency of every order. At most 8 characters. */
   currency: Scalars['String']['input'];
   orders: Array<PaymentOrderInput>;
+  /** The purchase's id. At most 64 characters. */
   purchaseId: Scalars['ID']['input'];
 };
 
@@ -89,13 +92,16 @@ export type Payment = {
 
 export type PaymentLineInput = {
   amount: Scalars['Int']['input'];
+  /** The category of the line's listings, whose commission rule applies. At most 64 characters. */
   categorySlug: Scalars['String']['input'];
 };
 
 export type PaymentOrderInput = {
   /** Minor units, per category, so that category commission rules apply. */
   lines: Array<PaymentLineInput>;
+  /** The order's id. At most 64 characters. */
   orderId: Scalars['ID']['input'];
+  /** The order's seller. At most 64 characters. */
   sellerId: Scalars['ID']['input'];
 };
 

@@ -20,7 +20,9 @@ export type Scalars = {
 };
 
 export type CreateReviewInput = {
+  /** The review's text; may be empty. At most 2000 characters. */
   body: Scalars['String']['input'];
+  /** The order reviewed. At most 64 characters. */
   orderId: Scalars['ID']['input'];
   rating: Scalars['Int']['input'];
 };
