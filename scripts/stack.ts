@@ -10,14 +10,13 @@ import type { EventBus } from '../lib/events/types';
 import type { Logger } from '../lib/logger';
 import type { Env, SubgraphModule } from '../lib/server/subgraph-module';
 import { startSubgraph, type StartedSubgraph } from '../lib/server/start-subgraph';
-import type { RouterConfig } from '../router/config';
+import { routerConfigFromEnv, type RouterConfig } from '../router/config';
 import { startRouter, type RunningRouter } from '../router/server';
 import { accounts } from '../subgraphs/accounts/subgraph';
 import { listings } from '../subgraphs/listings/subgraph';
 import { orders } from '../subgraphs/orders/subgraph';
 import { payments } from '../subgraphs/payments/subgraph';
 import { reputation } from '../subgraphs/reputation/subgraph';
-import { SUPERGRAPH_PATH } from '../schema/compose';
 import type { SubgraphName } from '../schema/subgraphs';
 
 const MODULES: Record<SubgraphName, SubgraphModule> = { accounts, listings, orders, payments, reputation };
@@ -85,23 +84,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   for (const name of names) urls[name] = subgraphs[name].url;
   // partners of a stack without Redis live with its data, or in a file of its own gone on stop
   const partnersFile = options.ephemeral ? join(tmpdir(), `partners-${randomBytes(6).toString('hex')}.json`) : join(dataDir(env), 'partners.json');
+  // The router reads the settings README.md documents, as it does in its own process; the stack
+  // decides only what it alone knows: where its subgraphs listen and the secret it gave them.
+  const fromEnv = routerConfigFromEnv({ ...env, ROUTER_SECRET: secret });
   const config: RouterConfig = {
+    ...fromEnv,
     port: options.routerPort ?? 0,
-    host: '127.0.0.1',
-    supergraphPath: SUPERGRAPH_PATH,
+    host: env.HOST ?? '127.0.0.1',
     subgraphUrls: Object.fromEntries(names.map((name) => [name, subgraphs[name].url])),
-    routerSecret: secret,
+    // its own accounts issue the tokens; an OIDC issuer configured beside them is honoured too
     tokenSources: [
       {
         jwksUrl: new URL('/.well-known/jwks.json', subgraphs.accounts.url).toString(),
         issuer: env.JWT_ISSUER ?? DEFAULT_ISSUER,
         audience: 'marketplace',
       },
+      ...fromEnv.tokenSources.filter((source) => source.jwksUrl !== env.JWT_JWKS_URL),
     ],
-    introspection: true,
-    playground: true,
     redisUrl: options.redisUrl,
-    redisPrefix: options.eventsPrefix,
+    redisPrefix: options.eventsPrefix ?? fromEnv.redisPrefix,
     partnersFile,
     ...options.router,
   };

@@ -174,3 +174,19 @@ describe('a router that requires ids', () => {
     expect(codes(apq)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
   });
 });
+
+describe('one configuration: the whole stack in one process reads the router settings README.md documents', () => {
+  test('REQUIRE_PERSISTED_QUERIES and the operation limits hold under npm start as they do for a router of its own', async () => {
+    const strict = await startTestStack({ env: { ...process.env, REQUIRE_PERSISTED_QUERIES: 'true', MAX_ALIASES: '1' } });
+    try {
+      expect(strict.routerConfig).toMatchObject({ requirePersistedQueries: true, limits: { maxAliases: 1 } });
+      const categories = parseManifest(JSON.parse(readFileSync(FIRST_PARTY_MANIFEST_PATH, 'utf8'))).operations.find((o) => o.name === 'Categories')!;
+      const byId = await post(strict.routerUrl, { extensions: byHash(categories.id) });
+      expect(byId.body.errors).toBeUndefined();
+      expect(byId.body.data).toHaveProperty('categories');
+      expect(codes(await post(strict.routerUrl, { query: categories.body }))).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+    } finally {
+      await strict.stop();
+    }
+  });
+});
