@@ -1,6 +1,6 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { signViewer, type Viewer } from '../lib/auth/viewer';
+import { encodeViewer, signEncodedViewer, VIEWER_HEADER, type Viewer } from '../lib/auth/viewer';
 import type { Logger } from '../lib/logger';
 import { subgraphFetcher } from './subgraph-fetcher';
 import { prepareForGateway } from './supergraph';
@@ -9,19 +9,26 @@ export interface RouterContext {
   viewer: Viewer | null;
 }
 
-/** Signs the verified viewer into every subgraph request; subgraphs refuse requests without it. */
+/**
+ * Signs each subgraph request where its body is final: the signature covers the body (see
+ * lib/auth/viewer.ts), and the gateway serialises the body after willSendRequest has run.
+ */
+function signingFetcher(fetcher: Fetcher, secret: string): Fetcher {
+  return (url, init) => {
+    const headers = (init?.headers ?? {}) as Record<string, string>;
+    const body = typeof init?.body === 'string' ? init.body : '';
+    return fetcher(url, { ...init, headers: { ...headers, ...signEncodedViewer(headers[VIEWER_HEADER] ?? '', secret, body) } });
+  };
+}
+
+/** Carries the verified viewer into every subgraph request; subgraphs refuse requests the router did not sign. */
 export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
-  constructor(
-    url: string,
-    private readonly secret: string,
-    fetcher: Fetcher = subgraphFetcher(),
-  ) {
-    super({ url, fetcher });
+  constructor(url: string, secret: string, fetcher: Fetcher = subgraphFetcher()) {
+    super({ url, fetcher: signingFetcher(fetcher, secret) });
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
-    const headers = signViewer(context?.viewer ?? null, this.secret);
-    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+    request.http?.headers.set(VIEWER_HEADER, encodeViewer(context?.viewer ?? null));
   }
 }
 

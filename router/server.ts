@@ -198,10 +198,11 @@ function readiness(subgraphs: { name: string; url: string }[], secret: string): 
     const results = await Promise.all(
       subgraphs.map(async ({ name, url }) => {
         try {
+          const body = JSON.stringify({ query: '{ __typename }' });
           const response = await fetch(url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', ...signViewer(null, secret) },
-            body: JSON.stringify({ query: '{ __typename }' }),
+            headers: { 'content-type': 'application/json', ...signViewer(null, secret, body) },
+            body,
             signal: AbortSignal.timeout(2000),
           });
           return response.ok ? undefined : name;

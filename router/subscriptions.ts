@@ -8,7 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { pushIterator } from '../lib/async-queue';
-import { signViewer, type Viewer } from '../lib/auth/viewer';
+import { CONNECTION_REQUEST, signViewer, subscriptionRequest, type Viewer } from '../lib/auth/viewer';
 import { formatErrorForClient } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { MAX_BODY_BYTES } from '../lib/server/http';
@@ -103,17 +103,20 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
     const iterator = pushIterator<ExecutionResult>((push, end) => {
       const upstream = upstreamOf(primary.serviceName);
       let queue = Promise.resolve();
+      const payload = {
+        query: primary.operation,
+        variables: pick(variables, primary.variableUsages),
+        operationName: primary.operationName ?? undefined,
+      };
       const dispose = upstream.subscribe<Record<string, unknown>, Record<string, unknown>>(
         {
-          query: primary.operation,
-          variables: pick(variables, primary.variableUsages),
-          operationName: primary.operationName ?? undefined,
-          // the subscriber, signed: one connection to the subgraph carries every viewer's subscriptions.
-          // Signed when the message is sent: after a reconnect the subscription is sent again, maybe
-          // long after it began, and a signature is only good for minutes.
+          ...payload,
+          // the subscriber, signed for this one subscription: one connection to the subgraph carries
+          // every viewer's subscriptions. Signed when the message is sent: after a reconnect the
+          // subscription is sent again, maybe long after it began, and a signature is only good for seconds.
           extensions: {
             get viewer() {
-              return signViewer(context.viewer, options.routerSecret);
+              return signViewer(context.viewer, options.routerSecret, subscriptionRequest(payload));
             },
           },
         },
@@ -267,7 +270,7 @@ function subgraphClient(httpUrl: string, secret: string, reconnect: ReconnectPol
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     // the router itself, signed when the connection opens, so that a reconnect carries a fresh signature
-    connectionParams: () => signViewer(null, secret),
+    connectionParams: () => signViewer(null, secret, CONNECTION_REQUEST),
     lazy: true,
     retryAttempts: reconnect.attempts,
     // a refused connection (the subgraph is restarting) is worth retrying too, not only a closed one;

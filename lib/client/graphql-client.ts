@@ -21,8 +21,11 @@ export class GraphQLClient {
   async query<TData = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
-    headers: Record<string, string> = {},
+    /** Extra headers, or headers made from the exact body sent (to sign it, as the router does). */
+    extra: Record<string, string> | ((body: string) => Record<string, string>) = {},
   ): Promise<GraphQLResponse<TData>> {
+    const body = JSON.stringify({ query, variables });
+    const headers = typeof extra === 'function' ? extra(body) : extra;
     const response = await fetch(this.url, {
       method: 'POST',
       headers: {
@@ -30,10 +33,10 @@ export class GraphQLClient {
         ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         ...headers,
       },
-      body: JSON.stringify({ query, variables }),
+      body,
     });
-    const body = (await response.json()) as { data?: TData | null; errors?: GraphQLFormattedError[] };
-    return { status: response.status, ...body };
+    const answer = (await response.json()) as { data?: TData | null; errors?: GraphQLFormattedError[] };
+    return { status: response.status, ...answer };
   }
 
   /** Runs one of the documents under schema/operations by its operation name. */

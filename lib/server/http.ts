@@ -34,7 +34,12 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
 /** Apollo Server expects a parsed JSON body and leaves every other content type to its own checks. */
 export async function parseBody(req: IncomingMessage): Promise<unknown> {
   if (req.method !== 'POST') return undefined;
-  const raw = await readBody(req);
+  return bodyOf(await readBody(req), req);
+}
+
+/** A body already read, parsed as parseBody does. */
+export function bodyOf(raw: string, req: IncomingMessage): unknown {
+  if (req.method !== 'POST') return undefined;
   const type = req.headers['content-type'] ?? '';
   if (!/application\/(graphql-response\+)?json/i.test(type)) return raw;
   if (raw.trim() === '') return undefined;

@@ -22,10 +22,11 @@ export class InternalClient {
   }
 
   async call<TData>(subgraph: string, query: string, variables: Record<string, unknown>): Promise<TData> {
+    const request = JSON.stringify({ query, variables });
     const response = await fetch(this.urlOf(subgraph), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...signViewer(this.viewer, this.secret) },
-      body: JSON.stringify({ query, variables }),
+      headers: { 'content-type': 'application/json', ...signViewer(this.viewer, this.secret, request) },
+      body: request,
       signal: AbortSignal.timeout(10_000),
     });
     const body = (await response.json()) as { data?: TData; errors?: { message: string; extensions?: { code?: string } }[] };

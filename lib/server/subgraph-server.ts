@@ -4,13 +4,14 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { DataSource } from 'typeorm';
-import { verifySignedViewer, type Viewer } from '../auth/viewer';
+import { CONNECTION_REQUEST, subscriptionRequest, verifySignedViewer, type Viewer } from '../auth/viewer';
 import { formatErrorForClient } from '../errors';
 import type { Logger } from '../logger';
-import { handleGraphQLRequest, HttpError, sendGraphQLError, sendJson } from './http';
+import { bodyOf, handleGraphQLRequest, HttpError, readBody, sendGraphQLError, sendJson } from './http';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -86,9 +87,12 @@ export async function serveSubgraph<TContext extends BaseContext>(
       const route = routes[path];
       if (route) return route(req, res);
       if (path !== '/graphql' && path !== '/') return sendJson(res, 404, { error: 'not found' });
-      const signed = verifySignedViewer(req.headers, options.routerSecret);
+      // the signature covers the request's exact bytes: the body of a POST, the query string of a GET
+      const raw = await readBody(req);
+      const search = new URL(req.url ?? '/', 'http://localhost').search;
+      const signed = verifySignedViewer(req.headers, options.routerSecret, req.method === 'POST' ? raw : search);
       if (!signed.ok) return sendGraphQLError(res, 401, 'UNAUTHENTICATED', `Refused: ${signed.reason}`);
-      await handleGraphQLRequest(apollo, req, res, async () => app.context(signed.viewer));
+      await handleGraphQLRequest(apollo, req, res, async () => app.context(signed.viewer), bodyOf(raw, req));
     };
     handle().catch((error: unknown) => {
       if (error instanceof HttpError) return sendGraphQLError(res, error.status, 'BAD_USER_INPUT', error.message);
@@ -137,13 +141,13 @@ function serveSubscriptions<TContext extends BaseContext>(
   const wss = new WebSocketServer({ server, path: '/graphql' });
   // a subscription counts once its source is open (its id is there, empty, while it starts)
   const connections = new Set<{ subscriptions: Record<string, unknown> }>();
-  const verify = (signed: unknown) => verifySignedViewer((signed ?? {}) as Record<string, string | undefined>, secret);
-  const viewerOf = (payload: { extensions?: Record<string, unknown> | null }) => verify(payload.extensions?.viewer);
+  const verify = (signed: unknown, request: string) => verifySignedViewer((signed ?? {}) as Record<string, string | undefined>, secret, request);
+  const viewerOf = (payload: SubscribePayload) => verify(payload.extensions?.viewer, subscriptionRequest(payload));
   const handle = useServer<Record<string, unknown>>(
     {
       schema: app.schema,
       onConnect: (ctx) => {
-        const ok = verify(ctx.connectionParams).ok;
+        const ok = verify(ctx.connectionParams, CONNECTION_REQUEST).ok;
         if (ok) connections.add(ctx);
         return ok;
       },

@@ -56,7 +56,7 @@ export async function startLoneSubgraph(
     subgraph,
     bus,
     logger,
-    call: (viewer, query, variables = {}) => client.query(query, variables, signViewer(viewer, secret)),
+    call: (viewer, query, variables = {}) => client.query(query, variables, (body) => signViewer(viewer, secret, body)),
     async statements(run) {
       const seen: string[] = [];
       recording = seen;

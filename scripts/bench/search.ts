@@ -91,18 +91,19 @@ interface Target {
 /** The clients' connections: undici's request API, so that the load costs the machine little of its own. */
 const clientAgent = new Agent({ connections: CLIENTS });
 
-function target(name: Target['name'], url: string, query: string, headers: () => Record<string, string>): Target {
+function target(name: Target['name'], url: string, query: string, headers: (body: string) => Record<string, string>): Target {
   return {
     name,
     async send(variables) {
+      const body = JSON.stringify({ query, variables });
       const response = await request(url, {
         dispatcher: clientAgent,
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers() },
-        body: JSON.stringify({ query, variables }),
+        headers: { 'content-type': 'application/json', ...headers(body) },
+        body,
       });
-      const body = (await response.body.json()) as { data?: { listings?: unknown }; errors?: unknown[] };
-      if (body.errors?.length || !body.data?.listings) return { ok: false, error: JSON.stringify(body.errors ?? body).slice(0, 300) };
+      const answer = (await response.body.json()) as { data?: { listings?: unknown }; errors?: unknown[] };
+      if (answer.errors?.length || !answer.data?.listings) return { ok: false, error: JSON.stringify(answer.errors ?? answer).slice(0, 300) };
       return { ok: true };
     },
   };
@@ -264,7 +265,7 @@ async function runPhase(phase: Phase, databaseUrl: string | undefined, secret: s
   try {
     const targets: Target[] = [
       target('router', stack.routerUrl, operation('SearchListings'), () => ({})),
-      target('floor', stack.listingsUrl, FLOOR_QUERY, () => signViewer(null, secret)),
+      target('floor', stack.listingsUrl, FLOOR_QUERY, (body) => signViewer(null, secret, body)),
     ];
     const kinds = kindsOf(await secondPagesOf(stack.routerUrl));
     const mix = kinds.find((kind) => kind.name === 'mix of all') ?? kinds[0];

@@ -123,19 +123,23 @@ describe('tokens and the signed channel', () => {
     expect(jwks.keys[0].d).toBeUndefined();
   });
 
-  test('a subgraph refuses requests the router did not sign', async () => {
+  test('a subgraph refuses requests the router did not sign, and signed headers replayed for another operation', async () => {
     const body = JSON.stringify({ query: '{ me { id } }' });
-    const post = (headers: Record<string, string>) =>
-      fetch(stack.subgraphs.accounts.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const post = (headers: Record<string, string>, sent = body) =>
+      fetch(stack.subgraphs.accounts.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: sent });
     const viewer = { userId: '00000000-0000-0000-0000-000000000000', roles: ['buyer'], scopes: ['buyer'] };
 
     const unsigned = await post({});
     expect(unsigned.status).toBe(401);
-    const forged = await post(signViewer(viewer, 'a secret that is not the router secret at all'));
+    const forged = await post(signViewer(viewer, 'a secret that is not the router secret at all', body));
     expect(forged.status).toBe(401);
-    const stale = await post(signViewer(viewer, stack.routerSecret, Date.now() - 10 * 60 * 1000));
+    const stale = await post(signViewer(viewer, stack.routerSecret, body, Date.now() - 10 * 60 * 1000));
     expect(stale.status).toBe(401);
-    const signed = await post(signViewer(viewer, stack.routerSecret));
-    expect(signed.status).toBe(200);
+    const signed = signViewer(viewer, stack.routerSecret, body);
+    expect((await post(signed)).status).toBe(200);
+    // captured headers carried to another operation at once: refused, the viewer goes nowhere else
+    const replayed = await post(signed, JSON.stringify({ query: 'mutation { becomeSeller(input: { shopName: "Stolen", country: "US", currency: "USD" }) { token } }' }));
+    expect(replayed.status).toBe(401);
+    expect(await replayed.json()).toEqual({ errors: [{ message: 'Refused: signature does not match', extensions: { code: 'UNAUTHENTICATED' } }] });
   });
 });

@@ -63,7 +63,7 @@ async function onReplica<T>(sql: string): Promise<T[]> {
 
 const seller: Viewer = { userId: randomUUID(), roles: ['seller'], scopes: ['seller'], seller: { id: randomUUID(), currency: 'USD' } };
 const call = <T>(viewer: Viewer | null, query: string, variables: Record<string, unknown> = {}) =>
-  client.query<T>(query, variables, signViewer(viewer, secret));
+  client.query<T>(query, variables, (body) => signViewer(viewer, secret, body));
 const count = async (word: string) =>
   (await call<{ listings: { totalCount: number } }>(null, `query ($q: String) { listings(query: $q) { totalCount } }`, { q: word })).data!.listings.totalCount;
 
