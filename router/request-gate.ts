@@ -26,11 +26,21 @@ export interface GraphQLHttpRequest {
   search: string;
 }
 
-export type Admission =
-  | ({ admitted: true; partner?: Partner } & GraphQLHttpRequest)
-  | { admitted: false; status: number; errors: GraphQLFormattedError[]; headers?: Record<string, string> };
+/** A refusal: the HTTP status it is answered with, and the errors (over WebSocket, the errors alone). */
+export type Refusal = { admitted: false; status: number; errors: GraphQLFormattedError[]; headers?: Record<string, string> };
 
-interface Operation {
+export type Admission = ({ admitted: true; partner?: Partner } & GraphQLHttpRequest) | Refusal;
+
+/** Who sends an operation, whatever the transport. */
+export interface Caller {
+  /** The partner's key (header `x-api-key`, or the same name in a WebSocket's connectionParams). */
+  apiKey?: string;
+  /** Where it came from: anonymous callers are rate-limited by it. */
+  address: string;
+  viewer: Viewer | null;
+}
+
+export interface Operation {
   query?: unknown;
   extensions?: { persistedQuery?: { sha256Hash?: unknown } & Record<string, unknown> } & Record<string, unknown>;
   [key: string]: unknown;
@@ -52,18 +62,33 @@ export class RequestGate {
     this.firstParty = options.firstParty && bodiesById(options.firstParty);
   }
 
+  /** An HTTP request: its one operation or batch, its API key header, the address it came from. */
   async admit(req: IncomingMessage, request: GraphQLHttpRequest, viewer: Viewer | null): Promise<Admission> {
-    const apiKey = header(req, 'x-api-key');
-    const known = apiKey === undefined ? undefined : await this.partnerOf(apiKey);
-    if (apiKey !== undefined && !known) return refuse(401, 'UNAUTHENTICATED', 'Unknown or revoked API key');
-    const partner = known?.partner;
-
     const { operations, write } = operationsOf(request);
     if (operations.length > this.options.maxBatch) {
       return refuse(400, 'BAD_USER_INPUT', `Too many operations in one batch: at most ${this.options.maxBatch}`);
     }
+    const caller = { apiKey: header(req, 'x-api-key'), address: req.socket.remoteAddress ?? 'unknown', viewer };
+    const decision = await this.admitOperations(caller, operations);
+    return decision.admitted ? { ...decision, ...write(operations) } : decision;
+  }
 
-    const decision = await this.take(partner, viewer, req, Math.max(1, operations.length));
+  /** Whether an API key names a partner (undefined: no key given); a WebSocket asks it once, on connect. */
+  async knows(apiKey: string | undefined): Promise<boolean> {
+    return apiKey === undefined || (await this.partnerOf(apiKey)) !== undefined;
+  }
+
+  /**
+   * The checks every transport shares, for operations already read from the request (an HTTP body,
+   * a WebSocket subscribe message): the partner's key, the rate limit (one unit per operation), and
+   * the safelist, whose bodies replace the operations' ids.
+   */
+  async admitOperations(caller: Caller, operations: Operation[]): Promise<{ admitted: true; partner?: Partner } | Refusal> {
+    const known = caller.apiKey === undefined ? undefined : await this.partnerOf(caller.apiKey);
+    if (caller.apiKey !== undefined && !known) return refuse(401, 'UNAUTHENTICATED', 'Unknown or revoked API key');
+    const partner = known?.partner;
+
+    const decision = await this.take(partner, caller, Math.max(1, operations.length));
     if (!decision.allowed) {
       return {
         admitted: false,
@@ -93,7 +118,7 @@ export class RequestGate {
         operation.extensions = extensions;
       }
     }
-    return { admitted: true, partner, ...write(operations) };
+    return { admitted: true, partner };
   }
 
   private async partnerOf(apiKey: string): Promise<KnownPartner | undefined> {
@@ -108,13 +133,13 @@ export class RequestGate {
     return known;
   }
 
-  private async take(partner: Partner | undefined, viewer: Viewer | null, req: IncomingMessage, cost: number) {
+  private async take(partner: Partner | undefined, { viewer, address }: Caller, cost: number) {
     const { quotas } = this.options;
     const [key, quota] = partner
       ? [`partner:${partner.id}`, partner.rateLimitPerMinute ? { perMinute: partner.rateLimitPerMinute } : quotas.partner]
       : viewer
         ? [`user:${viewer.userId}`, quotas.user]
-        : [`ip:${req.socket.remoteAddress ?? 'unknown'}`, quotas.anonymous];
+        : [`ip:${address}`, quotas.anonymous];
     try {
       return await this.options.limiter.take(key, quota, cost);
     } catch (error) {
@@ -125,7 +150,7 @@ export class RequestGate {
   }
 }
 
-function refuse(status: number, code: ErrorCode, message: string): Admission {
+function refuse(status: number, code: ErrorCode, message: string): Refusal {
   return { admitted: false, status, errors: [{ message, extensions: { code } }] };
 }
 

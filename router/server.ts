@@ -134,6 +134,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     logger,
     reconnect: config.subscriptionReconnect,
     limits,
+    gate,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -3,7 +3,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { buildOperationContext, executeQueryPlan } from '@apollo/gateway';
 import { operationFromDocument, ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
-import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -17,6 +17,7 @@ import { DEFAULT_RECONNECT, type ReconnectPolicy } from './config';
 import { EntityBatcher } from './entity-batcher';
 import { validateWithLimits, type OperationLimits } from './limits';
 import { SignedDataSource, type RouterContext } from './gateway';
+import type { Operation, RequestGate } from './request-gate';
 
 export interface SubscriptionOptions {
   supergraphSdl: string;
@@ -27,6 +28,8 @@ export interface SubscriptionOptions {
   logger: Logger;
   reconnect?: ReconnectPolicy;
   limits: OperationLimits;
+  /** The checks HTTP requests pass, applied to each subscribe too. */
+  gate: RequestGate;
 }
 
 /**
@@ -214,12 +217,15 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
 
   // a message is one operation: as large as an HTTP body may be, not ws's default of 100 MiB
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });
-  const handle = useServer<Record<string, unknown>, { viewer?: Viewer | null }>(
+  const handle = useServer<Record<string, unknown>, { viewer?: Viewer | null; apiKey?: string }>(
     {
       schema: apiGraphQLSchema,
-      validate: (schema, document) => validateWithLimits(schema, document, options.limits),
       // the token travels in connectionParams.authorization, as browsers cannot set WebSocket headers
       onConnect: async (ctx) => {
+        // a partner's key likewise, by the header's name: an unknown or revoked one is refused at once
+        const apiKey = ctx.connectionParams?.['x-api-key'];
+        if (apiKey !== undefined && (typeof apiKey !== 'string' || !(await options.gate.knows(apiKey)))) return false;
+        ctx.extra.apiKey = apiKey;
         // spelled as HTTP spells it too, the way header-minded clients (GraphiQL's toolkit) send it
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
@@ -235,6 +241,22 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
         } catch {
           return false;
         }
+      },
+      // each subscribe passes the gate HTTP requests pass (rate limit, safelists), then the operation limits
+      onSubscribe: async (ctx, _id, payload) => {
+        const operation: Operation = { query: payload.query, extensions: payload.extensions ? { ...payload.extensions } : undefined };
+        const caller = { apiKey: ctx.extra.apiKey, address: ctx.extra.request.socket.remoteAddress ?? 'unknown', viewer: ctx.extra.viewer ?? null };
+        const decision = await options.gate.admitOperations(caller, [operation]);
+        if (!decision.admitted) return decision.errors.map((error) => new GraphQLError(error.message, { extensions: error.extensions }));
+        let document: DocumentNode;
+        try {
+          document = parse(String(operation.query), { maxTokens: options.limits.maxTokens });
+        } catch (error) {
+          return [badDocument(error instanceof GraphQLError ? error.message : 'The subscription does not parse')];
+        }
+        const errors = validateWithLimits(apiGraphQLSchema, document, options.limits);
+        if (errors.length) return errors.map((error) => (error.extensions.code ? error : badDocument(error.message)));
+        return { schema: apiGraphQLSchema, document, variableValues: payload.variables, operationName: payload.operationName };
       },
       context: (ctx): RouterContext => ({ viewer: ctx.extra.viewer ?? null }),
       subscribe,
@@ -307,6 +329,8 @@ const PONG_TIMEOUT_MS = 20_000;
 async function release(client: Client): Promise<void> {
   await Promise.resolve(client.dispose()).catch(() => undefined);
 }
+
+const badDocument = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
 function pick(variables: Record<string, unknown>, names: readonly string[] | undefined): Record<string, unknown> {
   return Object.fromEntries((names ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
