@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import type { BaseContext } from '@apollo/server';
 import type { DataSource } from 'typeorm';
-import { dataDir } from '../config';
+import { dataDir, integer } from '../config';
 import { openDatabase } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
-import { EventTables1732000000100 } from '../events/migration';
+import { Registry } from 'prom-client';
+import { DeadLetters } from '../events/dead-letters';
+import { EVENT_MIGRATIONS } from '../events/migration';
 import { OutboxRelay } from '../events/outbox';
 import type { EventBus } from '../events/types';
 import type { Logger } from '../logger';
@@ -50,8 +52,8 @@ export async function startSubgraph<TContext extends BaseContext>(
   const db = await openDatabase({
     url,
     entities: module.entities,
-    // every subgraph may write and consume events, so each has the outbox and processed-event tables
-    migrations: [EventTables1732000000100, ...module.migrations],
+    // every subgraph may write and consume events, so each has the outbox, processed-event and failure tables
+    migrations: [...EVENT_MIGRATIONS, ...module.migrations],
     // PGlite is one session: statements of two connections would interleave inside each other's
     // transactions, so the embedded database gets a single connection and requests queue for it.
     poolSize: embedded ? 1 : 10,
@@ -59,7 +61,16 @@ export async function startSubgraph<TContext extends BaseContext>(
   });
   const outbox = new OutboxRelay(db, options.bus, logger);
   const internal = new InternalClient(module.name, options.peerUrl, options.routerSecret);
-  const app = await module.create({ db, logger, env, bus: options.bus, outbox, internal });
+  const metrics = new Registry();
+  const deadLetters = new DeadLetters(
+    db,
+    { maxAttempts: integer('EVENT_MAX_ATTEMPTS', 5, env), replayPollMs: integer('EVENT_REPLAY_POLL_MS', 1000, env) },
+    logger,
+  );
+  deadLetters.register(metrics);
+  // consumers see a bus whose deliveries end as dead letters after EVENT_MAX_ATTEMPTS failures
+  const bus = deadLetters.protect(options.bus);
+  const app = await module.create({ db, logger, env, bus, outbox, internal, metrics });
   outbox.start();
   const stopBackground = app.background ? await app.background() : async () => undefined;
   const running = await serveSubgraph(app, {
@@ -68,6 +79,7 @@ export async function startSubgraph<TContext extends BaseContext>(
     routerSecret: options.routerSecret,
     db,
     logger,
+    metrics,
   });
   // a stack stops all it started, even a subgraph a test already stopped: the second stop is the first's
   let stopped: Promise<void> | undefined;

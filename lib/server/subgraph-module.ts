@@ -1,4 +1,5 @@
 import type { BaseContext } from '@apollo/server';
+import type { Registry } from 'prom-client';
 import type { DataSource, MigrationInterface, MixedList } from 'typeorm';
 import type { OutboxRelay } from '../events/outbox';
 import type { EventBus } from '../events/types';
@@ -18,6 +19,8 @@ export interface SubgraphDeps {
   outbox: OutboxRelay;
   /** Direct, signed calls to other subgraphs' internal fields. */
   internal: InternalClient;
+  /** The subgraph's metrics, served at /metrics; register what it measures here. */
+  metrics: Registry;
 }
 
 /** Everything the bootstrap needs to know of one subgraph, so that starting any of them is one function. */

@@ -7,10 +7,12 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { CONNECTION_REQUEST, subscriptionRequest, verifySignedViewer, type Viewer } from '../auth/viewer';
 import { formatErrorForClient } from '../errors';
 import type { Logger } from '../logger';
+import { metricsRoute } from './metrics-route';
 import { bodyOf, handleGraphQLRequest, HttpError, readBody, sendGraphQLError, sendJson } from './http';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -34,6 +36,8 @@ export interface ServeOptions {
   routerSecret: string;
   db: DataSource;
   logger: Logger;
+  /** Served at /metrics in Prometheus's text format. */
+  metrics: Registry;
 }
 
 export interface RunningSubgraph {
@@ -78,6 +82,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
         sendJson(res, 503, { status: 'database unreachable' });
       }
     },
+    '/metrics': metricsRoute(options.metrics),
     ...app.routes,
   };
 

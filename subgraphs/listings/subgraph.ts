@@ -7,8 +7,6 @@ import { Listings1732000000001 } from './migrations/1732000000001-listings';
 import { StockReservations1732000000005 } from './migrations/1732000000005-stock-reservations';
 import { SearchReadModel1732000000110 } from './migrations/1732000000110-search-read-model';
 import { SellerProfiles1732000000120 } from './migrations/1732000000120-seller-profiles';
-import { Registry } from 'prom-client';
-import { metricsRoute } from '../../lib/server/metrics-route';
 import { listingsConfig } from './config';
 import { startCounterCompaction } from './search/compaction';
 import { setUpSearch } from './search/setup';
@@ -26,9 +24,8 @@ export const listings: SubgraphModule<ListingsContext> = {
   defaultPort: defaultPort('listings'),
   entities: listingsEntities(),
   migrations: [Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110, SellerProfiles1732000000120],
-  async create({ db, bus, env, logger, outbox, internal }) {
+  async create({ db, bus, env, logger, outbox, internal, metrics }) {
     const config = listingsConfig(env);
-    const metrics = new Registry();
     const { search, projection, close } = await setUpSearch(db, listingsEntities(), config, metrics);
     const afterCommit = () => outbox.wake();
     const service = new ListingsService(db, search, projection, afterCommit);
@@ -36,7 +33,6 @@ export const listings: SubgraphModule<ListingsContext> = {
     return {
       name: 'listings',
       schema: buildSchema(loadTypeDefs('listings'), resolvers),
-      routes: { '/metrics': metricsRoute(metrics) },
       context: (viewer) => ({ viewer, listings: service, loaders: listingsLoaders(db, sellers) }),
       async background() {
         const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, { projection, search, afterCommit }, event));
