@@ -1,7 +1,8 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { encodeViewer, signEncodedViewer, VIEWER_HEADER, type Viewer } from '../lib/auth/viewer';
-import type { Logger } from '../lib/logger';
+import { currentRequest, type Logger } from '../lib/logger';
+import { forwardedHeaders } from '../lib/server/access-log';
 import { subgraphFetcher } from './subgraph-fetcher';
 import { prepareForGateway } from './supergraph';
 
@@ -29,6 +30,8 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
     request.http?.headers.set(VIEWER_HEADER, encodeViewer(context?.viewer ?? null));
+    // the subgraph's log lines carry the client request's id and trace
+    for (const [name, value] of Object.entries(forwardedHeaders(currentRequest()))) request.http?.headers.set(name, value);
   }
 }
 

@@ -8,7 +8,8 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { signViewer } from '../lib/auth/viewer';
 import { formatErrorForClient } from '../lib/errors';
-import type { Logger } from '../lib/logger';
+import { inRequest, type Logger } from '../lib/logger';
+import { logAccess, operationNames, requestScopeOf } from '../lib/server/access-log';
 import { handleGraphQLRequest, HttpError, parseBody, sendGraphQLError, sendJson } from '../lib/server/http';
 import { TokenVerifier } from './auth';
 import { RedisApqCache } from './apq-cache';
@@ -87,6 +88,10 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const ready = readiness(subgraphs, config.routerSecret);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // every line logged for this request carries its id; /graphql requests get an access line
+    const scope = requestScopeOf(req);
+    let body: unknown;
+    if (path === '/graphql') logAccess(logger, req, res, scope, () => operationNames(body));
     const handle = async () => {
       if (path === '/health') return sendJson(res, 200, { status: 'ok' });
       if (path === '/ready') {
@@ -99,7 +104,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
       const verified = tokens.viewerOf(req.headers.authorization);
       verified.catch(() => undefined);
       const context = async () => ({ viewer: await verified });
-      const body = await parseBody(req);
+      body = await parseBody(req);
       const viewer = await verified.catch(() => null);
       const admission = await gate.admit(req, { body, search: new URL(req.url ?? '/', 'http://localhost').search }, viewer);
       if (!admission.admitted) return sendJson(res, admission.status, { errors: admission.errors }, admission.headers);
@@ -118,7 +123,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
       }
       await handleGraphQLRequest(apollo, req, res, context, admission.body, admission.search);
     };
-    handle().catch((error: unknown) => {
+    inRequest(scope, handle).catch((error: unknown) => {
       if (error instanceof HttpError) return sendGraphQLError(res, error.status, 'BAD_USER_INPUT', error.message);
       logger.error('request failed', { error });
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');

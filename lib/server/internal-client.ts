@@ -1,4 +1,6 @@
 import { signViewer, type Viewer } from '../auth/viewer';
+import { currentRequest } from '../logger';
+import { forwardedHeaders } from './access-log';
 import { AppError, ERROR_CODES, type ErrorCode } from '../errors';
 
 /** The scope that internal (@inaccessible) fields require; only services hold it. */
@@ -25,7 +27,7 @@ export class InternalClient {
     const request = JSON.stringify({ query, variables });
     const response = await fetch(this.urlOf(subgraph), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...signViewer(this.viewer, this.secret, request) },
+      headers: { 'content-type': 'application/json', ...forwardedHeaders(currentRequest()), ...signViewer(this.viewer, this.secret, request) },
       body: request,
       signal: AbortSignal.timeout(10_000),
     });

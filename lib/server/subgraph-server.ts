@@ -11,7 +11,8 @@ import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { CONNECTION_REQUEST, subscriptionRequest, verifySignedViewer, type Viewer } from '../auth/viewer';
 import { formatErrorForClient } from '../errors';
-import type { Logger } from '../logger';
+import { inRequest, type Logger } from '../logger';
+import { logAccess, operationNames, requestScopeOf } from './access-log';
 import { metricsRoute } from './metrics-route';
 import { bodyOf, handleGraphQLRequest, HttpError, readBody, sendGraphQLError, sendJson } from './http';
 
@@ -88,6 +89,10 @@ export async function serveSubgraph<TContext extends BaseContext>(
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // the router's request id and trace go on every line logged for this request
+    const scope = requestScopeOf(req);
+    let body: unknown;
+    if (path === '/graphql' || path === '/') logAccess(log, req, res, scope, () => operationNames(body));
     const handle = async () => {
       const route = routes[path];
       if (route) return route(req, res);
@@ -97,9 +102,10 @@ export async function serveSubgraph<TContext extends BaseContext>(
       const search = new URL(req.url ?? '/', 'http://localhost').search;
       const signed = verifySignedViewer(req.headers, options.routerSecret, req.method === 'POST' ? raw : search);
       if (!signed.ok) return sendGraphQLError(res, 401, 'UNAUTHENTICATED', `Refused: ${signed.reason}`);
-      await handleGraphQLRequest(apollo, req, res, async () => app.context(signed.viewer), bodyOf(raw, req));
+      body = bodyOf(raw, req);
+      await handleGraphQLRequest(apollo, req, res, async () => app.context(signed.viewer), body);
     };
-    handle().catch((error: unknown) => {
+    inRequest(scope, handle).catch((error: unknown) => {
       if (error instanceof HttpError) return sendGraphQLError(res, error.status, 'BAD_USER_INPUT', error.message);
       log.error('request failed', { error });
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
