@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_IN_LIST',
+  'SERVICE_UNAVAILABLE',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -33,6 +34,16 @@ const CLIENT_MISTAKES = new Set([
 export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
     super(message, { extensions: { code, ...extra } });
+  }
+}
+
+/**
+ * A service this answer needs could not be reached (down, too slow, or its circuit open): the rest of
+ * the answer may still come; trying again later may work. `extensions.service` names it.
+ */
+export class ServiceUnavailable extends AppError {
+  constructor(readonly service: string) {
+    super('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; try again shortly`, { service });
   }
 }
 

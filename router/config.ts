@@ -37,6 +37,8 @@ export interface RouterConfig {
   requirePersistedQueries?: boolean;
   /** The router's own clients' operations (`schema/manifests/first-party.json`). */
   firstPartyManifestPath?: string;
+  /** How long a subgraph may take to answer before its part of the answer fails with SERVICE_UNAVAILABLE. */
+  subgraphTimeoutMs?: number;
 }
 
 export const FIRST_PARTY_MANIFEST = join(ROOT, 'schema', 'manifests', 'first-party.json');
@@ -119,5 +121,6 @@ export function routerConfigFromEnv(env: Env = process.env): RouterConfig {
     },
     requirePersistedQueries: boolean('REQUIRE_PERSISTED_QUERIES', false, env),
     firstPartyManifestPath: optionalString('FIRST_PARTY_MANIFEST', env) ?? FIRST_PARTY_MANIFEST,
+    subgraphTimeoutMs: integer('SUBGRAPH_TIMEOUT_MS', 10_000, env),
   };
 }

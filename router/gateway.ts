@@ -1,6 +1,7 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { encodeViewer, signEncodedViewer, VIEWER_HEADER, type Viewer } from '../lib/auth/viewer';
+import { ServiceUnavailable } from '../lib/errors';
 import { currentRequest, type Logger } from '../lib/logger';
 import { forwardedHeaders } from '../lib/server/access-log';
 import { subgraphFetcher } from './subgraph-fetcher';
@@ -24,8 +25,23 @@ function signingFetcher(fetcher: Fetcher, secret: string): Fetcher {
 
 /** Carries the verified viewer into every subgraph request; subgraphs refuse requests the router did not sign. */
 export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
-  constructor(url: string, secret: string, fetcher: Fetcher = subgraphFetcher()) {
+  constructor(
+    private readonly serviceName: string,
+    url: string,
+    secret: string,
+    fetcher: Fetcher = subgraphFetcher(),
+    private readonly logger?: Logger,
+  ) {
     super({ url, fetcher: signingFetcher(fetcher, secret) });
+  }
+
+  /**
+   * A subgraph that cannot be reached, times out or answers without a GraphQL body leaves its part of
+   * the answer null, with an error that names it; the rest of the answer still comes.
+   */
+  override didEncounterError(error: Error): never {
+    this.logger?.warn('subgraph unavailable', { subgraph: this.serviceName, error });
+    throw new ServiceUnavailable(this.serviceName);
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
@@ -40,6 +56,8 @@ export interface GatewayOptions {
   subgraphUrls: Record<string, string>;
   routerSecret: string;
   logger: Logger;
+  /** How long a subgraph may take to answer before its part of the answer fails. */
+  subgraphTimeoutMs?: number;
 }
 
 export function createGateway(options: GatewayOptions): ApolloGateway {
@@ -47,7 +65,7 @@ export function createGateway(options: GatewayOptions): ApolloGateway {
   // metadata address (169.254.169.254 …) to describe the host: a self-hosted router calls nobody.
   // APOLLO_TELEMETRY_DISABLED=false turns it back on.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
-  const fetcher = subgraphFetcher();
+  const fetcher = subgraphFetcher(options.subgraphTimeoutMs);
   return new ApolloGateway({
     supergraphSdl: prepareForGateway(options.supergraphSdl),
     logger: {
@@ -57,6 +75,6 @@ export function createGateway(options: GatewayOptions): ApolloGateway {
       error: (m: unknown) => options.logger.error(String(m)),
     },
     buildService: ({ name, url }) =>
-      new SignedDataSource(options.subgraphUrls[name.toLowerCase()] ?? url ?? '', options.routerSecret, fetcher),
+      new SignedDataSource(name, options.subgraphUrls[name.toLowerCase()] ?? url ?? '', options.routerSecret, fetcher, options.logger),
   });
 }

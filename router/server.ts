@@ -41,7 +41,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     name,
     url: config.subgraphUrls[name.toLowerCase()] ?? url,
   }));
-  const gateway = createGateway({ supergraphSdl, subgraphUrls: config.subgraphUrls, routerSecret: config.routerSecret, logger });
+  const gateway = createGateway({ supergraphSdl, subgraphUrls: config.subgraphUrls, routerSecret: config.routerSecret, logger, subgraphTimeoutMs: config.subgraphTimeoutMs });
   const tokens = new TokenVerifier(config.tokenSources);
   if (config.tokenSources.length === 0) logger.warn('no token issuer configured (JWT_JWKS_URL): every token will be refused');
   const limits = config.limits ?? DEFAULT_LIMITS;

@@ -82,11 +82,14 @@ function bufferedResponse(url: string, status: number, headers: FetcherHeaders, 
  * Request/Response objects, which cost the router more CPU than the rest of a subgraph call (measured
  * under `npm run bench:search`); a subgraph answer is one small JSON body, read whole.
  */
-export function subgraphFetcher(): Fetcher {
+export function subgraphFetcher(timeoutMs = 10_000): Fetcher {
   const agent = new Agent({ connections: CONNECTIONS_PER_SUBGRAPH });
   return async (url, init) => {
     const response = await request(url, {
       dispatcher: agent,
+      // a subgraph that stops answering fails its part of the answer instead of holding the client
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
       method: (init?.method ?? 'GET') as 'GET',
       headers: init?.headers,
       body: init?.body,

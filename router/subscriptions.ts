@@ -61,7 +61,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
   const dataSources = new Map<string, GraphQLDataSource<RouterContext>>();
   const dataSource = (name: string) => {
     let source = dataSources.get(name);
-    if (!source) dataSources.set(name, (source = new EntityBatcher(new SignedDataSource(urlOf(name), options.routerSecret))));
+    if (!source) dataSources.set(name, (source = new EntityBatcher(new SignedDataSource(name, urlOf(name), options.routerSecret, undefined, options.logger))));
     return source;
   };
   const open = new Set<AsyncIterableIterator<ExecutionResult>>();

@@ -10,7 +10,7 @@ import { EVENT_MIGRATIONS } from '../events/migration';
 import { OutboxRelay } from '../events/outbox';
 import type { EventBus } from '../events/types';
 import type { Logger } from '../logger';
-import { InternalClient } from './internal-client';
+import { DEFAULT_CALL_POLICY, InternalClient } from './internal-client';
 import type { Env, SubgraphModule } from './subgraph-module';
 import { serveSubgraph, type RunningSubgraph } from './subgraph-server';
 
@@ -60,7 +60,13 @@ export async function startSubgraph<TContext extends BaseContext>(
     onQuery: options.onQuery,
   });
   const outbox = new OutboxRelay(db, options.bus, logger);
-  const internal = new InternalClient(module.name, options.peerUrl, options.routerSecret);
+  const internal = new InternalClient(
+    module.name,
+    options.peerUrl,
+    options.routerSecret,
+    { timeoutMs: integer('PEER_TIMEOUT_MS', DEFAULT_CALL_POLICY.timeoutMs, env), resetMs: integer('PEER_CIRCUIT_RESET_MS', DEFAULT_CALL_POLICY.resetMs, env) },
+    logger,
+  );
   const metrics = new Registry();
   const deadLetters = new DeadLetters(
     db,
@@ -92,6 +98,7 @@ export async function startSubgraph<TContext extends BaseContext>(
         await running.stop();
         await stopBackground();
         await outbox.stop();
+        internal.close();
         await db.destroy();
         await embedded?.stop();
       })());

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
-import { AppError, badInput, conflict } from '../../lib/errors';
+import { AppError, ServiceUnavailable, badInput, conflict } from '../../lib/errors';
 import { recordEvent } from '../../lib/events/outbox';
 import type { InternalClient } from '../../lib/server/internal-client';
 import { requiredText } from '../../lib/validation';
@@ -54,8 +54,10 @@ export class Checkout {
       });
       lines = reserveStock.items;
     } catch (error) {
-      // Nothing was reserved: forget the claim so that the buyer may try again with the same key.
-      if (error instanceof AppError) await this.db.getRepository(PurchaseEntity).delete({ id: purchase.id, state: 'RESERVING' });
+      // Nothing was reserved: forget the claim so that the buyer may try again with the same key. When
+      // listings could not be reached, stock may have been reserved: the claim stays, and a retry
+      // with the same key resumes it (reservations are idempotent on the purchase id).
+      if (error instanceof AppError && !(error instanceof ServiceUnavailable)) await this.db.getRepository(PurchaseEntity).delete({ id: purchase.id, state: 'RESERVING' });
       throw error;
     }
     const orders = await this.writeOrders(purchase.id, lines);
