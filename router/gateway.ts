@@ -1,7 +1,9 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { encodeViewer, signEncodedViewer, VIEWER_HEADER, type Viewer } from '../lib/auth/viewer';
+import { Histogram, type Registry } from 'prom-client';
 import { ServiceUnavailable } from '../lib/errors';
+import { LATENCY_BUCKETS } from '../lib/server/metrics';
 import { currentRequest, type Logger } from '../lib/logger';
 import { forwardedHeaders } from '../lib/server/access-log';
 import { subgraphFetcher } from './subgraph-fetcher';
@@ -23,6 +25,32 @@ function signingFetcher(fetcher: Fetcher, secret: string): Fetcher {
   };
 }
 
+/** Subgraph fetches' durations by subgraph and outcome (ok, or failed: unreachable, timed out, not 2xx). */
+export function subgraphFetchMetrics(registry: Registry): Histogram<'subgraph' | 'outcome'> {
+  return new Histogram({
+    name: 'subgraph_fetch_duration_seconds',
+    help: 'Time the router waited for a subgraph, by subgraph and outcome',
+    labelNames: ['subgraph', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+}
+
+function timedFetcher(fetcher: Fetcher, subgraph: string, histogram: Histogram<'subgraph' | 'outcome'>): Fetcher {
+  return async (url, init) => {
+    const started = performance.now();
+    const observe = (outcome: string) => histogram.observe({ subgraph, outcome }, (performance.now() - started) / 1000);
+    try {
+      const response = await fetcher(url, init);
+      observe(response.ok ? 'ok' : 'failed');
+      return response;
+    } catch (error) {
+      observe('failed');
+      throw error;
+    }
+  };
+}
+
 /** Carries the verified viewer into every subgraph request; subgraphs refuse requests the router did not sign. */
 export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
@@ -31,8 +59,10 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
     secret: string,
     fetcher: Fetcher = subgraphFetcher(),
     private readonly logger?: Logger,
+    fetches?: Histogram<'subgraph' | 'outcome'>,
   ) {
-    super({ url, fetcher: signingFetcher(fetcher, secret) });
+    const signed = signingFetcher(fetcher, secret);
+    super({ url, fetcher: fetches ? timedFetcher(signed, serviceName, fetches) : signed });
   }
 
   /**
@@ -58,6 +88,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** How long a subgraph may take to answer before its part of the answer fails. */
   subgraphTimeoutMs?: number;
+  /** Where subgraph fetch durations are observed. */
+  fetches?: Histogram<'subgraph' | 'outcome'>;
 }
 
 export function createGateway(options: GatewayOptions): ApolloGateway {
@@ -75,6 +107,6 @@ export function createGateway(options: GatewayOptions): ApolloGateway {
       error: (m: unknown) => options.logger.error(String(m)),
     },
     buildService: ({ name, url }) =>
-      new SignedDataSource(name, options.subgraphUrls[name.toLowerCase()] ?? url ?? '', options.routerSecret, fetcher, options.logger),
+      new SignedDataSource(name, options.subgraphUrls[name.toLowerCase()] ?? url ?? '', options.routerSecret, fetcher, options.logger, options.fetches),
   });
 }

@@ -14,7 +14,10 @@ import { handleGraphQLRequest, HttpError, parseBody, sendGraphQLError, sendJson 
 import { TokenVerifier } from './auth';
 import { RedisApqCache } from './apq-cache';
 import { DEFAULT_QUOTAS, FIRST_PARTY_MANIFEST, type RouterConfig } from './config';
-import { createGateway, type RouterContext } from './gateway';
+import { createGateway, subgraphFetchMetrics, type RouterContext } from './gateway';
+import { Gauge, Registry } from 'prom-client';
+import { operationMetrics, processMetrics } from '../lib/server/metrics';
+import { metricsRoute } from '../lib/server/metrics-route';
 import { DEFAULT_LIMITS, limitRules } from './limits';
 import { streamMultipart, subscriptionOf, wantsMultipartSubscription } from './multipart';
 import { parseManifest } from './partners/manifest';
@@ -41,7 +44,17 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     name,
     url: config.subgraphUrls[name.toLowerCase()] ?? url,
   }));
-  const gateway = createGateway({ supergraphSdl, subgraphUrls: config.subgraphUrls, routerSecret: config.routerSecret, logger, subgraphTimeoutMs: config.subgraphTimeoutMs });
+  const metrics = new Registry();
+  metrics.setDefaultLabels({ service: 'router' });
+  processMetrics(metrics);
+  const gateway = createGateway({
+    supergraphSdl,
+    subgraphUrls: config.subgraphUrls,
+    routerSecret: config.routerSecret,
+    logger,
+    subgraphTimeoutMs: config.subgraphTimeoutMs,
+    fetches: subgraphFetchMetrics(metrics),
+  });
   const tokens = new TokenVerifier(config.tokenSources);
   if (config.tokenSources.length === 0) logger.warn('no token issuer configured (JWT_JWKS_URL): every token will be refused');
   const limits = config.limits ?? DEFAULT_LIMITS;
@@ -74,7 +87,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     // The process owns shutdown (lib/server/shutdown.ts): Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), refuseUnknownOperationName],
+    plugins: [ApolloServerPluginLandingPageDisabled(), refuseUnknownOperationName, operationMetrics<RouterContext>(metrics)],
     formatError(formatted, error) {
       const shaped = formatErrorForClient(requestErrorAsClientMistake(formatted, error));
       if (shaped.extensions?.code === 'INTERNAL_SERVER_ERROR') {
@@ -94,6 +107,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     if (path === '/graphql') logAccess(logger, req, res, scope, () => operationNames(body));
     const handle = async () => {
       if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/metrics') return serveMetrics(req, res);
       if (path === '/ready') {
         const down = await ready();
         return sendJson(res, down.length ? 503 : 200, down.length ? { status: 'unavailable', down } : { status: 'ready' });
@@ -131,6 +145,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     });
   });
   server.keepAliveTimeout = 65_000;
+  const serveMetrics = metricsRoute(metrics);
   const subscriptions = serveSubscriptions(server, {
     supergraphSdl,
     subgraphUrls: Object.fromEntries(subgraphs.map(({ name, url }) => [name.toLowerCase(), url])),
@@ -144,6 +159,14 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
+  });
+  new Gauge({
+    name: 'subscriptions_open',
+    help: 'Subscriptions open through this router',
+    registers: [metrics],
+    collect() {
+      this.set(subscriptions.active());
+    },
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://localhost:${port}/graphql`;

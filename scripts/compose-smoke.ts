@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import Redis from 'ioredis';
 import { parse } from 'yaml';
 import { GraphQLClient } from '../lib/client/graphql-client';
@@ -131,12 +131,69 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
     console.log('compose-smoke: checkout and payment work across processes (order PAID through Redis)');
+    await scrapedByPrometheus(dataDir);
   } finally {
     await stopAll();
   }
   const unclean = children.filter(({ child }) => child.exitCode !== 0);
   if (unclean.length) throw new Error(`did not stop cleanly: ${unclean.map((c) => `${c.name} (${c.child.exitCode ?? c.child.signalCode})`).join(', ')}`);
   console.log('compose-smoke: every service stopped cleanly');
+}
+
+/** A `prometheus` binary on PATH, if there is one. */
+function prometheusBinary(): string | undefined {
+  return (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'prometheus')).find((file) => existsSync(file));
+}
+
+async function prometheusApi<T>(path: string): Promise<T> {
+  const response = await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}${path}`);
+  return ((await response.json()) as { data: T }).data;
+}
+
+const PROMETHEUS_PORT = 9391;
+
+/**
+ * docker-compose.yml's Prometheus, as a local process with the project's scrape configuration and
+ * alert rules (ops/prometheus), pointed at the services started here: every target must be up, and a
+ * query must return what the journey above did. Required in CI (COMPOSE_SMOKE_PROMETHEUS=required).
+ */
+async function scrapedByPrometheus(dataDir: string): Promise<void> {
+  const binary = prometheusBinary();
+  if (!binary) {
+    if (process.env.COMPOSE_SMOKE_PROMETHEUS === 'required') throw new Error('no prometheus binary on PATH');
+    console.log('compose-smoke: no prometheus on PATH: scraping not tried');
+    return;
+  }
+  const dir = join(ROOT, 'ops', 'prometheus');
+  const config = readFileSync(join(dir, 'prometheus.yml'), 'utf8')
+    .replace(/"([a-z-]+):(\d+)"/g, (m, host: string, port: string) => (hosts.has(host) ? `"127.0.0.1:${port}"` : m))
+    .replace(/(scrape_interval|evaluation_interval): 15s/g, '$1: 1s')
+    .replace('- alerts.yml', `- ${join(dir, 'alerts.yml')}`);
+  const configFile = join(dataDir, 'prometheus.yml');
+  writeFileSync(configFile, config);
+  const child = spawn(binary, [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dataDir, 'prometheus')}`, `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  try {
+    await waitFor(`http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`, 'prometheus', child, 30);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { activeTargets } = await prometheusApi<{ activeTargets: { scrapeUrl: string; health: string }[] }>('/api/v1/targets');
+      const down = activeTargets.filter((target) => target.health !== 'up');
+      if (activeTargets.length === ours.length && down.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`prometheus targets not all up: ${JSON.stringify(activeTargets)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const { groups } = await prometheusApi<{ groups: { rules: unknown[] }[] }>('/api/v1/rules');
+    const rules = groups.reduce((n, group) => n + group.rules.length, 0);
+    const query = encodeURIComponent('sum(graphql_operations_total{service="router"})');
+    const { result } = await prometheusApi<{ result: { value: [number, string] }[] }>(`/api/v1/query?query=${query}`);
+    const operations = Number(result[0]?.value[1] ?? 0);
+    if (rules === 0 || !(operations > 0)) throw new Error(`prometheus has ${rules} rules and counted ${operations} operations through the router`);
+    console.log(`compose-smoke: prometheus scrapes all ${ours.length} services, holds ${rules} alert rules, and counted ${operations} operations through the router`);
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 main().catch((error: unknown) => {

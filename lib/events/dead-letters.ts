@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { isUuid } from '../ids';
 import type { Logger } from '../logger';
 import { startPeriodic } from '../periodic';
@@ -70,8 +70,16 @@ export class DeadLetters {
     };
   }
 
-  /** Gauges of dead letters by consumer, read from the database when scraped. */
+  private handled?: Counter<'consumer' | 'outcome'>;
+
+  /** Events handled by consumer and outcome, and dead letters by consumer (read from the database when scraped). */
   register(registry: Registry): void {
+    this.handled = new Counter({
+      name: 'events_handled_total',
+      help: 'Event deliveries to consumers by outcome: ok, failed (to be retried), dead (set aside)',
+      labelNames: ['consumer', 'outcome'],
+      registers: [registry],
+    });
     const db = this.db;
     new Gauge({
       name: 'events_dead_letters',
@@ -100,10 +108,12 @@ export class DeadLetters {
           throw error; // the database is away too: the bus retries, and counts again then
         }
         this.failing.add(event.id);
+        this.handled?.inc({ consumer, outcome: attempts < this.settings.maxAttempts ? 'failed' : 'dead' });
         if (attempts < this.settings.maxAttempts) throw error;
         this.logger.error('event set aside as a dead letter', { consumer, id: event.id, type: event.type, attempts, error });
         return; // acknowledged: the consumer goes on with the next event
       }
+      this.handled?.inc({ consumer, outcome: 'ok' });
       if (this.failing.delete(event.id)) {
         await this.db.query(`DELETE FROM event_failures WHERE consumer = $1 AND event_id = $2`, [consumer, event.id]).catch(() => undefined);
       }

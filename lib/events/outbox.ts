@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Counter, type Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logger';
 import type { EventPayloads, EventType } from './catalog';
@@ -40,6 +41,13 @@ export class OutboxRelay {
     private readonly logger: Logger,
     private readonly intervalMs = 1000,
   ) {}
+
+  private published?: Counter<'type'>;
+
+  /** Counts what leaves, by event type: business activity as operators watch it (payments, refunds, orders). */
+  register(registry: Registry): void {
+    this.published = new Counter({ name: 'events_published_total', help: 'Events published from the outbox, by type', labelNames: ['type'], registers: [registry] });
+  }
 
   start(): void {
     this.schedule();
@@ -91,8 +99,10 @@ export class OutboxRelay {
             `SELECT id, payload FROM outbox WHERE published_at IS NULL ORDER BY occurred_at, id LIMIT 100 FOR UPDATE SKIP LOCKED`,
           );
           if (rows.length === 0) return 0;
-          await this.bus.publish(rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload)));
+          const events = rows.map((r): EventEnvelope => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload));
+          await this.bus.publish(events);
           await manager.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+          for (const event of events) this.published?.inc({ type: event.type });
           return rows.length;
         });
         if (published < 100) return;

@@ -6,6 +6,7 @@ import { openDatabase } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
 import { Registry } from 'prom-client';
 import { DeadLetters } from '../events/dead-letters';
+import { databasePoolMetrics, outboxMetrics, processMetrics } from './metrics';
 import { EVENT_MIGRATIONS } from '../events/migration';
 import { OutboxRelay } from '../events/outbox';
 import type { EventBus } from '../events/types';
@@ -68,6 +69,11 @@ export async function startSubgraph<TContext extends BaseContext>(
     logger,
   );
   const metrics = new Registry();
+  metrics.setDefaultLabels({ service: module.name });
+  processMetrics(metrics);
+  databasePoolMetrics(metrics, db);
+  outboxMetrics(metrics, db);
+  outbox.register(metrics);
   const deadLetters = new DeadLetters(
     db,
     { maxAttempts: integer('EVENT_MAX_ATTEMPTS', 5, env), replayPollMs: integer('EVENT_REPLAY_POLL_MS', 1000, env) },

@@ -13,6 +13,7 @@ import { CONNECTION_REQUEST, subscriptionRequest, verifySignedViewer, type Viewe
 import { formatErrorForClient } from '../errors';
 import { inRequest, type Logger } from '../logger';
 import { logAccess, operationNames, requestScopeOf } from './access-log';
+import { operationMetrics } from './metrics';
 import { metricsRoute } from './metrics-route';
 import { bodyOf, handleGraphQLRequest, HttpError, readBody, sendGraphQLError, sendJson } from './http';
 
@@ -62,7 +63,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
     includeStacktraceInErrorResponses: false,
     // Traces are for Apollo's hosted studio, which this stack does not report to. No schema carries
     // cache hints, and the cache-control plugin would wrap every field's resolver to look for them.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), operationMetrics<TContext>(options.metrics)],
     formatError(formatted, error) {
       const shaped = formatErrorForClient(formatted);
       if (shaped.extensions?.code === 'INTERNAL_SERVER_ERROR') {

@@ -38,6 +38,8 @@ export class Checkout {
     private readonly internal: InternalClient,
     private readonly reservationTtlMs: number,
     private readonly afterCommit: () => void,
+    /** Told of every purchase opened (not of retries that find one open), for the checkouts metric. */
+    private readonly onOpened: () => void = () => undefined,
   ) {}
 
   async run(viewer: Viewer, input: CheckoutInput): Promise<PurchaseEntity> {
@@ -75,6 +77,7 @@ export class Checkout {
       },
     });
     await this.db.getRepository(PurchaseEntity).update({ id: purchase.id }, { state: 'OPEN' });
+    this.onOpened();
     return { ...purchase, state: 'OPEN', currency: orders[0].currency, totalAmount: sum(orders.map((o) => o.totalAmount)) };
   }
 

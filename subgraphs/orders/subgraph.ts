@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import { integer } from '../../lib/config';
 import { buildSchema } from '../../lib/server/build-schema';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
@@ -17,10 +18,11 @@ export const orders: SubgraphModule<OrdersContext> = {
   defaultPort: defaultPort('orders'),
   entities: [PurchaseEntity, OrderEntity, OrderItemEntity, StatusChangeEntity],
   migrations: [Orders1732000000002],
-  create({ db, env, bus, outbox, internal, logger }) {
+  create({ db, env, bus, outbox, internal, logger, metrics }) {
     const afterCommit = () => outbox.wake();
     const reservationTtlMs = integer('CHECKOUT_RESERVATION_TTL_SECONDS', 15 * 60, env) * 1000;
-    const service = new OrdersService(db, new Checkout(db, internal, reservationTtlMs, afterCommit), afterCommit);
+    const checkouts = new Counter({ name: 'checkouts_total', help: 'Purchases opened by checkout (one per cart, of one or more orders)', registers: [metrics] });
+    const service = new OrdersService(db, new Checkout(db, internal, reservationTtlMs, afterCommit, () => checkouts.inc()), afterCommit);
     const live = new LiveOrders(db, logger);
     return {
       name: 'orders',

@@ -86,6 +86,8 @@ export class PaymentsService {
     private readonly refunds: Refunds,
     private readonly afterCommit: () => void,
     private readonly logger: Logger,
+    /** Told of every card the provider declined, for the payments metric. */
+    private readonly onDeclined: () => void = () => undefined,
   ) {}
 
   /**
@@ -195,7 +197,10 @@ export class PaymentsService {
       card,
       idempotencyKey: `confirm:${payment.id}:${randomUUID()}`,
     });
-    if (result.outcome === 'declined') throw new AppError('PAYMENT_DECLINED', result.message);
+    if (result.outcome === 'declined') {
+      this.onDeclined();
+      throw new AppError('PAYMENT_DECLINED', result.message);
+    }
     if (result.outcome === 'invalid_card') throw badInput(result.message, 'card');
     return this.recordSuccess(payment.id, result.chargeReference, payment.amount);
   }

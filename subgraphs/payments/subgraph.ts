@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import { ConfigError, optionalString } from '../../lib/config';
 import { buildSchema } from '../../lib/server/build-schema';
 import type { Env, SubgraphModule } from '../../lib/server/subgraph-module';
@@ -34,7 +35,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
     defaultPort: defaultPort('payments'),
     entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity, SellerAccountEntity],
     migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008],
-    create({ db, env, bus, outbox, logger }) {
+    create({ db, env, bus, outbox, logger, metrics }) {
       // configuration is read first, so that a mistake stops the process at start
       const rules = commissionRulesFromEnv(env);
       const stripeConfig = options.provider ? null : stripeFromEnv(env);
@@ -45,7 +46,8 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
         (stripe ? new StripePaymentProvider(stripe.client, (sellerId) => sellerAccounts.stripeAccountOf(sellerId), logger) : new TestPaymentProvider());
       const afterCommit = () => outbox.wake();
       const refunds = new Refunds(db, provider, afterCommit, logger);
-      const service = new PaymentsService(db, provider, rules, refunds, afterCommit, logger);
+      const declined = new Counter({ name: 'payments_declined_total', help: 'Card payments the provider declined (succeeded ones: events_published_total{type="PaymentSucceeded"})', registers: [metrics] });
+      const service = new PaymentsService(db, provider, rules, refunds, afterCommit, logger, () => declined.inc());
       const escrow = new Escrow(db, provider, refunds, afterCommit, logger);
       return {
         name: 'payments',

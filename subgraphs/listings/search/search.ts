@@ -64,6 +64,8 @@ function dependencies(text: AnalyzedText | null, filter: SearchArgs['filter'] & 
 export interface SearchSettings {
   /** Counts are exact up to this many matches and a lower bound above (when no counter answers). */
   exactCountLimit: number;
+  /** Told how long each search took to find its page (counts come later, when asked for). */
+  onSearched?: (seconds: number, withText: boolean) => void;
 }
 
 /**
@@ -147,6 +149,13 @@ export class ListingSearch {
   }
 
   async search(args: SearchArgs): Promise<SearchResult> {
+    const started = performance.now();
+    const result = await this.findPage(args);
+    this.settings.onSearched?.((performance.now() - started) / 1000, Boolean(args.query?.trim()));
+    return result;
+  }
+
+  private async findPage(args: SearchArgs): Promise<SearchResult> {
     const query = (args.query ?? '').trim();
     if (query.length > MAX_QUERY) throw badInput(`query must be at most ${MAX_QUERY} characters`, 'query');
     const filter = args.filter ?? {};

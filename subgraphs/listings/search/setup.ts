@@ -1,4 +1,5 @@
-import type { Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
+import { LATENCY_BUCKETS } from '../../../lib/server/metrics';
 import type { DataSource } from 'typeorm';
 import { MemoryCacheStore, RedisCacheStore } from '../../../lib/cache/store';
 import { openReplica } from '../../../lib/db/replica';
@@ -30,8 +31,16 @@ export async function setUpSearch(
   const store = redis ? new RedisCacheStore(redis, `${config.redisPrefix}:listings`) : new MemoryCacheStore();
   const cache = config.cache ? new SearchCache(store, config.cacheTtlSeconds, metrics) : undefined;
   const replica = config.searchDatabaseUrl ? new Replica(db, await openReplica(config.searchDatabaseUrl, entities)) : undefined;
+  const searched = new Histogram({
+    name: 'search_duration_seconds',
+    help: 'Time a search took to find its page, with or without text',
+    labelNames: ['text'],
+    buckets: LATENCY_BUCKETS,
+    registers: [metrics],
+  });
+  const onSearched = (seconds: number, withText: boolean) => searched.observe({ text: String(withText) }, seconds);
   return {
-    search: new ListingSearch(db, { exactCountLimit: config.exactCountLimit }, cache, replica),
+    search: new ListingSearch(db, { exactCountLimit: config.exactCountLimit, onSearched }, cache, replica),
     projection: new SearchProjection(config.priorScore),
     async close() {
       if (redis) await closeRedis(redis);

@@ -28,7 +28,7 @@ async function events(...args: string[]): Promise<string> {
 const failures = (eventId: string) => h.sql(`SELECT attempts, dead_at, last_error FROM event_failures WHERE event_id = $1`, eventId);
 async function deadLetterGauge(): Promise<number | undefined> {
   const text = await (await fetch(new URL('/metrics', h.subgraph.url))).text();
-  const line = /^events_dead_letters\{consumer="reputation"\} (\d+)$/m.exec(text);
+  const line = /^events_dead_letters\{[^}]*consumer="reputation"[^}]*\} (\d+)$/m.exec(text);
   return line ? Number(line[1]) : undefined;
 }
 
