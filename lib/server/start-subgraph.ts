@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { BaseContext } from '@apollo/server';
 import type { DataSource } from 'typeorm';
-import { dataDir, integer } from '../config';
+import { dataDir } from '../config';
 import { openDatabase } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
 import { Registry } from 'prom-client';
@@ -11,7 +11,8 @@ import { EVENT_MIGRATIONS } from '../events/migration';
 import { OutboxRelay } from '../events/outbox';
 import type { EventBus } from '../events/types';
 import type { Logger } from '../logger';
-import { DEFAULT_CALL_POLICY, InternalClient } from './internal-client';
+import { InternalClient } from './internal-client';
+import { subgraphRuntimeConfig } from './subgraph-config';
 import type { Env, SubgraphModule } from './subgraph-module';
 import { serveSubgraph, type RunningSubgraph } from './subgraph-server';
 
@@ -61,24 +62,15 @@ export async function startSubgraph<TContext extends BaseContext>(
     onQuery: options.onQuery,
   });
   const outbox = new OutboxRelay(db, options.bus, logger);
-  const internal = new InternalClient(
-    module.name,
-    options.peerUrl,
-    options.routerSecret,
-    { timeoutMs: integer('PEER_TIMEOUT_MS', DEFAULT_CALL_POLICY.timeoutMs, env), resetMs: integer('PEER_CIRCUIT_RESET_MS', DEFAULT_CALL_POLICY.resetMs, env) },
-    logger,
-  );
+  const runtime = subgraphRuntimeConfig(env);
+  const internal = new InternalClient(module.name, options.peerUrl, options.routerSecret, runtime.peers, logger);
   const metrics = new Registry();
   metrics.setDefaultLabels({ service: module.name });
   processMetrics(metrics);
   databasePoolMetrics(metrics, db);
   outboxMetrics(metrics, db);
   outbox.register(metrics);
-  const deadLetters = new DeadLetters(
-    db,
-    { maxAttempts: integer('EVENT_MAX_ATTEMPTS', 5, env), replayPollMs: integer('EVENT_REPLAY_POLL_MS', 1000, env) },
-    logger,
-  );
+  const deadLetters = new DeadLetters(db, runtime.events, logger);
   deadLetters.register(metrics);
   // consumers see a bus whose deliveries end as dead letters after EVENT_MAX_ATTEMPTS failures
   const bus = deadLetters.protect(options.bus);

@@ -24,6 +24,8 @@ export interface LoneSubgraph {
   subgraph: StartedSubgraph;
   bus: InProcessBus;
   logger: Logger;
+  /** What the router would sign its requests with, for tests that send their own. */
+  secret: string;
   /** Executes a document as `viewer` (null: anonymous). */
   call<T = Record<string, unknown>>(viewer: Viewer | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   /** The SQL statements `run` causes (for N+1 checks). */
@@ -57,6 +59,7 @@ export async function startLoneSubgraph(
     subgraph,
     bus,
     logger,
+    secret,
     call: (viewer, query, variables = {}) => client.query(query, variables, (body) => signViewer(viewer, secret, body)),
     async statements(run) {
       const seen: string[] = [];

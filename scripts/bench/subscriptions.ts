@@ -8,6 +8,7 @@ import { GraphQLClient } from '../../lib/client/graphql-client';
 import { operation } from '../../lib/client/operations';
 import { viewerFromClaims } from '../../lib/auth/claims';
 import { checkOut, newListing, newSeller, payByTestCard, signUp } from '../../lib/testing/marketplace';
+import { accountsConfig } from '../../subgraphs/accounts/config';
 import { TokenIssuer } from '../../subgraphs/accounts/tokens';
 import { ROOT } from '../../schema/subgraphs';
 import { startTestStack } from '../test-stack';
@@ -69,7 +70,7 @@ function describeFailure(error: unknown): string {
 async function main() {
   // tokens for the distinct crowd are signed with the key the accounts subgraph signs with
   const env = { ...process.env, JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
-  const issuer = await TokenIssuer.fromEnv(env);
+  const issuer = await TokenIssuer.create(accountsConfig(env), env);
   // fresh databases (and Redis stream) of its own on DATABASE_URL / REDIS_URL when set, dropped at the end
   const stack = await startTestStack({ env });
   const port = 4700;

@@ -1,8 +1,8 @@
-import { integer } from '../../lib/config';
 import { buildSchema } from '../../lib/server/build-schema';
 import { sendJson } from '../../lib/server/http';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
+import { accountsConfig } from './config';
 import { accountsLoaders, type AccountsContext } from './context';
 import { SellerEntity, UserEntity } from './entities';
 import { Accounts1732000000000 } from './migrations/1732000000000-accounts';
@@ -17,11 +17,9 @@ export const accounts: SubgraphModule<AccountsContext> = {
   entities: [UserEntity, SellerEntity],
   migrations: [Accounts1732000000000],
   async create({ db, env, outbox }) {
-    const tokens = await TokenIssuer.fromEnv(env);
-    const service = new AccountsService(db, tokens, {
-      ...DEFAULT_COST,
-      logN: integer('PASSWORD_SCRYPT_LOG_N', DEFAULT_COST.logN, env),
-    }, outbox);
+    const config = accountsConfig(env);
+    const tokens = await TokenIssuer.create(config, env);
+    const service = new AccountsService(db, tokens, { ...DEFAULT_COST, logN: config.passwordLogN }, outbox);
     return {
       name: 'accounts',
       schema: buildSchema(loadTypeDefs('accounts'), resolvers),

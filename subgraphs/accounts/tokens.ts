@@ -1,10 +1,11 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, SignJWT, type JWK } from 'jose';
-import { claimsFor, DEFAULT_ISSUER, TOKEN_AUDIENCE } from '../../lib/auth/claims';
+import { claimsFor, TOKEN_AUDIENCE } from '../../lib/auth/claims';
 import { keptKey } from '../../lib/auth/dev-keys';
 import type { Viewer } from '../../lib/auth/viewer';
-import { ConfigError, integer, isProduction, optionalString } from '../../lib/config';
+import { ConfigError, isProduction } from '../../lib/config';
 import type { Env } from '../../lib/server/subgraph-module';
+import type { AccountsConfig } from './config';
 
 /** Signs the marketplace's JWTs (ES256) and publishes the public half as a JWKS. */
 export class TokenIssuer {
@@ -16,9 +17,10 @@ export class TokenIssuer {
     private readonly ttlSeconds: number,
   ) {}
 
-  static async fromEnv(env: Env): Promise<TokenIssuer> {
+  /** From the accounts settings; `env` says where development keeps the key it generates. */
+  static async create(config: Pick<AccountsConfig, 'privateKeyPem' | 'issuer' | 'tokenTtlSeconds'>, env: Env): Promise<TokenIssuer> {
     const pem =
-      optionalString('JWT_PRIVATE_KEY', env)?.replace(/\\n/g, '\n') ??
+      config.privateKeyPem ??
       (isProduction(env)
         ? undefined
         : keptKey('jwt-es256.pem', () =>
@@ -35,8 +37,8 @@ export class TokenIssuer {
       privateKey,
       kid,
       { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] },
-      optionalString('JWT_ISSUER', env) ?? DEFAULT_ISSUER,
-      integer('JWT_TTL_SECONDS', 3600, env),
+      config.issuer,
+      config.tokenTtlSeconds,
     );
   }
 

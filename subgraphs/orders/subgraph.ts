@@ -1,9 +1,9 @@
 import { Counter } from 'prom-client';
-import { integer } from '../../lib/config';
 import { buildSchema } from '../../lib/server/build-schema';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
 import { Checkout } from './checkout';
+import { ordersConfig } from './config';
 import { LiveOrders } from './live';
 import { ordersLoaders, type OrdersContext } from './context';
 import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
@@ -20,9 +20,9 @@ export const orders: SubgraphModule<OrdersContext> = {
   migrations: [Orders1732000000002],
   create({ db, env, bus, outbox, internal, logger, metrics }) {
     const afterCommit = () => outbox.wake();
-    const reservationTtlMs = integer('CHECKOUT_RESERVATION_TTL_SECONDS', 15 * 60, env) * 1000;
+    const config = ordersConfig(env);
     const checkouts = new Counter({ name: 'checkouts_total', help: 'Purchases opened by checkout (one per cart, of one or more orders)', registers: [metrics] });
-    const service = new OrdersService(db, new Checkout(db, internal, reservationTtlMs, afterCommit, () => checkouts.inc()), afterCommit);
+    const service = new OrdersService(db, new Checkout(db, internal, config.reservationTtlMs, afterCommit, () => checkouts.inc()), afterCommit);
     const live = new LiveOrders(db, logger);
     return {
       name: 'orders',
@@ -43,8 +43,8 @@ export const orders: SubgraphModule<OrdersContext> = {
         const stopSweeper = startSweeper(
           db,
           {
-            intervalMs: integer('ORDERS_SWEEP_INTERVAL_MS', 5000, env),
-            autoConfirmDeliveryMs: integer('DELIVERY_AUTO_CONFIRM_SECONDS', 14 * 24 * 3600, env) * 1000,
+            intervalMs: config.sweepIntervalMs,
+            autoConfirmDeliveryMs: config.autoConfirmDeliveryMs,
           },
           logger,
           afterCommit,

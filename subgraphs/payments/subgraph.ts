@@ -1,9 +1,8 @@
 import { Counter } from 'prom-client';
-import { ConfigError, optionalString } from '../../lib/config';
 import { buildSchema } from '../../lib/server/build-schema';
-import type { Env, SubgraphModule } from '../../lib/server/subgraph-module';
+import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
-import { commissionRulesFromEnv } from './commission';
+import { paymentsConfig } from './config';
 import { paymentsLoaders, type PaymentsContext } from './context';
 import { LedgerEntryEntity, LedgerTransactionEntity, PaymentEntity, PaymentOrderEntity, RefundEntity } from './entities';
 import { Escrow, TRANSFER_RETRY_AFTER_MS } from './escrow';
@@ -15,18 +14,10 @@ import { Refunds, STALE_REFUND_MS } from './refunds';
 import { resolvers } from './resolvers';
 import { SellerAccountEntity, SellerAccounts } from './seller-accounts';
 import { PaymentsService } from './service';
-import { createStripeClient, stripeConfigFromEnv, type StripeConfig } from './stripe-config';
+import { createStripeClient } from './stripe-config';
 import { StripePaymentProvider } from './stripe-provider';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoute } from './stripe-webhooks';
 import { TestPaymentProvider } from './test-provider';
-
-/** PAYMENT_PROVIDER: test (the default, no network) or stripe, whose configuration is then required. */
-function stripeFromEnv(env: Env): StripeConfig | null {
-  const name = optionalString('PAYMENT_PROVIDER', env) ?? 'test';
-  if (name === 'test') return null;
-  if (name === 'stripe') return stripeConfigFromEnv(env);
-  throw new ConfigError(`PAYMENT_PROVIDER must be test or stripe, got "${name}"`);
-}
 
 /** The payments subgraph; tests may hand it a provider of their own (one that fails, for instance). */
 export function paymentsModule(options: { provider?: PaymentProvider } = {}): SubgraphModule<PaymentsContext> {
@@ -37,8 +28,9 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
     migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008],
     create({ db, env, bus, outbox, logger, metrics }) {
       // configuration is read first, so that a mistake stops the process at start
-      const rules = commissionRulesFromEnv(env);
-      const stripeConfig = options.provider ? null : stripeFromEnv(env);
+      const config = paymentsConfig(env);
+      const rules = config.commission;
+      const stripeConfig = options.provider ? null : config.stripe;
       const stripe = stripeConfig && { client: createStripeClient(stripeConfig), webhookSecret: stripeConfig.webhookSecret };
       const sellerAccounts = new SellerAccounts(db);
       const provider: PaymentProvider =

@@ -1,4 +1,3 @@
-import { reputationPriorFromEnv } from '../../lib/reputation-prior';
 import { buildSchema } from '../../lib/server/build-schema';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
@@ -8,6 +7,7 @@ import { onReputationEvent } from './known-orders';
 import { reputationLoaders } from './loaders';
 import { Reputation1732000000004 } from './migrations/1732000000004-reputation';
 import { KnownOrders1732000000006 } from './migrations/1732000000006-known-orders';
+import { reputationConfig } from './config';
 import { resolvers } from './resolvers';
 import { ReviewsService } from './service';
 
@@ -17,7 +17,7 @@ export const reputation: SubgraphModule<ReputationContext> = {
   entities: [ReviewEntity, KnownOrderEntity],
   migrations: [Reputation1732000000004, KnownOrders1732000000006],
   create({ db, env, bus, outbox }) {
-    const prior = reputationPriorFromEnv(env);
+    const { prior } = reputationConfig(env);
     const service = new ReviewsService(db, outbox, prior);
     return {
       name: 'reputation',

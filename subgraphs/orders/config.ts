@@ -1,0 +1,20 @@
+import { integer } from '../../lib/config';
+import type { Env } from '../../lib/server/subgraph-module';
+
+/** Every setting the orders subgraph reads, with its default. */
+export interface OrdersConfig {
+  /** How long an unpaid checkout holds its stock before its orders are cancelled. */
+  reservationTtlMs: number;
+  /** How often the sweeper looks for expired checkouts and deliveries to confirm. */
+  sweepIntervalMs: number;
+  /** A SHIPPED order the buyer has not confirmed is DELIVERED after this long. */
+  autoConfirmDeliveryMs: number;
+}
+
+export function ordersConfig(env: Env): OrdersConfig {
+  return {
+    reservationTtlMs: integer('CHECKOUT_RESERVATION_TTL_SECONDS', 15 * 60, env) * 1000,
+    sweepIntervalMs: integer('ORDERS_SWEEP_INTERVAL_MS', 5000, env),
+    autoConfirmDeliveryMs: integer('DELIVERY_AUTO_CONFIRM_SECONDS', 14 * 24 * 3600, env) * 1000,
+  };
+}
