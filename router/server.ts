@@ -15,7 +15,7 @@ import { TokenVerifier } from './auth';
 import { RedisApqCache } from './apq-cache';
 import { DEFAULT_QUOTAS, FIRST_PARTY_MANIFEST, type RouterConfig } from './config';
 import { createGateway, subgraphFetchMetrics, type RouterContext } from './gateway';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { operationMetrics, processMetrics } from '../lib/server/metrics';
 import { metricsRoute } from '../lib/server/metrics-route';
 import { DEFAULT_LIMITS, limitRules } from './limits';
@@ -99,6 +99,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   await apollo.start();
 
   const ready = readiness(subgraphs, config.routerSecret);
+  const delivered = new Counter({ name: 'subscription_events_delivered_total', help: 'Subscription events sent to subscribers by this router', registers: [metrics] });
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     // every line logged for this request carries its id; /graphql requests get an access line
@@ -155,6 +156,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     reconnect: config.subscriptionReconnect,
     limits,
     gate,
+    onDelivered: () => delivered.inc(),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -30,6 +30,8 @@ export interface SubscriptionOptions {
   limits: OperationLimits;
   /** The checks HTTP requests pass, applied to each subscribe too. */
   gate: RequestGate;
+  /** Told of every event result sent to a subscriber (for the metric). */
+  onDelivered?: () => void;
 }
 
 /**
@@ -131,7 +133,10 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
               options.logger.error('subscription event failed', { error });
               return { errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
             });
-            queue = queue.then(async () => push(await result));
+            queue = queue.then(async () => {
+              push(await result);
+              options.onDelivered?.();
+            });
           },
           error: (error) => {
             // a connection that gave up reconnecting is done: the next subscription starts afresh

@@ -58,6 +58,7 @@ export class DeadLetters {
     return {
       publish: (events) => bus.publish(events),
       tail: (handler) => bus.tail(handler),
+      backlog: (group) => bus.backlog(group),
       close: () => bus.close(),
       subscribe: async (group, handler) => {
         const unsubscribe = await bus.subscribe(group, this.guard(group, handler));

@@ -9,6 +9,7 @@ export class InProcessBus implements EventBus {
   private readonly groups = new Map<string, EventHandler[]>();
   private readonly tails = new Set<EventHandler>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly pendingByGroup = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -28,7 +29,11 @@ export class InProcessBus implements EventBus {
         // round-robin is pointless in one process: the first member of a group gets it
         const delivery = this.deliver(group, members[0], event);
         this.pending.add(delivery);
-        void delivery.finally(() => this.pending.delete(delivery));
+        this.pendingByGroup.set(group, (this.pendingByGroup.get(group) ?? 0) + 1);
+        void delivery.finally(() => {
+          this.pending.delete(delivery);
+          this.pendingByGroup.set(group, (this.pendingByGroup.get(group) ?? 1) - 1);
+        });
       }
     }
   }
@@ -45,6 +50,10 @@ export class InProcessBus implements EventBus {
   async tail(handler: EventHandler): Promise<() => Promise<void>> {
     this.tails.add(handler);
     return async () => void this.tails.delete(handler);
+  }
+
+  async backlog(group: string): Promise<number> {
+    return this.pendingByGroup.get(group) ?? 0;
   }
 
   /** Resolves once every delivery in flight has finished: tests use it to wait for consumers. */

@@ -77,6 +77,17 @@ export class RedisStreamsBus implements EventBus {
     });
   }
 
+  async backlog(group: string): Promise<number> {
+    // XINFO GROUPS: per group, `lag` (entries not yet delivered; Redis 7) and `pending` (delivered, not acknowledged)
+    const groups = (await this.writer.xinfo('GROUPS', this.stream).catch(() => [])) as unknown[][];
+    for (const fields of groups) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+      if (info.get('name') === group) return Number(info.get('lag') ?? 0) + Number(info.get('pending') ?? 0);
+    }
+    return 0;
+  }
+
   /** Deletes the stream and its groups: for tests that used a prefix of their own. */
   async destroy(): Promise<void> {
     await this.writer.del(this.stream);

@@ -26,5 +26,7 @@ export interface EventBus {
    * where each instance serves its own connected clients. Nothing is retried or remembered.
    */
   tail(handler: EventHandler): Promise<() => Promise<void>>;
+  /** Events a consumer group has not yet handled (not yet delivered, or delivered and not acknowledged). */
+  backlog(group: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import type { EventBus } from '../events/types';
 
 /**
  * The metrics every service exposes the same way (prom-client, served at /metrics): GraphQL
@@ -106,6 +107,19 @@ export function outboxMetrics(registry: Registry, db: DataSource): void {
     registers: [registry],
     collect() {
       this.set(oldest);
+    },
+  });
+}
+
+/** Events this subgraph's consumer group has yet to handle: how far it lags behind the bus. */
+export function consumerBacklogMetrics(registry: Registry, bus: EventBus, group: string): void {
+  new Gauge({
+    name: 'events_consumer_backlog',
+    help: 'Events published and not yet handled by this subgraph (not yet delivered, or delivered and not acknowledged)',
+    labelNames: ['consumer'],
+    registers: [registry],
+    async collect() {
+      this.set({ consumer: group }, await bus.backlog(group));
     },
   });
 }

@@ -6,7 +6,7 @@ import { openDatabase } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
 import { Registry } from 'prom-client';
 import { DeadLetters } from '../events/dead-letters';
-import { databasePoolMetrics, outboxMetrics, processMetrics } from './metrics';
+import { consumerBacklogMetrics, databasePoolMetrics, outboxMetrics, processMetrics } from './metrics';
 import { EVENT_MIGRATIONS } from '../events/migration';
 import { OutboxRelay } from '../events/outbox';
 import type { EventBus } from '../events/types';
@@ -70,6 +70,7 @@ export async function startSubgraph<TContext extends BaseContext>(
   databasePoolMetrics(metrics, db);
   outboxMetrics(metrics, db);
   outbox.register(metrics);
+  consumerBacklogMetrics(metrics, options.bus, module.name);
   const deadLetters = new DeadLetters(db, runtime.events, logger);
   deadLetters.register(metrics);
   // consumers see a bus whose deliveries end as dead letters after EVENT_MAX_ATTEMPTS failures
