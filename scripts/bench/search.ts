@@ -208,7 +208,8 @@ async function startBenchStack(databaseUrl: string | undefined, secret: string, 
 async function cacheLookups(listingsUrl: string): Promise<{ hits: number; misses: number }> {
   const text = await (await fetch(new URL('/metrics', listingsUrl))).text();
   const sum = (result: string) =>
-    [...text.matchAll(new RegExp(`^search_cache_lookups_total\\{kind="page",result="${result}"\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    // (labels in any order: the service's default label comes with them)
+    [...text.matchAll(new RegExp(`^search_cache_lookups_total\\{(?=[^}]*kind="page")(?=[^}]*result="${result}")[^}]*\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
   return { hits: sum('hit'), misses: sum('miss') };
 }
 
