@@ -3,6 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { Viewer } from '../lib/auth/viewer';
 import type { ErrorCode } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+import { headerOf } from '../lib/server/http';
 import type { PersistedQueryManifest } from './partners/manifest';
 import { sha256Hex } from './partners/manifest';
 import type { Partner, PartnerStore } from './partners/store';
@@ -68,7 +69,7 @@ export class RequestGate {
     if (operations.length > this.options.maxBatch) {
       return refuse(400, 'BAD_USER_INPUT', `Too many operations in one batch: at most ${this.options.maxBatch}`);
     }
-    const caller = { apiKey: header(req, 'x-api-key'), address: req.socket.remoteAddress ?? 'unknown', viewer };
+    const caller = { apiKey: headerOf(req, 'x-api-key'), address: req.socket.remoteAddress ?? 'unknown', viewer };
     const decision = await this.admitOperations(caller, operations);
     return decision.admitted ? { ...decision, ...write(operations) } : decision;
   }
@@ -152,11 +153,6 @@ export class RequestGate {
 
 function refuse(status: number, code: ErrorCode, message: string): Refusal {
   return { admitted: false, status, errors: [{ message, extensions: { code } }] };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function bodiesById(manifest: PersistedQueryManifest): Map<string, string> {

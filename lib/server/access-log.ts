@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inRequest, type Logger, type RequestScope } from '../logger';
+import { headerOf } from './http';
 
 /** A client's own request id is kept when it is a sane token; anything else gets a fresh one. */
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 /** W3C trace context: version, 32 hex trace id, 16 hex parent id, flags. */
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 
-const header = (req: IncomingMessage, name: string) => {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
-
 /** The ids a request's log lines carry: `x-request-id` (the router's, in a subgraph) and the trace of its `traceparent`. */
 export function requestScopeOf(req: IncomingMessage): RequestScope {
-  const given = header(req, 'x-request-id');
-  const traceparent = header(req, 'traceparent');
+  const given = headerOf(req, 'x-request-id');
+  const traceparent = headerOf(req, 'traceparent');
   const trace = traceparent ? TRACEPARENT.exec(traceparent) : null;
   return {
     requestId: given && REQUEST_ID.test(given) ? given : randomUUID(),
@@ -37,11 +33,11 @@ export function logAccess(logger: Logger, req: IncomingMessage, res: ServerRespo
   res.once('close', () =>
     inRequest(scope, () =>
       logger.info('request', {
-      method: req.method,
-      path: (req.url ?? '/').split('?')[0],
-      operation: operation(),
-      status: res.statusCode,
-      ms: Math.round((performance.now() - started) * 10) / 10,
+        method: req.method,
+        path: (req.url ?? '/').split('?')[0],
+        operation: operation(),
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
       }),
     ),
   );

@@ -12,6 +12,12 @@ export class HttpError extends Error {
   }
 }
 
+/** A request header's value: the first one when it came more than once. */
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 // fatal: bytes that are not UTF-8 are refused, not silently replaced by U+FFFD (which would let a
 // mangled value pass every later rule as if the client had sent it)
 const utf8 = new TextDecoder('utf-8', { fatal: true });
