@@ -57,14 +57,14 @@ function textCheck(limit: number): Check {
 }
 
 /**
- * The check of one input's value, built once from its type; undefined when the type holds no text.
- * Input objects may refer to themselves, so their checks are memoised before they are built.
+ * The check of one input's value, built once from its type; undefined when the type holds no text,
+ * so that fields taking no text are left unwrapped.
  */
 function checkOf(
   type: GraphQLInputType,
   input: GraphQLArgument | GraphQLInputField,
   owner: string,
-  objects: Map<GraphQLInputObjectType, Check | undefined>,
+  objects: ObjectChecks,
 ): Check | undefined {
   const nullable = getNullableType(type);
   if (isListType(nullable)) {
@@ -80,9 +80,17 @@ function checkOf(
   return undefined;
 }
 
-function objectCheck(type: GraphQLInputObjectType, objects: Map<GraphQLInputObjectType, Check | undefined>): Check | undefined {
-  if (objects.has(type)) return (value, path) => objects.get(type)?.(value, path);
-  objects.set(type, undefined);
+/** Input objects' checks as they are built: `building` holds those whose fields are being visited. */
+interface ObjectChecks {
+  built: Map<GraphQLInputObjectType, Check | undefined>;
+  building: Set<GraphQLInputObjectType>;
+}
+
+function objectCheck(type: GraphQLInputObjectType, objects: ObjectChecks): Check | undefined {
+  // a type that refers to itself finds its own check once it is built; a built one is used as it is
+  if (objects.building.has(type)) return (value, path) => objects.built.get(type)?.(value, path);
+  if (objects.built.has(type)) return objects.built.get(type);
+  objects.building.add(type);
   const fields = Object.values(type.getFields()).flatMap((field) => {
     const check = checkOf(field.type, field, type.name, objects);
     return check ? [{ name: field.name, check }] : [];
@@ -96,13 +104,14 @@ function objectCheck(type: GraphQLInputObjectType, objects: Map<GraphQLInputObje
         }
       }
     : undefined;
-  objects.set(type, check);
+  objects.building.delete(type);
+  objects.built.set(type, check);
   return check;
 }
 
 /** Wraps every field that takes text so that its arguments pass the rule before it resolves or subscribes. */
 export function enforceInputRules(schema: GraphQLSchema): GraphQLSchema {
-  const objects = new Map<GraphQLInputObjectType, Check | undefined>();
+  const objects: ObjectChecks = { built: new Map(), building: new Set() };
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
