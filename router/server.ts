@@ -47,6 +47,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const metrics = new Registry();
   metrics.setDefaultLabels({ service: 'router' });
   processMetrics(metrics);
+  const serveMetrics = metricsRoute(metrics);
   const gateway = createGateway({
     supergraphSdl,
     subgraphUrls: config.subgraphUrls,
@@ -146,7 +147,6 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     });
   });
   server.keepAliveTimeout = 65_000;
-  const serveMetrics = metricsRoute(metrics);
   const subscriptions = serveSubscriptions(server, {
     supergraphSdl,
     subgraphUrls: Object.fromEntries(subgraphs.map(({ name, url }) => [name.toLowerCase(), url])),

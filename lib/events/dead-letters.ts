@@ -46,6 +46,7 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 export class DeadLetters {
   /** Events that failed here at least once: their count is cleared when they finally succeed. */
   private readonly failing = new Set<string>();
+  private handled?: Counter<'consumer' | 'outcome'>;
 
   constructor(
     private readonly db: DataSource,
@@ -70,8 +71,6 @@ export class DeadLetters {
       },
     };
   }
-
-  private handled?: Counter<'consumer' | 'outcome'>;
 
   /** Events handled by consumer and outcome, and dead letters by consumer (read from the database when scraped). */
   register(registry: Registry): void {
@@ -109,8 +108,9 @@ export class DeadLetters {
           throw error; // the database is away too: the bus retries, and counts again then
         }
         this.failing.add(event.id);
-        this.handled?.inc({ consumer, outcome: attempts < this.settings.maxAttempts ? 'failed' : 'dead' });
-        if (attempts < this.settings.maxAttempts) throw error;
+        const dead = attempts >= this.settings.maxAttempts;
+        this.handled?.inc({ consumer, outcome: dead ? 'dead' : 'failed' });
+        if (!dead) throw error;
         this.logger.error('event set aside as a dead letter', { consumer, id: event.id, type: event.type, attempts, error });
         return; // acknowledged: the consumer goes on with the next event
       }

@@ -52,11 +52,10 @@ export function operationMetrics<TContext extends BaseContext>(registry: Registr
     async requestDidStart() {
       const started = performance.now();
       return {
-        async willSendResponse({ operationName, errors, response }) {
-          const body = response.body;
-          const resultErrors = body.kind === 'single' ? (body.singleResult.errors ?? []) : [];
-          const all = [...(errors ?? []), ...resultErrors];
-          const codes = all.map((error) => (error as { extensions?: { code?: unknown } }).extensions?.code);
+        async willSendResponse({ operationName, response }) {
+          // the errors as the client gets them: formatted, with the codes of the fixed set
+          const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
+          const codes = errors.map((error) => error.extensions?.code);
           const outcome: Outcome = codes.length === 0 ? 'ok' : codes.some((code) => code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE') ? 'server_error' : 'client_error';
           const operation = nameOf(operationName);
           operations.inc({ operation, outcome });
