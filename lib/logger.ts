@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { currentTraceIds } from './telemetry/spans';
 
 /**
  * Structured logs with pino: one JSON object per line on stderr, so that operators can ship them as
@@ -18,10 +19,6 @@ export interface Logger {
 /** What every log line of one request carries, set by the server that received it. */
 export interface RequestScope {
   requestId: string;
-  /** The W3C trace id, when the request came with a `traceparent`. */
-  traceId?: string;
-  /** The `traceparent` header itself, passed on to the subgraphs called (not logged). */
-  traceparent?: string;
 }
 
 const scope = new AsyncLocalStorage<RequestScope>();
@@ -72,10 +69,8 @@ export function createLogger(bindings: Record<string, unknown> = {}, options: Lo
       formatters: { level: (label) => ({ level: label }) },
       serializers: { error: pino.stdSerializers.err },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      mixin: () => {
-        const request = scope.getStore();
-        return request ? { requestId: request.requestId, traceId: request.traceId } : {};
-      },
+      // the trace comes from OpenTelemetry's context: the client's `traceparent`, a span of ours, or an event's
+      mixin: () => ({ requestId: scope.getStore()?.requestId, ...currentTraceIds() }),
     },
     options.destination ?? pino.destination({ fd: 2, sync: true }),
   );

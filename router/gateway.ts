@@ -4,13 +4,18 @@ import { encodeViewer, signEncodedViewer, VIEWER_HEADER, type Viewer } from '../
 import { Histogram, type Registry } from 'prom-client';
 import { ServiceUnavailable } from '../lib/errors';
 import { LATENCY_BUCKETS } from '../lib/server/metrics';
-import { currentRequest, type Logger } from '../lib/logger';
+import { SpanKind } from '@opentelemetry/api';
+import type { Logger, RequestScope } from '../lib/logger';
 import { forwardedHeaders } from '../lib/server/access-log';
+import { inSpan } from '../lib/telemetry/spans';
+import { tracerFor } from '../lib/telemetry/tracing';
 import { subgraphFetcher } from './subgraph-fetcher';
 import { prepareForGateway } from './supergraph';
 
 export interface RouterContext {
   viewer: Viewer | null;
+  /** The request a subscription came in on (a WebSocket connection's): its events' log lines carry its id. */
+  request?: RequestScope;
 }
 
 /**
@@ -51,6 +56,20 @@ function timedFetcher(fetcher: Fetcher, subgraph: string, histogram: Histogram<'
   };
 }
 
+/**
+ * Each subgraph fetch is a CLIENT span of the router's trace, and carries that trace (and the
+ * request's id) to the subgraph, whose spans become its children.
+ */
+function tracedFetcher(fetcher: Fetcher, subgraph: string): Fetcher {
+  const tracer = tracerFor('router');
+  return (url, init) =>
+    inSpan(tracer, `POST ${subgraph}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST', 'url.full': url, 'peer.service': subgraph } }, async (span) => {
+      const response = await fetcher(url, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...forwardedHeaders() } });
+      span.setAttribute('http.response.status_code', response.status);
+      return response;
+    });
+}
+
 /** Carries the verified viewer into every subgraph request; subgraphs refuse requests the router did not sign. */
 export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
@@ -61,7 +80,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly logger?: Logger,
     fetches?: Histogram<'subgraph' | 'outcome'>,
   ) {
-    const signed = signingFetcher(fetcher, secret);
+    const signed = tracedFetcher(signingFetcher(fetcher, secret), serviceName);
     super({ url, fetcher: fetches ? timedFetcher(signed, serviceName, fetches) : signed });
   }
 
@@ -76,8 +95,6 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
     request.http?.headers.set(VIEWER_HEADER, encodeViewer(context?.viewer ?? null));
-    // the subgraph's log lines carry the client request's id and trace
-    for (const [name, value] of Object.entries(forwardedHeaders(currentRequest()))) request.http?.headers.set(name, value);
   }
 }
 

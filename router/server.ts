@@ -8,8 +8,10 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { signViewer } from '../lib/auth/viewer';
 import { formatErrorForClient } from '../lib/errors';
-import { inRequest, type Logger } from '../lib/logger';
-import { logAccess, operationNames, requestScopeOf } from '../lib/server/access-log';
+import type { Logger } from '../lib/logger';
+import { observeRequest, operationNames } from '../lib/server/access-log';
+import { operationSpanName } from '../lib/telemetry/operation-span';
+import { installPropagation, lendGlobalTracer, tracerFor } from '../lib/telemetry/tracing';
 import { handleGraphQLRequest, HttpError, parseBody, sendGraphQLError, sendJson } from '../lib/server/http';
 import { TokenVerifier } from './auth';
 import { RedisApqCache } from './apq-cache';
@@ -88,7 +90,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     // The process owns shutdown (lib/server/shutdown.ts): Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), refuseUnknownOperationName, operationMetrics<RouterContext>(metrics)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), refuseUnknownOperationName, operationMetrics<RouterContext>(metrics), operationSpanName<RouterContext>()],
     formatError(formatted, error) {
       const shaped = formatErrorForClient(requestErrorAsClientMistake(formatted, error));
       if (shaped.extensions?.code === 'INTERNAL_SERVER_ERROR') {
@@ -101,12 +103,13 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
 
   const ready = readiness(subgraphs, config.routerSecret);
   const delivered = new Counter({ name: 'subscription_events_delivered_total', help: 'Subscription events sent to subscribers by this router', registers: [metrics] });
+  installPropagation();
+  // the gateway's own planning and execution spans are the router's
+  lendGlobalTracer('router');
+  const tracer = tracerFor('router');
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    // every line logged for this request carries its id; /graphql requests get an access line
-    const scope = requestScopeOf(req);
     let body: unknown;
-    if (path === '/graphql') logAccess(logger, req, res, scope, () => operationNames(body));
     const handle = async () => {
       if (path === '/health') return sendJson(res, 200, { status: 'ok' });
       if (path === '/metrics') return serveMetrics(req, res);
@@ -139,7 +142,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
       }
       await handleGraphQLRequest(apollo, req, res, context, admission.body, admission.search);
     };
-    inRequest(scope, handle).catch((error: unknown) => {
+    // every line logged for this request carries its id; /graphql requests get an access line and a span
+    observeRequest(req, res, { tracer, logger, graphql: path === '/graphql', operation: () => operationNames(body) }, handle).catch((error: unknown) => {
       if (error instanceof HttpError) return sendGraphQLError(res, error.status, 'BAD_USER_INPUT', error.message);
       logger.error('request failed', { error });
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');

@@ -10,7 +10,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { pushIterator } from '../lib/async-queue';
 import { CONNECTION_REQUEST, signViewer, subscriptionRequest, type Viewer } from '../lib/auth/viewer';
 import { formatErrorForClient } from '../lib/errors';
-import type { Logger } from '../lib/logger';
+import { currentRequest, inRequest, type Logger, type RequestScope } from '../lib/logger';
+import { requestScopeOf } from '../lib/server/access-log';
 import { MAX_BODY_BYTES } from '../lib/server/http';
 import type { TokenVerifier } from './auth';
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from './config';
@@ -78,6 +79,8 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
   /** One upstream subscription and one execution of the rest of the plan per event. */
   const openSource = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult => {
     const context = args.contextValue as RouterContext;
+    // over HTTP (multipart) the request's own scope; over WebSocket the connection's
+    const scope = context.request ?? currentRequest();
     let plan: QueryPlan;
     try {
       plan = planner.buildQueryPlan(operationFromDocument(apiSchema, args.document, { operationName: args.operationName ?? undefined }));
@@ -129,10 +132,12 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
           next: (event: FormattedExecutionResult) => {
             // the rest of the plan runs at once, so that simultaneous events batch their fetches;
             // results go out in the order the subgraph sent the events
-            const result = runRest(eventPlan, primary, event, requestContext, operationContext).catch((error: unknown) => {
-              options.logger.error('subscription event failed', { error });
-              return { errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
-            });
+            const run = () =>
+              runRest(eventPlan, primary, event, requestContext, operationContext).catch((error: unknown) => {
+                options.logger.error('subscription event failed', { error });
+                return { errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+              });
+            const result = scope ? inRequest(scope, run) : run();
             queue = queue.then(async () => {
               push(await result);
               options.onDelivered?.();
@@ -222,11 +227,13 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
 
   // a message is one operation: as large as an HTTP body may be, not ws's default of 100 MiB
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });
-  const handle = useServer<Record<string, unknown>, { viewer?: Viewer | null; apiKey?: string }>(
+  const handle = useServer<Record<string, unknown>, { viewer?: Viewer | null; apiKey?: string; scope?: RequestScope }>(
     {
       schema: apiGraphQLSchema,
       // the token travels in connectionParams.authorization, as browsers cannot set WebSocket headers
       onConnect: async (ctx) => {
+        // the upgrade request's `x-request-id` (or a fresh one) tags what this connection's subscriptions log
+        ctx.extra.scope = requestScopeOf(ctx.extra.request);
         // a partner's key likewise, by the header's name: an unknown or revoked one is refused at once
         const apiKey = ctx.connectionParams?.['x-api-key'];
         if (apiKey !== undefined && (typeof apiKey !== 'string' || !(await options.gate.knows(apiKey)))) return false;
@@ -263,7 +270,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
         if (errors.length) return errors.map((error) => (error.extensions.code ? error : badDocument(error.message)));
         return { schema: apiGraphQLSchema, document, variableValues: payload.variables, operationName: payload.operationName };
       },
-      context: (ctx): RouterContext => ({ viewer: ctx.extra.viewer ?? null }),
+      context: (ctx): RouterContext => ({ viewer: ctx.extra.viewer ?? null, request: ctx.extra.scope }),
       subscribe,
       execute: () => ({ errors: [new GraphQLError('Only subscriptions run over WebSocket; send queries and mutations over HTTP', { extensions: { code: 'BAD_USER_INPUT' } })] }),
     },

@@ -1,6 +1,7 @@
 import { optionalString, integer } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { onShutdown } from '../lib/server/shutdown';
+import { startTracing } from '../lib/telemetry/tracing';
 import { seedDemo } from './seed';
 import { startStack } from './stack';
 
@@ -11,6 +12,7 @@ import { startStack } from './stack';
  */
 async function main() {
   const logger = createLogger();
+  const tracing = startTracing();
   const databaseUrl = optionalString('DATABASE_URL');
   const stack = await startStack({
     databaseUrl,
@@ -19,7 +21,10 @@ async function main() {
     routerSecret: optionalString('ROUTER_SECRET'),
     logger,
   });
-  onShutdown(logger, () => stack.stop());
+  onShutdown(logger, async () => {
+    await stack.stop();
+    await tracing?.shutdown();
+  });
   const seeded = await seedDemo(stack, logger);
   const lines = [
     '',

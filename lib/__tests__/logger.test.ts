@@ -1,4 +1,6 @@
+import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { createLogger, inRequest } from '../logger';
+import { installPropagation } from '../telemetry/tracing';
 
 /** A logger whose lines the test reads back. */
 function captured() {
@@ -28,11 +30,15 @@ test('credentials and card data never reach a line, at the top or nested', () =>
 test('every line written during a request carries its ids, from any module, through awaits', async () => {
   const { logger, lines } = captured();
   const inner = logger.child({ subgraph: 'orders' });
+  installPropagation();
+  const traced = trace.setSpanContext(ROOT_CONTEXT, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
   logger.info('before');
-  await inRequest({ requestId: 'req-1', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }, async () => {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    inner.warn('deep inside');
-  });
+  await context.with(traced, () =>
+    inRequest({ requestId: 'req-1' }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inner.warn('deep inside');
+    }),
+  );
   logger.info('after');
   expect(lines.map((line) => [line.msg, line.requestId, line.traceId])).toEqual([
     ['before', undefined, undefined],

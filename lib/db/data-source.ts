@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
+import type { Tracer } from '@opentelemetry/api';
 import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
+import { tracedPgClient } from '../telemetry/sql';
 
 export interface DatabaseOptions {
   url: string;
@@ -11,6 +13,8 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Called with every SQL statement; tests use it to count queries. */
   onQuery?: (sql: string) => void;
+  /** Statements become spans of this service's traces. */
+  tracer?: Tracer;
 }
 
 /**
@@ -28,7 +32,10 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     synchronize: false,
     uuidExtension: 'pgcrypto',
     installExtensions: false,
-    extra: { max: options.poolSize ?? 10 },
+    extra: {
+      max: options.poolSize ?? 10,
+      ...(options.tracer ? { Client: tracedPgClient(options.tracer, new URL(options.url).pathname.slice(1) || 'postgres') } : {}),
+    },
     ...(onQuery
       ? {
           logging: ['query'] as const,

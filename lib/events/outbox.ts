@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logger';
+import { detached } from '../telemetry/spans';
+import { publishSpan } from './tracing';
 import type { EventPayloads, EventType } from './catalog';
 import type { EventBus, EventEnvelope } from './types';
 
@@ -15,7 +17,8 @@ export async function recordEvent<T extends EventType>(
   type: T,
   payload: EventPayloads[T],
 ): Promise<EventEnvelope<T, EventPayloads[T]>> {
-  const event = { id: randomUUID(), type, source, occurredAt: new Date().toISOString(), payload };
+  const event: EventEnvelope<T, EventPayloads[T]> = { id: randomUUID(), type, source, occurredAt: new Date().toISOString(), payload };
+  event.trace = publishSpan(event);
   await manager.query(`INSERT INTO outbox (id, type, payload, occurred_at) VALUES ($1, $2, $3, $4)`, [
     event.id,
     type,
@@ -60,7 +63,8 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
+    // a run publishes what many requests recorded: it belongs to none of their traces
+    this.running = detached(() => this.drain()).finally(() => {
       this.running = undefined;
       if (this.again) {
         this.again = false;

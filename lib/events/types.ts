@@ -10,6 +10,8 @@ export interface EventEnvelope<TType extends string = string, TPayload = unknown
   source: string;
   occurredAt: string;
   payload: TPayload;
+  /** W3C trace context (`traceparent`) of the work that recorded it, so its handling joins that trace. */
+  trace?: Record<string, string>;
 }
 
 export type EventHandler = (event: EventEnvelope) => Promise<void>;

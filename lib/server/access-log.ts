@@ -1,44 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { inRequest, type Logger, type RequestScope } from '../logger';
+import { context, type Tracer } from '@opentelemetry/api';
+import { currentRequest, inRequest, type Logger, type RequestScope } from '../logger';
+import { serveInSpan, traceHeaders } from '../telemetry/spans';
 import { headerOf } from './http';
 
 /** A client's own request id is kept when it is a sane token; anything else gets a fresh one. */
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
-/** W3C trace context: version, 32 hex trace id, 16 hex parent id, flags. */
-const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
-
-/** The ids a request's log lines carry: `x-request-id` (the router's, in a subgraph) and the trace of its `traceparent`. */
+/** The id a request's log lines carry: `x-request-id` (the router's, in a subgraph), or a fresh one. */
 export function requestScopeOf(req: IncomingMessage): RequestScope {
   const given = headerOf(req, 'x-request-id');
-  const traceparent = headerOf(req, 'traceparent');
-  const trace = traceparent ? TRACEPARENT.exec(traceparent) : null;
-  return {
-    requestId: given && REQUEST_ID.test(given) ? given : randomUUID(),
-    traceId: trace?.[1],
-    traceparent: trace ? traceparent : undefined,
-  };
+  return { requestId: given && REQUEST_ID.test(given) ? given : randomUUID() };
 }
 
-/** What a server passes on to the services it calls for this request. */
-export function forwardedHeaders(scope: RequestScope | undefined): Record<string, string> {
-  if (!scope) return {};
-  return { 'x-request-id': scope.requestId, ...(scope.traceparent ? { traceparent: scope.traceparent } : {}) };
+/** What a server passes on to the services it calls: the request's id and the current trace context. */
+export function forwardedHeaders(): Record<string, string> {
+  const scope = currentRequest();
+  return { ...(scope ? { 'x-request-id': scope.requestId } : {}), ...traceHeaders() };
 }
 
-/** One access line per request, when its response is finished (or the client went away). */
+/**
+ * One access line per request, when its response is finished (or the client went away), with the
+ * request's id and the trace it was served in (the response's events run outside that context).
+ */
 export function logAccess(logger: Logger, req: IncomingMessage, res: ServerResponse, scope: RequestScope, operation: () => string | undefined): void {
   const started = performance.now();
+  const served = context.active();
   res.setHeader('x-request-id', scope.requestId);
   res.once('close', () =>
-    inRequest(scope, () =>
-      logger.info('request', {
-        method: req.method,
-        path: (req.url ?? '/').split('?')[0],
-        operation: operation(),
-        status: res.statusCode,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      }),
+    context.with(served, () =>
+      inRequest(scope, () =>
+        logger.info('request', {
+          method: req.method,
+          path: (req.url ?? '/').split('?')[0],
+          operation: operation(),
+          status: res.statusCode,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        }),
+      ),
     ),
   );
 }
@@ -49,4 +48,23 @@ export function operationNames(body: unknown): string | undefined {
     .map((operation) => (operation && typeof operation === 'object' ? (operation as { operationName?: unknown }).operationName : undefined))
     .filter((name): name is string => typeof name === 'string');
   return names.length ? names.join(',') : undefined;
+}
+
+export interface ObservedRequest {
+  tracer: Tracer;
+  logger: Logger;
+  /** A GraphQL request gets an access line and a span continuing the caller's trace; probes and scrapes neither. */
+  graphql: boolean;
+  /** The operation names, once the body has been read. */
+  operation: () => string | undefined;
+}
+
+/** Handles one HTTP request with its id in scope (every line logged carries it) and, for GraphQL, its span and access line. */
+export function observeRequest(req: IncomingMessage, res: ServerResponse, observed: ObservedRequest, handle: () => Promise<void>): Promise<void> {
+  const scope = requestScopeOf(req);
+  if (!observed.graphql) return inRequest(scope, handle);
+  return serveInSpan(observed.tracer, req, res, () => {
+    logAccess(observed.logger, req, res, scope, observed.operation);
+    return inRequest(scope, handle);
+  });
 }

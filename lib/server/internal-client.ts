@@ -1,7 +1,10 @@
 import CircuitBreaker from 'opossum';
 import { signViewer, type Viewer } from '../auth/viewer';
 import { AppError, ERROR_CODES, ServiceUnavailable, type ErrorCode } from '../errors';
-import { currentRequest, type Logger } from '../logger';
+import { SpanKind, type Tracer } from '@opentelemetry/api';
+import type { Logger } from '../logger';
+import { inSpan } from '../telemetry/spans';
+import { tracerFor } from '../telemetry/tracing';
 import { forwardedHeaders } from './access-log';
 
 /** The scope that internal (@inaccessible) fields require; only services hold it. */
@@ -34,6 +37,7 @@ const isAnswer = (error: unknown) => error instanceof AppError;
  */
 export class InternalClient {
   private readonly viewer: Viewer;
+  private readonly tracer: Tracer;
   private readonly breakers = new Map<string, CircuitBreaker<[string, Record<string, unknown>], unknown>>();
 
   constructor(
@@ -44,6 +48,7 @@ export class InternalClient {
     private readonly logger?: Logger,
   ) {
     this.viewer = { userId: `service:${caller}`, roles: ['service'], scopes: [INTERNAL_SCOPE] };
+    this.tracer = tracerFor(caller);
   }
 
   async call<TData>(subgraph: string, query: string, variables: Record<string, unknown>): Promise<TData> {
@@ -85,11 +90,17 @@ export class InternalClient {
     return breaker;
   }
 
-  private async send(subgraph: string, query: string, variables: Record<string, unknown>): Promise<unknown> {
+  private send(subgraph: string, query: string, variables: Record<string, unknown>): Promise<unknown> {
+    const url = this.urlOf(subgraph);
+    const attributes = { 'http.request.method': 'POST', 'url.full': url, 'peer.service': subgraph };
+    return inSpan(this.tracer, `POST ${subgraph}`, { kind: SpanKind.CLIENT, attributes }, () => this.post(subgraph, url, query, variables));
+  }
+
+  private async post(subgraph: string, url: string, query: string, variables: Record<string, unknown>): Promise<unknown> {
     const request = JSON.stringify({ query, variables });
-    const response = await fetch(this.urlOf(subgraph), {
+    const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...forwardedHeaders(currentRequest()), ...signViewer(this.viewer, this.secret, request) },
+      headers: { 'content-type': 'application/json', ...forwardedHeaders(), ...signViewer(this.viewer, this.secret, request) },
       body: request,
       signal: AbortSignal.timeout(this.policy.timeoutMs),
     });

@@ -4,6 +4,7 @@ import { integer, optionalString } from '../config';
 import { createEventBus } from '../events/bus';
 import { createLogger } from '../logger';
 import { peerUrlFromEnv } from './peers';
+import { startTracing } from '../telemetry/tracing';
 import { onShutdown } from './shutdown';
 import type { SubgraphModule } from './subgraph-module';
 import { startSubgraph } from './start-subgraph';
@@ -12,6 +13,7 @@ import { startSubgraph } from './start-subgraph';
 export async function runSubgraph<TContext extends BaseContext>(module: SubgraphModule<TContext>): Promise<void> {
   const logger = createLogger({ service: module.name });
   try {
+    const tracing = startTracing();
     const redisUrl = optionalString('REDIS_URL');
     if (!redisUrl) logger.warn('REDIS_URL is not set: events stay inside this process and other subgraphs will not see them');
     const bus = createEventBus(redisUrl, logger);
@@ -27,6 +29,7 @@ export async function runSubgraph<TContext extends BaseContext>(module: Subgraph
     onShutdown(logger, async () => {
       await running.stop();
       await bus.close();
+      await tracing?.shutdown();
     });
   } catch (error) {
     logger.error('failed to start', { error });

@@ -11,6 +11,8 @@ import { EVENT_MIGRATIONS } from '../events/migration';
 import { OutboxRelay } from '../events/outbox';
 import type { EventBus } from '../events/types';
 import type { Logger } from '../logger';
+import { traceConsumers } from '../events/tracing';
+import { tracerFor } from '../telemetry/tracing';
 import { InternalClient } from './internal-client';
 import { subgraphRuntimeConfig } from './subgraph-config';
 import type { Env, SubgraphModule } from './subgraph-module';
@@ -60,6 +62,7 @@ export async function startSubgraph<TContext extends BaseContext>(
     // transactions, so the embedded database gets a single connection and requests queue for it.
     poolSize: embedded ? 1 : 10,
     onQuery: options.onQuery,
+    tracer: tracerFor(module.name),
   });
   const outbox = new OutboxRelay(db, options.bus, logger);
   const runtime = subgraphRuntimeConfig(env);
@@ -73,8 +76,9 @@ export async function startSubgraph<TContext extends BaseContext>(
   consumerBacklogMetrics(metrics, options.bus, module.name);
   const deadLetters = new DeadLetters(db, runtime.events, logger);
   deadLetters.register(metrics);
-  // consumers see a bus whose deliveries end as dead letters after EVENT_MAX_ATTEMPTS failures
-  const bus = deadLetters.protect(options.bus);
+  // consumers see a bus whose deliveries end as dead letters after EVENT_MAX_ATTEMPTS failures, each
+  // handled in a span of the trace that recorded the event
+  const bus = traceConsumers(deadLetters.protect(options.bus), module.name);
   const app = await module.create({ db, logger, env, bus, outbox, internal, metrics });
   outbox.start();
   const stopBackground = app.background ? await app.background() : async () => undefined;

@@ -11,8 +11,10 @@ import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { CONNECTION_REQUEST, subscriptionRequest, verifySignedViewer, type Viewer } from '../auth/viewer';
 import { formatErrorForClient } from '../errors';
-import { inRequest, type Logger } from '../logger';
-import { logAccess, operationNames, requestScopeOf } from './access-log';
+import type { Logger } from '../logger';
+import { operationSpanName } from '../telemetry/operation-span';
+import { installPropagation, tracerFor } from '../telemetry/tracing';
+import { observeRequest, operationNames } from './access-log';
 import { operationMetrics } from './metrics';
 import { metricsRoute } from './metrics-route';
 import { bodyOf, handleGraphQLRequest, HttpError, readBody, sendGraphQLError, sendJson } from './http';
@@ -63,7 +65,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
     includeStacktraceInErrorResponses: false,
     // Traces are for Apollo's hosted studio, which this stack does not report to. No schema carries
     // cache hints, and the cache-control plugin would wrap every field's resolver to look for them.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), operationMetrics<TContext>(options.metrics)],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), operationMetrics<TContext>(options.metrics), operationSpanName<TContext>()],
     formatError(formatted, error) {
       const shaped = formatErrorForClient(formatted);
       if (shaped.extensions?.code === 'INTERNAL_SERVER_ERROR') {
@@ -88,12 +90,11 @@ export async function serveSubgraph<TContext extends BaseContext>(
     ...app.routes,
   };
 
+  installPropagation();
+  const tracer = tracerFor(app.name);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    // the router's request id and trace go on every line logged for this request
-    const scope = requestScopeOf(req);
     let body: unknown;
-    if (path === '/graphql' || path === '/') logAccess(log, req, res, scope, () => operationNames(body));
     const handle = async () => {
       const route = routes[path];
       if (route) return route(req, res);
@@ -106,7 +107,9 @@ export async function serveSubgraph<TContext extends BaseContext>(
       body = bodyOf(raw, req);
       await handleGraphQLRequest(apollo, req, res, async () => app.context(signed.viewer), body);
     };
-    inRequest(scope, handle).catch((error: unknown) => {
+    // the router's request id and trace go on every line logged for this request
+    const graphql = path === '/graphql' || path === '/';
+    observeRequest(req, res, { tracer, logger: log, graphql, operation: () => operationNames(body) }, handle).catch((error: unknown) => {
       if (error instanceof HttpError) return sendGraphQLError(res, error.status, 'BAD_USER_INPUT', error.message);
       log.error('request failed', { error });
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');

@@ -1,4 +1,9 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { createLogger } from '../../lib/logger';
+import { eventually } from '../../lib/testing/eventually';
+import { follow } from '../../lib/testing/live';
+import { checkOut, newListing, newSeller, payByTestCard, signUp } from '../../lib/testing/marketplace';
 import { startTestStack, type TestStack } from '../../scripts/test-stack';
 
 /** One access line per request, in the router and in each subgraph it calls, tied by the request's id. */
@@ -43,4 +48,35 @@ test('without one, the router makes a request id, answers it, and never logs the
   await new Promise((resolve) => setTimeout(resolve, 50));
   expect(accessLines(requestId).length).toBeGreaterThanOrEqual(1);
   expect(JSON.stringify(lines)).not.toContain('secret-looking');
+});
+
+test("a WebSocket connection's x-request-id tags the subgraph calls its subscriptions' events make", async () => {
+  const seller = await newSeller(stack.client, { shopName: 'Logged Goods' });
+  const listingId = await newListing(seller.client, { title: 'Logged lamp', category: 'home-garden', stock: 2 });
+  const buyer = await signUp(stack.client);
+  // as a server-side client sets headers on the upgrade request (browsers cannot)
+  class TaggedSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { headers: { 'x-request-id': 'live-connection-7' } });
+    }
+  }
+  const socket = createClient({
+    url: stack.routerUrl.replace(/^http/, 'ws'),
+    webSocketImpl: TaggedSocket,
+    connectionParams: { authorization: `Bearer ${buyer.client.token}` },
+    retryAttempts: 0,
+  });
+  try {
+    const feed = follow(socket, 'OrderStatusChanged');
+    await eventually(async () => expect(stack.router.activeSubscriptions()).toBe(1));
+    const purchase = await checkOut(buyer, [listingId]);
+    await payByTestCard(buyer, purchase.paymentId);
+    await eventually(async () => expect(feed.events.length).toBeGreaterThanOrEqual(1));
+    // the event's order is completed from listings (items) and accounts (shop name) under the connection's id
+    await eventually(async () =>
+      expect(accessLines('live-connection-7').map((line) => line.subgraph)).toEqual(expect.arrayContaining(['listings', 'accounts'])),
+    );
+  } finally {
+    await socket.dispose();
+  }
 });
