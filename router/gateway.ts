@@ -10,7 +10,7 @@ import { forwardedHeaders } from '../lib/server/access-log';
 import { inSpan } from '../lib/telemetry/spans';
 import { tracerFor } from '../lib/telemetry/tracing';
 import { subgraphFetcher } from './subgraph-fetcher';
-import { prepareForGateway } from './supergraph';
+import type { LoadedSupergraph } from './supergraph';
 
 export interface RouterContext {
   viewer: Viewer | null;
@@ -99,8 +99,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
 }
 
 export interface GatewayOptions {
-  supergraphSdl: string;
-  subgraphUrls: Record<string, string>;
+  supergraph: LoadedSupergraph;
   routerSecret: string;
   logger: Logger;
   /** How long a subgraph may take to answer before its part of the answer fails. */
@@ -116,14 +115,13 @@ export function createGateway(options: GatewayOptions): ApolloGateway {
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const fetcher = subgraphFetcher(options.subgraphTimeoutMs);
   return new ApolloGateway({
-    supergraphSdl: prepareForGateway(options.supergraphSdl),
+    supergraphSdl: options.supergraph.sdl,
     logger: {
       debug: (m: unknown) => options.logger.debug(String(m)),
       info: (m: unknown) => options.logger.info(String(m)),
       warn: (m: unknown) => options.logger.warn(String(m)),
       error: (m: unknown) => options.logger.error(String(m)),
     },
-    buildService: ({ name, url }) =>
-      new SignedDataSource(name, options.subgraphUrls[name.toLowerCase()] ?? url ?? '', options.routerSecret, fetcher, options.logger, options.fetches),
+    buildService: ({ name }) => new SignedDataSource(name, options.supergraph.urlOf(name), options.routerSecret, fetcher, options.logger, options.fetches),
   });
 }

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -29,6 +28,7 @@ import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
 import { closeRedis, stateRedis } from '../lib/redis';
 import { RequestGate } from './request-gate';
 import { serveSubscriptions } from './subscriptions';
+import { loadSupergraph } from './supergraph';
 
 export interface RunningRouter {
   url: string;
@@ -39,20 +39,14 @@ export interface RunningRouter {
 }
 
 export async function startRouter(config: RouterConfig, logger: Logger): Promise<RunningRouter> {
-  const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
-  // Parsing with the router's feature set validates the file before the gateway sees it.
-  const metadata = Supergraph.build(supergraphSdl, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES }).subgraphsMetadata();
-  const subgraphs = metadata.map(({ name, url }) => ({
-    name,
-    url: config.subgraphUrls[name.toLowerCase()] ?? url,
-  }));
+  const supergraph = loadSupergraph(config.supergraphPath, config.subgraphUrls);
+  const subgraphs = supergraph.subgraphs;
   const metrics = new Registry();
   metrics.setDefaultLabels({ service: 'router' });
   processMetrics(metrics);
   const serveMetrics = metricsRoute(metrics);
   const gateway = createGateway({
-    supergraphSdl,
-    subgraphUrls: config.subgraphUrls,
+    supergraph,
     routerSecret: config.routerSecret,
     logger,
     subgraphTimeoutMs: config.subgraphTimeoutMs,
@@ -152,8 +146,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   });
   server.keepAliveTimeout = 65_000;
   const subscriptions = serveSubscriptions(server, {
-    supergraphSdl,
-    subgraphUrls: Object.fromEntries(subgraphs.map(({ name, url }) => [name.toLowerCase(), url])),
+    supergraph,
     routerSecret: config.routerSecret,
     tokens,
     logger,

@@ -1,4 +1,7 @@
-import { parse, print, visit } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner } from '@apollo/query-planner';
+import { parse, print, visit, type GraphQLSchema } from 'graphql';
 
 /**
  * Security features the subgraphs enforce themselves. The stock gateway refuses a supergraph that
@@ -21,4 +24,42 @@ export function prepareForGateway(supergraphSdl: string): string {
     },
   });
   return print(document);
+}
+
+/** The supergraph as the whole router uses it: parsed, and its subgraphs' URLs resolved, once. */
+export interface LoadedSupergraph {
+  /** The SDL as the gateway reads it (see prepareForGateway). */
+  sdl: string;
+  supergraph: Supergraph;
+  apiSchema: Schema;
+  apiGraphQLSchema: GraphQLSchema;
+  supergraphGraphQLSchema: GraphQLSchema;
+  planner: QueryPlanner;
+  /** Each subgraph by its name in the supergraph, at the URL configured for it or else the one the supergraph gives. */
+  subgraphs: { name: string; url: string }[];
+  /** A subgraph's URL by its name in the supergraph, in any case. */
+  urlOf(name: string): string;
+}
+
+export function loadSupergraph(path: string, configuredUrls: Record<string, string>): LoadedSupergraph {
+  const raw = readFileSync(path, 'utf8');
+  // parsing with the router's feature set validates the file before the gateway sees it
+  const supergraph = Supergraph.build(raw, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES });
+  const subgraphs = supergraph.subgraphsMetadata().map(({ name, url }) => ({ name, url: configuredUrls[name.toLowerCase()] ?? url }));
+  const byName = new Map(subgraphs.map(({ name, url }) => [name.toLowerCase(), url]));
+  const apiSchema = supergraph.apiSchema();
+  return {
+    sdl: prepareForGateway(raw),
+    supergraph,
+    apiSchema,
+    apiGraphQLSchema: apiSchema.toGraphQLJSSchema(),
+    supergraphGraphQLSchema: supergraph.schema.toGraphQLJSSchema(),
+    planner: new QueryPlanner(supergraph),
+    subgraphs,
+    urlOf(name) {
+      const url = byName.get(name.toLowerCase());
+      if (!url) throw new Error(`no URL for subgraph ${name}`);
+      return url;
+    },
+  };
 }
