@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { routerSecret } from '../lib/auth/router-secret';
-import { boolean, dataDir, integer, isProduction, optionalString } from '../lib/config';
+import { boolean, ConfigError, dataDir, integer, isProduction, optionalString } from '../lib/config';
 import { ROOT } from '../schema/subgraphs';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits';
 import type { Quota } from './rate-limit';
@@ -39,6 +39,8 @@ export interface RouterConfig {
   firstPartyManifestPath?: string;
   /** How long a subgraph may take to answer before its part of the answer fails with SERVICE_UNAVAILABLE. */
   subgraphTimeoutMs?: number;
+  /** Which executor runs queries: the router's own (`lean`) or @apollo/gateway's for everything (`gateway`). */
+  executor?: 'lean' | 'gateway';
 }
 
 export const FIRST_PARTY_MANIFEST = join(ROOT, 'schema', 'manifests', 'first-party.json');
@@ -122,5 +124,12 @@ export function routerConfigFromEnv(env: Env = process.env): RouterConfig {
     requirePersistedQueries: boolean('REQUIRE_PERSISTED_QUERIES', false, env),
     firstPartyManifestPath: optionalString('FIRST_PARTY_MANIFEST', env) ?? FIRST_PARTY_MANIFEST,
     subgraphTimeoutMs: integer('SUBGRAPH_TIMEOUT_MS', 10_000, env),
+    executor: executorFromEnv(env),
   };
+}
+
+function executorFromEnv(env: Env): 'lean' | 'gateway' {
+  const value = env.ROUTER_EXECUTOR ?? 'lean';
+  if (value !== 'lean' && value !== 'gateway') throw new ConfigError(`ROUTER_EXECUTOR must be lean or gateway, got "${value}"`);
+  return value;
 }

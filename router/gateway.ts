@@ -1,7 +1,7 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { encodeViewer, signEncodedViewer, VIEWER_HEADER, type Viewer } from '../lib/auth/viewer';
-import { Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { ServiceUnavailable } from '../lib/errors';
 import { LATENCY_BUCKETS } from '../lib/server/metrics';
 import { SpanKind } from '@opentelemetry/api';
@@ -10,6 +10,8 @@ import { forwardedHeaders } from '../lib/server/access-log';
 import { inSpan } from '../lib/telemetry/spans';
 import { tracerFor } from '../lib/telemetry/tracing';
 import { subgraphFetcher } from './subgraph-fetcher';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { leanGateway } from './execution/lean-gateway';
 import type { LoadedSupergraph } from './supergraph';
 
 export interface RouterContext {
@@ -70,6 +72,22 @@ function tracedFetcher(fetcher: Fetcher, subgraph: string): Fetcher {
     });
 }
 
+/** Operations by the executor that answered them: the router's own, or @apollo/gateway's. */
+export function executionMetrics(registry: Registry): Counter<'executor'> {
+  return new Counter({
+    name: 'router_executions_total',
+    help: "Operations by the executor that answered them: lean (the router's own) or gateway (mutations, introspection, queries handed over)",
+    labelNames: ['executor'],
+    registers: [registry],
+  });
+}
+
+/** How the router sends to one subgraph: signed for the viewer in its headers, traced and timed. */
+export function subgraphSender(subgraph: string, fetcher: Fetcher, secret: string, fetches?: Histogram<'subgraph' | 'outcome'>): Fetcher {
+  const signed = tracedFetcher(signingFetcher(fetcher, secret), subgraph);
+  return fetches ? timedFetcher(signed, subgraph, fetches) : signed;
+}
+
 /** Carries the verified viewer into every subgraph request; subgraphs refuse requests the router did not sign. */
 export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
@@ -80,8 +98,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly logger?: Logger,
     fetches?: Histogram<'subgraph' | 'outcome'>,
   ) {
-    const signed = tracedFetcher(signingFetcher(fetcher, secret), serviceName);
-    super({ url, fetcher: fetches ? timedFetcher(signed, serviceName, fetches) : signed });
+    super({ url, fetcher: subgraphSender(serviceName, fetcher, secret, fetches) });
   }
 
   /**
@@ -106,15 +123,19 @@ export interface GatewayOptions {
   subgraphTimeoutMs?: number;
   /** Where subgraph fetch durations are observed. */
   fetches?: Histogram<'subgraph' | 'outcome'>;
+  /** `lean`: queries on the router's own executor (router/execution/); `gateway`: everything on @apollo/gateway's. */
+  executor?: 'lean' | 'gateway';
+  /** Operations by the executor that answered them. */
+  executions?: Counter<'executor'>;
 }
 
-export function createGateway(options: GatewayOptions): ApolloGateway {
+export function createGateway(options: GatewayOptions): GatewayInterface {
   // @apollo/gateway reports usage data to Apollo unless told not to, and first probes every cloud's
   // metadata address (169.254.169.254 …) to describe the host: a self-hosted router calls nobody.
   // APOLLO_TELEMETRY_DISABLED=false turns it back on.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const fetcher = subgraphFetcher(options.subgraphTimeoutMs);
-  return new ApolloGateway({
+  const gateway = new ApolloGateway({
     supergraphSdl: options.supergraph.sdl,
     logger: {
       debug: (m: unknown) => options.logger.debug(String(m)),
@@ -124,4 +145,12 @@ export function createGateway(options: GatewayOptions): ApolloGateway {
     },
     buildService: ({ name }) => new SignedDataSource(name, options.supergraph.urlOf(name), options.routerSecret, fetcher, options.logger, options.fetches),
   });
+  if (options.executor === 'gateway') return gateway;
+  const senders = new Map<string, Fetcher>();
+  const senderOf = (subgraph: string) => {
+    let send = senders.get(subgraph);
+    if (!send) senders.set(subgraph, (send = subgraphSender(subgraph, fetcher, options.routerSecret, options.fetches)));
+    return send;
+  };
+  return leanGateway(gateway, { supergraph: options.supergraph, senderOf, onExecuted: (executor) => options.executions?.inc({ executor }) });
 }

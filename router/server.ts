@@ -15,7 +15,7 @@ import { handleGraphQLRequest, HttpError, parseBody, sendGraphQLError, sendJson 
 import { TokenVerifier } from './auth';
 import { RedisApqCache } from './apq-cache';
 import { DEFAULT_QUOTAS, FIRST_PARTY_MANIFEST, type RouterConfig } from './config';
-import { createGateway, subgraphFetchMetrics, type RouterContext } from './gateway';
+import { createGateway, executionMetrics, subgraphFetchMetrics, type RouterContext } from './gateway';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { operationMetrics, processMetrics } from '../lib/server/metrics';
 import { metricsRoute } from '../lib/server/metrics-route';
@@ -51,6 +51,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     logger,
     subgraphTimeoutMs: config.subgraphTimeoutMs,
     fetches: subgraphFetchMetrics(metrics),
+    executor: config.executor,
+    executions: executionMetrics(metrics),
   });
   const tokens = new TokenVerifier(config.tokenSources);
   if (config.tokenSources.length === 0) logger.warn('no token issuer configured (JWT_JWKS_URL): every token will be refused');

@@ -11,6 +11,7 @@ import { parse } from 'graphql';
 import { ROOT } from '../../schema/subgraphs';
 import { vocabulary } from './catalogue';
 import { cpuPerRequest, sampleCpu } from './cpu';
+import { NESTED_QUERY } from './gateway/demo-subgraphs';
 
 /**
  * The router against the stock gateway, side by side in one run: `npm run bench:gateway` starts the
@@ -31,22 +32,6 @@ const CASES = (process.env.BENCH_CASES ?? 'nested,search').split(',');
 const SEARCH_LISTINGS = Number(process.env.BENCH_LISTINGS ?? 20_000);
 const STOCK_PORT = Number(process.env.BENCH_STOCK_PORT ?? 4890);
 const ROUTER_PORT = Number(process.env.BENCH_ROUTER_PORT ?? 4891);
-
-/** The shape of the nested query of The Guild's public federation gateway benchmark. */
-const NESTED_QUERY = `
-fragment User on User { id username name }
-fragment Review on Review { id body }
-fragment Product on Product { inStock name price shippingEstimate upc weight }
-query TestQuery {
-  users {
-    ...User
-    reviews { ...Review product { ...Product reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } } } }
-  }
-  topProducts {
-    ...Product
-    reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } }
-  }
-}`;
 
 const say = (message: string) => console.log(message);
 
@@ -229,7 +214,7 @@ function routerEnv(supergraphPath: string, work: string, port: number, secret: s
 async function nestedCase(work: string): Promise<Record<string, Summary>> {
   const children: Child[] = [];
   try {
-    const subgraphs = start('scripts/bench/gateway/demo-subgraphs.ts', {});
+    const subgraphs = start('scripts/bench/gateway/demo-subgraphs-process.ts', {});
     children.push(subgraphs);
     const { urls, sdl } = await nextLine<{ urls: Record<string, string>; sdl: Record<string, string> }>(subgraphs);
     const composed = composeServices(Object.entries(sdl).map(([name, typeDefs]) => ({ name, url: urls[name], typeDefs: parse(typeDefs) })));

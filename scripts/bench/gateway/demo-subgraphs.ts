@@ -82,22 +82,22 @@ const schemas: Record<string, GraphQLSchema> = {
   }),
 };
 
-const DEMO_SUBGRAPHS = Object.keys(schemas);
+export const DEMO_SUBGRAPHS = Object.keys(schemas);
 
 /** The type definitions each subgraph composes with (its `_service { sdl }`). */
-async function demoSdl(name: string): Promise<string> {
+export async function demoSdl(name: string): Promise<string> {
   const result = await graphql({ schema: schemas[name], source: '{ _service { sdl } }' });
   return (result.data as { _service: { sdl: string } })._service.sdl;
 }
 
-interface Served {
+export interface Served {
   url: string;
   server: Server;
   /** Requests received (answered from memory or not). */
   requests: number;
 }
 
-function serve(name: string): Promise<Served> {
+export function serveDemoSubgraph(name: string): Promise<Served> {
   const answers = new Map<string, Buffer>();
   const served: Served = { url: '', server: createServer(), requests: 0 };
   served.server.on('request', (req, res) => {
@@ -123,16 +123,18 @@ function serve(name: string): Promise<Served> {
   );
 }
 
-/** Serves the four subgraphs, prints their URLs as one JSON line, and their request counts on `stats` on stdin. */
-async function main() {
-  const servers = Object.fromEntries(await Promise.all(DEMO_SUBGRAPHS.map(async (name) => [name, await serve(name)] as const)));
-  const sdl = Object.fromEntries(await Promise.all(DEMO_SUBGRAPHS.map(async (name) => [name, await demoSdl(name)] as const)));
-  process.stdout.write(JSON.stringify({ urls: Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, s.url])), sdl }) + '\n');
-  process.stdin.setEncoding('utf8');
-  process.stdin.on('data', (line: string) => {
-    if (line.trim() === 'stats') process.stdout.write(JSON.stringify({ requests: Object.values(servers).reduce((sum, s) => sum + s.requests, 0) }) + '\n');
-  });
-  process.on('SIGTERM', () => process.exit(0));
-}
-
-void main();
+/** The shape of the nested query of The Guild's public federation gateway benchmark. */
+export const NESTED_QUERY = `
+fragment User on User { id username name }
+fragment Review on Review { id body }
+fragment Product on Product { inStock name price shippingEstimate upc weight }
+query TestQuery {
+  users {
+    ...User
+    reviews { ...Review product { ...Product reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } } } }
+  }
+  topProducts {
+    ...Product
+    reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } }
+  }
+}`;

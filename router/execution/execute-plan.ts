@@ -1,0 +1,152 @@
+import type { FetchNode, PlanNode, QueryPlanSelectionNode } from '@apollo/query-planner';
+import { isAbstractType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
+import { CannotShape } from './shape';
+
+type Data = Record<string, unknown>;
+
+/** Sends one subgraph request and returns its `data`; throws when the subgraph answered with errors or not at all. */
+export type SendFetch = (subgraph: string, request: { query: string; variables: Data; operationName?: string }) => Promise<Data>;
+
+/** Plans whose every node the lean path runs; others (deferred parts, rewrites, plan-level conditions) go to the gateway. */
+export function isLeanPlan(node: PlanNode | undefined): boolean {
+  if (!node) return false;
+  switch (node.kind) {
+    case 'Fetch':
+      return !node.inputRewrites?.length && !node.outputRewrites?.length && !node.contextRewrites?.length && !node.hasDefers;
+    case 'Sequence':
+    case 'Parallel':
+      return node.nodes.every(isLeanPlan);
+    case 'Flatten':
+      return node.node.kind === 'Fetch' && isLeanPlan(node.node);
+    case 'Condition':
+      return (!node.ifClause || isLeanPlan(node.ifClause)) && (!node.elseClause || isLeanPlan(node.elseClause));
+    default:
+      return false;
+  }
+}
+
+/**
+ * Runs a query plan's fetches, as the gateway's executeQueryPlan does, into one merged data object:
+ * a root fetch merges its data at the top, a flattened entity fetch sends the representations its
+ * `requires` selects from the entities at its path and merges each answer into its entity.
+ */
+export async function executePlan(node: PlanNode, schema: GraphQLSchema, send: SendFetch, variables: { given: Data; coerced: Data }, data: Data): Promise<void> {
+  const run = async (node: PlanNode, entities: Data[]): Promise<void> => {
+    switch (node.kind) {
+      case 'Sequence':
+        for (const child of node.nodes) await run(child, entities);
+        return;
+      case 'Parallel':
+        await Promise.all(node.nodes.map((child) => run(child, entities)));
+        return;
+      case 'Flatten':
+        return run(node.node, entities.flatMap((entity) => at(entity, node.path)));
+      case 'Fetch':
+        return fetchInto(node, entities);
+      case 'Condition': {
+        // @skip/@include on a part of the plan: its variable, or the variable's default
+        const value = variables.coerced[node.condition];
+        if (typeof value !== 'boolean') throw new CannotShape(`no boolean for $${node.condition}`);
+        const branch = value ? node.ifClause : node.elseClause;
+        return branch ? run(branch, entities) : undefined;
+      }
+      default:
+        throw new CannotShape(`plan node ${node.kind}`);
+    }
+  };
+
+  const fetchInto = async (fetch: FetchNode, entities: Data[]): Promise<void> => {
+    if (entities.length === 0) return;
+    const given: Data = {};
+    // as the gateway sends them: the client's own values, defaults left to the subgraph
+    for (const name of fetch.variableUsages ?? []) if (variables.given[name] !== undefined) given[name] = variables.given[name];
+    const request = { query: fetch.operation, operationName: fetch.operationName };
+    if (!fetch.requires) {
+      const received = await send(fetch.serviceName, { ...request, variables: given });
+      for (const entity of entities) deepMerge(entity, received);
+      return;
+    }
+    const representations: Data[] = [];
+    const owners: Data[] = [];
+    for (const entity of entities) {
+      const representation = select(schema, entity, fetch.requires);
+      if (representation && representation.__typename) {
+        representations.push(representation);
+        owners.push(entity);
+      }
+    }
+    if (representations.length === 0) return;
+    const received = await send(fetch.serviceName, { ...request, variables: { ...given, representations } });
+    const answers = received._entities;
+    if (!Array.isArray(answers) || answers.length !== representations.length) throw new CannotShape('_entities does not match its representations');
+    answers.forEach((answer: unknown, i) => {
+      if (answer === null || typeof answer !== 'object') return;
+      const entity = answer as Data;
+      entity.__typename ??= owners[i].__typename;
+      deepMerge(owners[i], entity);
+    });
+  };
+
+  await run(node, [data]);
+}
+
+/** The objects at a plan path (`@` steps into a list), null ones left out. */
+function at(value: unknown, path: readonly (string | number)[]): Data[] {
+  if (value === null || value === undefined) return [];
+  if (path.length === 0) return Array.isArray(value) ? (value.filter((v) => v !== null && v !== undefined) as Data[]) : [value as Data];
+  const [head, ...rest] = path;
+  if (head === '@') return Array.isArray(value) ? value.flatMap((item) => at(item, rest)) : [];
+  if (Array.isArray(value) || typeof value !== 'object') return [];
+  return at((value as Data)[String(head)], rest);
+}
+
+/** An entity's representation: the fields `requires` selects, for the type conditions it meets (null when one is missing). */
+function select(schema: GraphQLSchema, source: unknown, selections: readonly QueryPlanSelectionNode[]): Data | null {
+  if (source === null || typeof source !== 'object') return null;
+  const object = source as Data;
+  const result: Data = {};
+  for (const selection of selections) {
+    if (selection.kind === 'Field') {
+      const key = selection.alias ?? selection.name;
+      const value = object[key];
+      if (value === undefined) return null;
+      const nested = selection.selections;
+      result[key] = !nested ? value : Array.isArray(value) ? value.map((item) => select(schema, item, nested)) : select(schema, value, nested);
+    } else if (selection.typeCondition && isOfType(schema, object, selection.typeCondition)) {
+      deepMerge(result, select(schema, object, selection.selections) ?? {});
+    }
+  }
+  return result;
+}
+
+/** As the gateway decides it, on the supergraph's schema (where an @interfaceObject's entities are of an interface type). */
+function isOfType(schema: GraphQLSchema, object: Data, condition: string): boolean {
+  const typename = object.__typename;
+  if (typeof typename !== 'string') return false;
+  if (typename === condition) return true;
+  const conditionType = schema.getType(condition);
+  const type = schema.getType(typename);
+  return isAbstractType(conditionType) && (isObjectType(type) || isInterfaceType(type)) && schema.isSubType(conditionType, type);
+}
+
+const isObject = (value: unknown): value is Data => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Merges `source` into `target` in place, as the gateway merges subgraph answers: objects field by
+ * field, lists of the same length item by item, anything else replaced.
+ */
+export function deepMerge(target: Data, source: unknown): void {
+  if (!isObject(source)) return;
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    if (value === undefined) continue;
+    const existing = target[key];
+    if (existing && isObject(value)) deepMerge(existing as Data, value);
+    else if (Array.isArray(value) && Array.isArray(existing) && value.length === existing.length) {
+      for (let i = 0; i < value.length; i++) {
+        if (isObject(existing[i]) && isObject(value[i])) deepMerge(existing[i] as Data, value[i]);
+        else existing[i] = value[i];
+      }
+    } else target[key] = value;
+  }
+}

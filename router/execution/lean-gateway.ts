@@ -1,0 +1,119 @@
+import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import { operationFromDocument } from '@apollo/federation-internals';
+import type { QueryPlan } from '@apollo/query-planner';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import { Kind, type FragmentDefinitionNode } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import { LRUCache } from 'lru-cache';
+import { encodeViewer, VIEWER_HEADER } from '../../lib/auth/viewer';
+import type { RouterContext } from '../gateway';
+import type { LoadedSupergraph } from '../supergraph';
+import { executePlan, isLeanPlan, type SendFetch } from './execute-plan';
+import { CannotShape, shaperFor, type Shaper } from './shape';
+
+/**
+ * Queries run on the router's own executor; everything else, and any query it cannot answer as the
+ * stock gateway would, on `@apollo/gateway`'s. Per operation (document hash and name) the plan and
+ * the response shaper are made once and kept; per request there is no schema-wide work: the plan's
+ * fetches go out on the router's subgraph client (signed, traced, timed), their answers are merged
+ * into one object, and the client's response is shaped from it in one pass.
+ *
+ * A query whose subgraphs answer with errors, or whose data the shaper cannot complete (nulls where
+ * the schema says non-null, …), is run again by the gateway, which knows how to answer with partial
+ * data and located errors: queries read, so running one twice changes nothing, at the cost of the
+ * second run. Mutations never run twice: they always go to the gateway.
+ */
+export interface LeanOptions {
+  supergraph: LoadedSupergraph;
+  /** The router's composed client to one subgraph (signing, tracing and timing included). */
+  senderOf(subgraph: string): Fetcher;
+  /** How many operations' plans and shapers are kept. */
+  maxOperations?: number;
+  /** Told which executor answered each operation. */
+  onExecuted?: (executor: 'lean' | 'gateway') => void;
+}
+
+interface Prepared {
+  plan: QueryPlan;
+  shaper: Shaper;
+}
+
+/** A subgraph that could not be reached, or answered with errors or without data: the gateway's to handle. */
+class SubgraphFailed extends Error {}
+
+export function leanGateway(inner: GatewayInterface, options: LeanOptions): GatewayInterface {
+  return {
+    onSchemaLoadOrUpdate: (callback) => inner.onSchemaLoadOrUpdate(callback),
+    stop: () => inner.stop(),
+    async load(loadOptions) {
+      const loaded = await inner.load(loadOptions);
+      return { ...loaded, executor: loaded.executor && leanExecutor(loaded.executor, options) };
+    },
+  };
+}
+
+function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayExecutor {
+  const fallback: GatewayExecutor = (request) => {
+    options.onExecuted?.('gateway');
+    return gateway(request);
+  };
+  const { apiSchema, apiGraphQLSchema, supergraphGraphQLSchema, planner } = options.supergraph;
+  // 0: an operation the lean path leaves to the gateway, remembered as such
+  const prepared = new LRUCache<string, Prepared | 0>({ max: options.maxOperations ?? 1000 });
+
+  const prepare = (request: GatewayGraphQLRequestContext): Prepared | 0 => {
+    const rootFields = request.operation.selectionSet.selections;
+    // introspection is the gateway's to answer
+    if (rootFields.some((field) => field.kind === Kind.FIELD && field.name.value.startsWith('__') && field.name.value !== '__typename')) return 0;
+    try {
+      const plan = planner.buildQueryPlan(operationFromDocument(apiSchema, request.document, { operationName: request.operationName ?? undefined }));
+      if (plan.node?.kind === 'Subscription' || !isLeanPlan(plan.node)) return 0;
+      const fragments = Object.fromEntries(
+        request.document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+      );
+      return { plan, shaper: shaperFor(apiGraphQLSchema, request.operation, fragments) };
+    } catch {
+      return 0; // the gateway gives the error it makes of it
+    }
+  };
+
+  return async (request) => {
+    if (request.operation.operation !== 'query') return fallback(request);
+    const key = `${request.queryHash}:${request.operationName ?? ''}`;
+    let entry = prepared.get(key);
+    if (entry === undefined) prepared.set(key, (entry = prepare(request)));
+    if (!entry || !entry.plan.node || entry.plan.node.kind === 'Subscription') return fallback(request);
+    const given = request.request.variables ?? {};
+    const coerced = getVariableValues(apiGraphQLSchema, request.operation.variableDefinitions ?? [], given);
+    if (coerced.errors) return fallback(request);
+    try {
+      const data: Record<string, unknown> = {};
+      await executePlan(entry.plan.node, supergraphGraphQLSchema, sender(options, (request.context as RouterContext).viewer), { given, coerced: coerced.coerced }, data);
+      const shaped = entry.shaper.shape(data, coerced.coerced);
+      options.onExecuted?.('lean');
+      return { data: shaped };
+    } catch (error) {
+      if (error instanceof CannotShape || error instanceof SubgraphFailed) return fallback(request);
+      throw error;
+    }
+  };
+}
+
+/** Subgraph requests for one client request: its viewer, encoded once and signed with each body. */
+function sender(options: LeanOptions, viewer: RouterContext['viewer']): SendFetch {
+  const encoded = encodeViewer(viewer ?? null);
+  return async (subgraph, request) => {
+    const response = await options
+      .senderOf(subgraph)(options.supergraph.urlOf(subgraph), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [VIEWER_HEADER]: encoded },
+        body: JSON.stringify(request),
+      })
+      .catch((error: unknown) => {
+        throw new SubgraphFailed(`${subgraph} could not be reached: ${(error as Error).message}`);
+      });
+    const answer = (await response.json().catch(() => ({}))) as { data?: Record<string, unknown> | null; errors?: unknown[] };
+    if (!response.ok || answer.errors?.length || !answer.data) throw new SubgraphFailed(`${subgraph} answered ${response.status}${answer.errors?.length ? ' with errors' : ''}`);
+    return answer.data;
+  };
+}
