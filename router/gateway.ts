@@ -4,10 +4,9 @@ import { encodeViewer, signEncodedViewer, VIEWER_HEADER, type Viewer } from '../
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { ServiceUnavailable } from '../lib/errors';
 import { LATENCY_BUCKETS } from '../lib/server/metrics';
-import { SpanKind } from '@opentelemetry/api';
 import type { Logger, RequestScope } from '../lib/logger';
 import { forwardedHeaders } from '../lib/server/access-log';
-import { inSpan } from '../lib/telemetry/spans';
+import { callInSpan } from '../lib/telemetry/spans';
 import { tracerFor } from '../lib/telemetry/tracing';
 import { subgraphFetcher } from './subgraph-fetcher';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
@@ -24,7 +23,7 @@ export interface RouterContext {
  * Signs each subgraph request where its body is final: the signature covers the body (see
  * lib/auth/viewer.ts), and the gateway serialises the body after willSendRequest has run.
  */
-function signingFetcher(fetcher: Fetcher, secret: string): Fetcher {
+export function signingFetcher(fetcher: Fetcher, secret: string): Fetcher {
   return (url, init) => {
     const headers = (init?.headers ?? {}) as Record<string, string>;
     const body = typeof init?.body === 'string' ? init.body : '';
@@ -65,7 +64,7 @@ function timedFetcher(fetcher: Fetcher, subgraph: string, histogram: Histogram<'
 function tracedFetcher(fetcher: Fetcher, subgraph: string): Fetcher {
   const tracer = tracerFor('router');
   return (url, init) =>
-    inSpan(tracer, `POST ${subgraph}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST', 'url.full': url, 'peer.service': subgraph } }, async (span) => {
+    callInSpan(tracer, subgraph, url, async (span) => {
       const response = await fetcher(url, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...forwardedHeaders() } });
       span.setAttribute('http.response.status_code', response.status);
       return response;

@@ -1,9 +1,9 @@
 import CircuitBreaker from 'opossum';
 import { signViewer, type Viewer } from '../auth/viewer';
 import { AppError, ERROR_CODES, ServiceUnavailable, type ErrorCode } from '../errors';
-import { SpanKind, type Tracer } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from '../logger';
-import { inSpan } from '../telemetry/spans';
+import { callInSpan } from '../telemetry/spans';
 import { tracerFor } from '../telemetry/tracing';
 import { forwardedHeaders } from './access-log';
 
@@ -92,8 +92,7 @@ export class InternalClient {
 
   private send(subgraph: string, query: string, variables: Record<string, unknown>): Promise<unknown> {
     const url = this.urlOf(subgraph);
-    const attributes = { 'http.request.method': 'POST', 'url.full': url, 'peer.service': subgraph };
-    return inSpan(this.tracer, `POST ${subgraph}`, { kind: SpanKind.CLIENT, attributes }, () => this.post(subgraph, url, query, variables));
+    return callInSpan(this.tracer, subgraph, url, () => this.post(subgraph, url, query, variables));
   }
 
   private async post(subgraph: string, url: string, query: string, variables: Record<string, unknown>): Promise<unknown> {

@@ -1,6 +1,6 @@
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { operationFromDocument } from '@apollo/federation-internals';
-import type { QueryPlan } from '@apollo/query-planner';
+import type { PlanNode } from '@apollo/query-planner';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Kind, type FragmentDefinitionNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
@@ -34,7 +34,7 @@ export interface LeanOptions {
 }
 
 interface Prepared {
-  plan: QueryPlan;
+  node: PlanNode;
   shaper: Shaper;
 }
 
@@ -67,11 +67,12 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
     if (rootFields.some((field) => field.kind === Kind.FIELD && field.name.value.startsWith('__') && field.name.value !== '__typename')) return 0;
     try {
       const plan = planner.buildQueryPlan(operationFromDocument(apiSchema, request.document, { operationName: request.operationName ?? undefined }));
-      if (plan.node?.kind === 'Subscription' || !isLeanPlan(plan.node)) return 0;
+      const node = plan.node;
+      if (!node || node.kind === 'Subscription' || !isLeanPlan(node)) return 0;
       const fragments = Object.fromEntries(
         request.document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
       );
-      return { plan, shaper: shaperFor(apiGraphQLSchema, request.operation, fragments) };
+      return { node, shaper: shaperFor(apiGraphQLSchema, request.operation, fragments) };
     } catch {
       return 0; // the gateway gives the error it makes of it
     }
@@ -82,13 +83,13 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
     const key = `${request.queryHash}:${request.operationName ?? ''}`;
     let entry = prepared.get(key);
     if (entry === undefined) prepared.set(key, (entry = prepare(request)));
-    if (!entry || !entry.plan.node || entry.plan.node.kind === 'Subscription') return fallback(request);
+    if (!entry) return fallback(request);
     const given = request.request.variables ?? {};
     const coerced = getVariableValues(apiGraphQLSchema, request.operation.variableDefinitions ?? [], given);
     if (coerced.errors) return fallback(request);
     try {
       const data: Record<string, unknown> = {};
-      await executePlan(entry.plan.node, supergraphGraphQLSchema, sender(options, (request.context as RouterContext).viewer), { given, coerced: coerced.coerced }, data);
+      await executePlan(entry.node, supergraphGraphQLSchema, sender(options, (request.context as RouterContext).viewer), { given, coerced: coerced.coerced }, data);
       const shaped = entry.shaper.shape(data, coerced.coerced);
       options.onExecuted?.('lean');
       return { data: shaped };
