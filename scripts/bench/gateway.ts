@@ -1,16 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
 import { isDeepStrictEqual } from 'node:util';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { composeServices } from '@apollo/composition';
 import autocannon from 'autocannon';
 import { parse } from 'graphql';
 import { ROOT } from '../../schema/subgraphs';
 import { vocabulary } from './catalogue';
 import { cpuPerRequest, sampleCpu } from './cpu';
+import { nextLine, spawnService, stopProcess } from './processes';
 import { NESTED_QUERY } from './gateway/demo-subgraphs';
 
 /**
@@ -34,41 +34,6 @@ const STOCK_PORT = Number(process.env.BENCH_STOCK_PORT ?? 4890);
 const ROUTER_PORT = Number(process.env.BENCH_ROUTER_PORT ?? 4891);
 
 const say = (message: string) => console.log(message);
-
-interface Child {
-  process: ChildProcess;
-  lines: Interface;
-}
-
-function start(script: string, env: Record<string, string>): Child {
-  // BENCH_NODE_ARGS, e.g. --cpu-prof, to profile the gateways and subgraphs under load
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
-    cwd: ROOT,
-    // as production runs: NODE_ENV=production also turns off graphql-js's development checks
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return { process: child, lines: createInterface({ input: child.stdout! }) };
-}
-
-const nextLine = <T>(child: Child): Promise<T> =>
-  new Promise((resolve, reject) => {
-    const exited = (code: number | null) => reject(new Error(`${child.process.spawnargs.join(' ')} exited with ${code}`));
-    child.process.once('exit', exited);
-    child.lines.once('line', (line) => {
-      child.process.off('exit', exited);
-      resolve(JSON.parse(line) as T);
-    });
-  });
-
-function stop(child: Child | undefined): Promise<void> {
-  if (!child || child.process.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.process.once('exit', () => resolve());
-    child.process.kill('SIGTERM');
-  });
-}
 
 /** One case: the request both gateways are loaded with. */
 interface Case {
@@ -212,9 +177,9 @@ function routerEnv(supergraphPath: string, work: string, port: number, secret: s
 
 /** The federation demo's nested query. */
 async function nestedCase(work: string): Promise<Record<string, Summary>> {
-  const children: Child[] = [];
+  const children: ChildProcess[] = [];
   try {
-    const subgraphs = start('scripts/bench/gateway/demo-subgraphs-process.ts', {});
+    const subgraphs = spawnService('scripts/bench/gateway/demo-subgraphs-process.ts', {});
     children.push(subgraphs);
     const { urls, sdl } = await nextLine<{ urls: Record<string, string>; sdl: Record<string, string> }>(subgraphs);
     const composed = composeServices(Object.entries(sdl).map(([name, typeDefs]) => ({ name, url: urls[name], typeDefs: parse(typeDefs) })));
@@ -222,8 +187,8 @@ async function nestedCase(work: string): Promise<Record<string, Summary>> {
     const supergraphPath = join(work, 'demo-supergraph.graphql');
     writeFileSync(supergraphPath, composed.supergraphSdl);
     const gateways = {
-      stock: start('scripts/bench/gateway/stock-gateway.ts', { SUPERGRAPH_PATH: supergraphPath, PORT: String(STOCK_PORT) }),
-      router: start('router/index.ts', routerEnv(supergraphPath, work, ROUTER_PORT, randomBytes(32).toString('base64url'))),
+      stock: spawnService('scripts/bench/gateway/stock-gateway.ts', { SUPERGRAPH_PATH: supergraphPath, PORT: String(STOCK_PORT) }),
+      router: spawnService('router/index.ts', routerEnv(supergraphPath, work, ROUTER_PORT, randomBytes(32).toString('base64url'))),
     };
     children.push(...Object.values(gateways));
     const gatewayUrls = { stock: `http://127.0.0.1:${STOCK_PORT}/`, router: `http://127.0.0.1:${ROUTER_PORT}/graphql` };
@@ -234,25 +199,23 @@ async function nestedCase(work: string): Promise<Record<string, Summary>> {
       body,
       subgraphRequests: async () => {
         const answer = nextLine<{ requests: number }>(subgraphs);
-        subgraphs.process.stdin!.write('stats\n');
+        subgraphs.stdin!.write('stats\n');
         return (await answer).requests;
       },
-      pids: (name) => ({ gateway: gateways[name as keyof typeof gateways].process.pid, subgraphs: subgraphs.process.pid, load: process.pid }),
+      pids: (name) => ({ gateway: gateways[name as keyof typeof gateways].pid, subgraphs: subgraphs.pid, load: process.pid }),
     });
   } finally {
-    await Promise.all(children.map(stop));
+    await Promise.all(children.map(stopProcess));
   }
 }
 
 /** The marketplace's own SearchListings, on its subgraphs with a catalogue (the search benchmark's services). */
 async function searchCase(work: string): Promise<Record<string, Summary>> {
-  const children: Child[] = [];
+  const children: ChildProcess[] = [];
   try {
     const secret = randomBytes(32).toString('base64url');
-    const services = start('scripts/bench/search-services.ts', {
+    const services = spawnService('scripts/bench/search-services.ts', {
       ROUTER_SECRET: secret,
-      // production mode wants the accounts subgraph's signing key given
-      JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       BENCH_LISTINGS: String(SEARCH_LISTINGS),
       // one search asked over and over: cached for the whole run, so that every round meets the same subgraphs
       SEARCH_CACHE_TTL_SECONDS: '86400',
@@ -262,8 +225,8 @@ async function searchCase(work: string): Promise<Record<string, Summary>> {
     const { urls } = await nextLine<{ urls: Record<string, string> }>(services);
     const supergraphPath = join(ROOT, 'schema', 'supergraph.graphql');
     const gateways = {
-      stock: start('scripts/bench/gateway/stock-gateway.ts', { SUPERGRAPH_PATH: supergraphPath, PORT: String(STOCK_PORT), SUBGRAPH_URLS: JSON.stringify(urls), ROUTER_SECRET: secret }),
-      router: start('router/index.ts', {
+      stock: spawnService('scripts/bench/gateway/stock-gateway.ts', { SUPERGRAPH_PATH: supergraphPath, PORT: String(STOCK_PORT), SUBGRAPH_URLS: JSON.stringify(urls), ROUTER_SECRET: secret }),
+      router: spawnService('router/index.ts', {
         ...routerEnv(supergraphPath, work, ROUTER_PORT, secret),
         JWT_JWKS_URL: new URL('/.well-known/jwks.json', urls.accounts).toString(),
         ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`SUBGRAPH_URL_${name.toUpperCase()}`, url])),
@@ -276,10 +239,10 @@ async function searchCase(work: string): Promise<Record<string, Summary>> {
     return await compare(gatewayUrls, {
       name: `SearchListings (${SEARCH_LISTINGS.toLocaleString('en-US')} listings, search cache on)`,
       body,
-      pids: (name) => ({ gateway: gateways[name as keyof typeof gateways].process.pid, subgraphs: services.process.pid, load: process.pid }),
+      pids: (name) => ({ gateway: gateways[name as keyof typeof gateways].pid, subgraphs: services.pid, load: process.pid }),
     });
   } finally {
-    await Promise.all(children.map(stop));
+    await Promise.all(children.map(stopProcess));
   }
 }
 

@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { signViewer } from '../../lib/auth/viewer';
 import { operation } from '../../lib/client/operations';
 import { ROOT } from '../../schema/subgraphs';
 import { CATEGORIES, random, vocabulary } from './catalogue';
 import { ownPostgres, type OwnPostgres } from './own-postgres';
 import { cpuPerRequest, sampleCpu } from './cpu';
+import { nextLine, spawnService, stopProcess } from './processes';
 import { Agent, request } from 'undici';
 
 /**
@@ -51,37 +51,6 @@ const FLOOR_QUERY = `query SearchListingsFloor($query: String, $filter: ListingF
 
 const say = (message: string) => console.log(message);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
-/** The accounts subgraph's signing key: production mode wants one given. */
-const JWT_PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-
-function spawnService(script: string, env: Record<string, string>): ChildProcess {
-  // BENCH_NODE_ARGS, e.g. --cpu-prof, to profile the services and the router under load
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
-    cwd: ROOT,
-    // as production runs: NODE_ENV=production also turns off graphql-js's development checks
-    env: { ...process.env, NODE_ENV: 'production', JWT_PRIVATE_KEY, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
-
-function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-/** The first JSON line a child prints: where its services listen. */
-function readyLine(child: ChildProcess): Promise<{ urls: Record<string, string> }> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => resolve(JSON.parse(line) as { urls: Record<string, string> }));
-    child.once('exit', (code) => reject(new Error(`services exited with ${code}`)));
-  });
-}
 
 interface Target {
   name: 'router' | 'floor';
@@ -178,7 +147,7 @@ async function startBenchStack(databaseUrl: string | undefined, secret: string, 
     await stopProcess(services);
   };
   try {
-    const { urls } = await readyLine(services);
+    const { urls } = await nextLine<{ urls: Record<string, string> }>(services);
     router = spawnService('router/index.ts', {
       PORT: String(ROUTER_PORT),
       HOST: '127.0.0.1',

@@ -3,7 +3,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { signViewer } from '../../../lib/auth/viewer';
+import { signingFetcher } from '../../../router/gateway';
 import { prepareForGateway } from '../../../router/supergraph';
 
 /**
@@ -14,21 +14,13 @@ import { prepareForGateway } from '../../../router/supergraph';
  * and its supergraph is the one the router gives its gateway (the subgraphs enforce `@authenticated`
  * and `@requiresScopes`, which the stock gateway refuses to load `for: SECURITY`); nothing else differs.
  */
-function signing(secret: string): Fetcher {
-  return (url, init) => {
-    const body = typeof init?.body === 'string' ? init.body : '';
-    const headers = { ...(init?.headers as Record<string, string>), ...signViewer(null, secret, body) };
-    return fetch(url, { ...init, headers } as RequestInit) as unknown as ReturnType<Fetcher>;
-  };
-}
-
 async function main() {
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const urls = process.env.SUBGRAPH_URLS ? (JSON.parse(process.env.SUBGRAPH_URLS) as Record<string, string>) : undefined;
   const secret = process.env.ROUTER_SECRET;
   const gateway = new ApolloGateway({
     supergraphSdl: prepareForGateway(readFileSync(process.env.SUPERGRAPH_PATH!, 'utf8')),
-    ...(urls && secret ? { buildService: ({ name }) => new RemoteGraphQLDataSource({ url: urls[name.toLowerCase()], fetcher: signing(secret) }) } : {}),
+    ...(urls && secret ? { buildService: ({ name }) => new RemoteGraphQLDataSource({ url: urls[name.toLowerCase()], fetcher: signingFetcher(fetch as unknown as Fetcher, secret) }) } : {}),
   });
   const server = new ApolloServer({ gateway });
   const { url } = await startStandaloneServer(server, { listen: { port: Number(process.env.PORT), host: '127.0.0.1' } });
