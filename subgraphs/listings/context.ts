@@ -15,6 +15,12 @@ export interface ListingsLoaders {
   categories(): Promise<CategoryEntity[]>;
   /** The shop name and reputation served with a listing's seller, from listings' copies. */
   sellerProfile: DataLoader<string, SellerProfile>;
+  /**
+   * Sellers this request has read already (a search page brings its sellers along): their fields
+   * resolve at once, without a promise per field and the promise per listing that these make.
+   */
+  knownSeller(id: string): SellerProfile | undefined;
+  knowSellers(profiles: SellerProfile[]): void;
 }
 
 export interface ListingsContext {
@@ -28,10 +34,15 @@ export function listingsLoaders(db: DataSource, sellers: { accounts: InternalCli
   let taxonomy: Promise<CategoryEntity[]> | undefined;
   // a handful of rows: reading them all serves every category of the request in one statement
   const categories = () => (taxonomy ??= db.getRepository(CategoryEntity).find({ order: { position: 'ASC' } }));
+  const known = new Map<string, SellerProfile>();
   return {
     listing: loaderByKey((ids) => listings.findBy({ id: In(validIds(ids)) }), (l) => l.id),
     category: loaderByKey(() => categories(), (c) => c.slug),
     categories,
     sellerProfile: sellerProfileLoader(db, sellers.accounts, sellers.priorScore, sellers.through),
+    knownSeller: (id) => known.get(id),
+    knowSellers(profiles) {
+      for (const profile of profiles) known.set(profile.id, profile);
+    },
   };
 }

@@ -1,11 +1,19 @@
 import { moneyField } from '../../lib/money';
 import { DateTime } from '../../lib/scalars';
+import { selectsAnyOf } from '../../lib/selection';
 import type { Resolvers } from './generated/resolvers-types';
+
+/** The fields of a search that need its counts. */
+const COUNTED_FIELDS = ['totalCount', 'totalCountIsExact', 'facets'];
 
 export const resolvers: Resolvers = {
   DateTime,
   Query: {
-    listings: (_root, args, { listings }) => listings.search(args),
+    listings: async (_root, args, { listings, loaders }, info) => {
+      const result = await listings.search(args, { counts: selectsAnyOf(info, COUNTED_FIELDS) });
+      loaders.knowSellers(result.sellers);
+      return result;
+    },
     listing: (_root, { id }, { listings, viewer }) => listings.getListing(viewer, id),
     categories: (_root, _args, { loaders }) => loaders.categories(),
   },
@@ -37,8 +45,10 @@ export const resolvers: Resolvers = {
   Seller: {
     __resolveReference: ({ id }) => ({ id }),
     // only under Listing.seller (@provides): the router asks accounts and reputation everywhere else
-    shopName: async (seller, _args, { loaders }) => (await loaders.sellerProfile.load(seller.id)).shopName,
-    reputation: async (seller, _args, { loaders }) => (await loaders.sellerProfile.load(seller.id)).reputation,
+    shopName: (seller, _args, { loaders }) =>
+      loaders.knownSeller(seller.id)?.shopName ?? loaders.sellerProfile.load(seller.id).then((profile) => profile.shopName),
+    reputation: (seller, _args, { loaders }) =>
+      loaders.knownSeller(seller.id)?.reputation ?? loaders.sellerProfile.load(seller.id).then((profile) => profile.reputation),
     listings: (seller, { first, after }, { listings, viewer }) => listings.sellerListings(viewer, seller.id, first, after),
   },
 };

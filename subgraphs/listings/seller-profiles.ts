@@ -69,20 +69,29 @@ async function fetchMissing(db: DataSource, accounts: InternalClient, ids: strin
   return new Map(found.map((seller) => [seller.id, seller.shopName]));
 }
 
+/** A seller's copies as one statement reads them; the shop name is null until accounts' event arrives. */
+export interface ProfileRow {
+  id: string;
+  shop_name: string | null;
+  score: number | null;
+  review_count: number | null;
+}
+
+/** A seller nobody has reviewed stands at the prior, as the reputation subgraph scores them. */
+export function profileOf(row: ProfileRow, priorScore: number, shopName = row.shop_name ?? undefined): SellerProfile | undefined {
+  return shopName === undefined ? undefined : { id: row.id, shopName, reputation: { score: row.score ?? priorScore, reviewCount: row.review_count ?? 0 } };
+}
+
 /** The sellers of these ids from the copies, in one statement (and one call to accounts for any unknown). */
 async function readProfiles(db: DataSource, accounts: InternalClient, priorScore: number, ids: string[]): Promise<SellerProfile[]> {
-  const rows: { id: string; shop_name: string | null; score: number | null; review_count: number | null }[] = await db.query(
+  const rows: ProfileRow[] = await db.query(
     `SELECT k.id, p.shop_name, r.score, r.review_count FROM unnest($1::uuid[]) AS k(id)
      LEFT JOIN seller_profiles p ON p.seller_id = k.id LEFT JOIN seller_reputation r ON r.seller_id = k.id`,
     [ids],
   );
   const missing = rows.filter((row) => row.shop_name === null).map((row) => row.id);
   const fetched = missing.length ? await fetchMissing(db, accounts, missing) : new Map<string, string>();
-  return rows.flatMap((row) => {
-    const shopName = row.shop_name ?? fetched.get(row.id);
-    // a seller nobody has reviewed stands at the prior, as the reputation subgraph scores them
-    return shopName === undefined ? [] : [{ id: row.id, shopName, reputation: { score: row.score ?? priorScore, reviewCount: row.review_count ?? 0 } }];
-  });
+  return rows.flatMap((row) => profileOf(row, priorScore, row.shop_name ?? fetched.get(row.id)) ?? []);
 }
 
 /** Where profiles are read through: the search cache, when there is one. */

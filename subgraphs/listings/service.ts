@@ -98,8 +98,8 @@ export class ListingsService {
     await this.searchIndex.forget(change);
   }
 
-  search(args: SearchArgs): Promise<SearchResult> {
-    return this.searchIndex.search(args);
+  search(args: SearchArgs, options?: { counts?: boolean }): Promise<SearchResult> {
+    return this.searchIndex.search(args, options);
   }
 
   async getListing(viewer: Viewer | null, id: string): Promise<ListingEntity | null> {

@@ -7,6 +7,8 @@ import { Listings1732000000001 } from './migrations/1732000000001-listings';
 import { StockReservations1732000000005 } from './migrations/1732000000005-stock-reservations';
 import { SearchReadModel1732000000110 } from './migrations/1732000000110-search-read-model';
 import { SellerProfiles1732000000120 } from './migrations/1732000000120-seller-profiles';
+import { WordStatistics1732000000130 } from './migrations/1732000000130-word-statistics';
+import { CategoryCounts1732000000140 } from './migrations/1732000000140-category-counts';
 import { listingsConfig } from './config';
 import { startCounterCompaction } from './search/compaction';
 import { setUpSearch } from './search/setup';
@@ -23,7 +25,7 @@ export const listings: SubgraphModule<ListingsContext> = {
   name: 'listings',
   defaultPort: defaultPort('listings'),
   entities: listingsEntities(),
-  migrations: [Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110, SellerProfiles1732000000120],
+  migrations: [Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110, SellerProfiles1732000000120, WordStatistics1732000000130, CategoryCounts1732000000140],
   async create({ db, bus, env, logger, outbox, internal, metrics }) {
     const config = listingsConfig(env);
     const { search, projection, close } = await setUpSearch(db, listingsEntities(), config, metrics);

@@ -67,6 +67,7 @@ test('pages through every result with after, without gaps or repeats, in each so
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
       const { listings }: SearchResult = await search({ query: 'quokka', sort, first: 2, after });
+      expect(listings.totalCount).toBe(5);
       seen.push(...listings.edges.map((e) => e.node.id));
       if (!listings.pageInfo.hasNextPage) break;
       after = listings.pageInfo.endCursor;
@@ -74,6 +75,19 @@ test('pages through every result with after, without gaps or repeats, in each so
     expect(new Set(seen).size).toBe(5);
     expect(seen).toHaveLength(5);
   }
+});
+
+test('counts stay whole on an empty page, with and without text', async () => {
+  const filter = { category: 'books', minPrice: 1100, maxPrice: 1300 };
+  const first = await search({ filter, sort: 'PRICE_ASC' });
+  expect(first.listings.edges.map((e) => e.node.title)).toEqual(['Field guide to the quokka']);
+  expect(first.listings.totalCount).toBe(1);
+  const beyond = await search({ filter, sort: 'PRICE_ASC', after: first.listings.pageInfo.endCursor });
+  expect(beyond.listings.edges).toEqual([]);
+  expect(beyond.listings.totalCount).toBe(1);
+  expect(beyond.listings.facets.categories).toEqual([{ value: 'books', count: 1 }]);
+  const nothing = await search({ query: 'wombat' });
+  expect(nothing.listings).toMatchObject({ totalCount: 0, edges: [], facets: { categories: [] } });
 });
 
 test('sorts by price both ways', async () => {

@@ -15,14 +15,14 @@ export class SearchReadModel1732000000110 implements MigrationInterface {
   name = 'SearchReadModel1732000000110';
 
   async up(q: QueryRunner): Promise<void> {
-    await createReadModelTables(q, SEARCH_SCHEMA);
+    await createReadModelTables(q, SEARCH_SCHEMA, { categoryCounts: false });
     await createReadModelIndexes(q, SEARCH_SCHEMA);
     await createCountingTrigger(q, SEARCH_SCHEMA);
     // listings that exist already become searchable; a large catalogue is better served by npm run search:reindex
     await q.query(`INSERT INTO ${SEARCH_SCHEMA}.documents (${DOCUMENT_COLUMNS}) ${documentSelect(SEARCH_SCHEMA, '$1::float8')}`, [
       reputationPriorFromEnv(process.env).mean,
     ]);
-    await compactCounters(q);
+    await compactCounters(q, SEARCH_SCHEMA, { categoryCounts: false });
     // the read model answers every search now
     await q.query(`DROP INDEX listings_search_idx`);
     await q.query(`DROP INDEX listings_active_newest_idx`);

@@ -2,12 +2,12 @@ import { given } from '../../../lib/validation';
 import type { EntityManager } from 'typeorm';
 import { SEARCH_SCHEMA } from './read-model';
 import type { Hit } from './page';
-import { DOCUMENTS, Params, matchConditions, textQuery, whereClause } from './sql';
+import { DOCUMENTS, Params, matchConditions, textQuery, whereClause, type Statement } from './sql';
 import type { AnalyzedText, FacetCount, SearchCounts, SearchFilter } from './types';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
-interface FacetRow {
+export interface FacetRow {
   value: string;
   count: string | number;
 }
@@ -28,14 +28,23 @@ function exactCounts(facets: FacetCount[], category: string | undefined): Search
 }
 
 /**
- * Counts without text, from the counters: whole price buckets are summed, and the (at most two)
- * buckets a price bound cuts through are counted row by row from an index. Exact at any size.
+ * Counts without text, from the counters: without a price bound, the sums per category; with one,
+ * whole price buckets are summed, and the (at most two) buckets a price bound cuts through are
+ * counted row by row from an index. Exact at any size.
  */
-async function fromFacetCounters(db: Queryable, filter: SearchFilter): Promise<FacetCount[]> {
+function facetCounterStatement(filter: SearchFilter): Statement {
   const params = new Params();
   const whole: string[] = [];
   const edge: string[] = [];
   const edgeBuckets: string[] = [];
+  if (filter.inStock) whole.push('in_stock');
+  if (!given(filter.minPrice) && !given(filter.maxPrice)) {
+    // every price: the sums per category answer it
+    return {
+      sql: `SELECT category_slug AS value, sum(n) AS count FROM ${SEARCH_SCHEMA}.category_counts ${whereClause(whole)} GROUP BY category_slug`,
+      values: [],
+    };
+  }
   if (given(filter.minPrice)) {
     const low = `${SEARCH_SCHEMA}.price_bucket(${params.add(filter.minPrice)})`;
     whole.push(`price_bucket > ${low}`);
@@ -48,32 +57,38 @@ async function fromFacetCounters(db: Queryable, filter: SearchFilter): Promise<F
     edgeBuckets.push(high);
     edge.push(`d.price_amount <= ${params.add(filter.maxPrice)}`);
   }
-  if (filter.inStock) {
-    whole.push('in_stock');
-    edge.push('d.in_stock');
-  }
-  const edges = edgeBuckets.length
-    ? `UNION ALL
-       SELECT d.category_slug, 1 FROM ${DOCUMENTS} d
-       WHERE d.price_bucket IN (${edgeBuckets.join(', ')}) ${edge.length ? `AND ${edge.join(' AND ')}` : ''}`
-    : '';
-  const rows: FacetRow[] = await db.query(
-    `SELECT category_slug AS value, sum(n) AS count FROM (
-       SELECT category_slug, n FROM ${SEARCH_SCHEMA}.facet_counts ${whereClause(whole)}
-       ${edges}
-     ) c GROUP BY category_slug`,
-    params.values,
-  );
-  return facetsOf(rows);
+  if (filter.inStock) edge.push('d.in_stock');
+  return {
+    sql: `SELECT category_slug AS value, sum(n) AS count FROM (
+            SELECT category_slug, n FROM ${SEARCH_SCHEMA}.facet_counts ${whereClause(whole)}
+            UNION ALL
+            SELECT d.category_slug, 1 FROM ${DOCUMENTS} d
+            WHERE d.price_bucket IN (${edgeBuckets.join(', ')}) AND ${edge.join(' AND ')}
+          ) c GROUP BY category_slug`,
+    values: params.values,
+  };
 }
 
 /** A one-word search without other filters than the category: the word's counters. Exact at any size. */
-async function fromTermCounters(db: Queryable, lexeme: string): Promise<FacetCount[]> {
-  const rows: FacetRow[] = await db.query(
-    `SELECT category_slug AS value, sum(n) AS count FROM ${SEARCH_SCHEMA}.term_counts WHERE lexeme = $1 GROUP BY category_slug`,
-    [lexeme],
-  );
-  return facetsOf(rows);
+function termCounterStatement(lexeme: string): Statement {
+  return {
+    sql: `SELECT category_slug AS value, sum(n) AS count FROM ${SEARCH_SCHEMA}.term_counts WHERE lexeme = $1 GROUP BY category_slug`,
+    values: [lexeme],
+  };
+}
+
+/**
+ * The statement that reads this search's counts from a counter, when one answers it: its rows are
+ * facets (`value`, `count`), which `countedByCounters` turns into the counts.
+ */
+export function counterStatement(text: AnalyzedText | null, filter: SearchFilter): Statement | undefined {
+  if (text?.empty || !countersAnswer(text, filter)) return undefined;
+  return text ? termCounterStatement(text.singleLexeme!) : facetCounterStatement(filter);
+}
+
+/** The counts a counter's rows make (see counterStatement). */
+export function countedByCounters(rows: FacetRow[], filter: SearchFilter): SearchCounts {
+  return exactCounts(facetsOf(rows), filter.category?.trim());
 }
 
 /** A relevance page the counting pass found too: every match was among those it read. */
@@ -186,9 +201,8 @@ export async function searchCounts(
   filter: SearchFilter,
   bound: number,
 ): Promise<SearchCounts> {
-  const category = filter.category?.trim();
   if (text?.empty) return { total: 0, exact: true, facets: [] };
-  if (!countersAnswer(text, filter)) return (await byCountingMatches(db, text, filter, bound)).counts;
-  if (!text) return exactCounts(await fromFacetCounters(db, filter), category);
-  return exactCounts(await fromTermCounters(db, text.singleLexeme!), category);
+  const counter = counterStatement(text, filter);
+  if (!counter) return (await byCountingMatches(db, text, filter, bound)).counts;
+  return countedByCounters(await db.query(counter.sql, counter.values), filter);
 }

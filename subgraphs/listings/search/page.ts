@@ -1,9 +1,11 @@
-import type { EntityManager } from 'typeorm';
 import { SEARCH_SCHEMA } from './read-model';
 import { DOCUMENTS, Params, filterConditions, matchConditions, textQuery, whereClause } from './sql';
 import type { AnalyzedText, SearchFilter, SearchSort } from './types';
 
-type Queryable = Pick<EntityManager, 'query'>;
+/** Whatever runs a search's statements: a data source, or PageRows (which brings the listings along). */
+export interface Statements {
+  query<T>(sql: string, parameters?: unknown[]): Promise<T[]>;
+}
 
 export type KeyType = 'timestamptz' | 'integer' | 'float8';
 
@@ -38,7 +40,7 @@ const keyValue = (key: unknown) => (key instanceof Date ? key.toISOString() : ke
 
 /** Listings in a keyed order (newest, price, rating), optionally matching a text: one index walk. */
 export async function orderedPage(
-  db: Queryable,
+  db: Statements,
   text: AnalyzedText | null,
   filter: SearchFilter,
   order: Order,
@@ -51,7 +53,7 @@ export async function orderedPage(
     const beyond = order.direction === 'DESC' ? '<' : '>';
     where.push(`(${order.key}, d.listing_id) ${beyond} (CAST(${params.add(after[0])} AS ${order.type}), CAST(${params.add(after[1])} AS uuid))`);
   }
-  const rows: Row[] = await db.query(
+  const rows = await db.query<Row>(
     `SELECT d.listing_id AS id, ${order.key} AS key FROM ${DOCUMENTS} d ${whereClause(where)}
      ORDER BY ${order.key} ${order.direction}, d.listing_id ${order.direction} LIMIT ${params.add(limit)}`,
     params.values,
@@ -96,10 +98,10 @@ const FEW_MATCHES = 500;
  * An upper bound of a query's matches, from the word counters: the fewest documents any of its words
  * is in when every word must match, their sum when the query says `or`.
  */
-async function matchesAtMost(db: Queryable, text: AnalyzedText): Promise<number> {
+export async function matchesAtMost(db: Statements, text: AnalyzedText): Promise<number> {
   const { lexemes } = text;
   if (lexemes.length === 0) return Number.POSITIVE_INFINITY;
-  const rows: { lexeme: string; n: string }[] = await db.query(
+  const rows = await db.query<{ lexeme: string; n: string }>(
     `SELECT lexeme, sum(n) AS n FROM ${SEARCH_SCHEMA}.term_counts WHERE lexeme = ANY($1::text[]) GROUP BY lexeme`,
     [lexemes],
   );
@@ -115,7 +117,7 @@ function tierExpression(match: string): string {
 }
 
 async function fewMatchesPage(
-  db: Queryable,
+  db: Statements,
   text: AnalyzedText,
   filter: SearchFilter,
   after: [number, number, string] | undefined,
@@ -128,7 +130,7 @@ async function fewMatchesPage(
   if (after) {
     where.push(`(${tier}, d.quality, d.listing_id) < (${params.add(after[0])}::int, ${params.add(after[1])}::float8, ${params.add(after[2])}::uuid)`);
   }
-  const rows: { id: string; tier: number; key: number }[] = await db.query(
+  const rows = await db.query<{ id: string; tier: number; key: number }>(
     `SELECT d.listing_id AS id, ${tier} AS tier, d.quality AS key FROM ${DOCUMENTS} d ${whereClause(where)}
      ORDER BY 2 DESC, d.quality DESC, d.listing_id DESC LIMIT ${params.add(limit)}`,
     params.values,
@@ -136,31 +138,38 @@ async function fewMatchesPage(
   return rows.map((row) => ({ id: row.id, position: [row.tier, row.key, row.id] }));
 }
 
+/**
+ * `matches` is an upper bound of the query's matches (see matchesAtMost): it decides between ordering
+ * them all at once and walking the tiers, never what the page holds.
+ */
 export async function relevancePage(
-  db: Queryable,
+  db: Statements,
   text: AnalyzedText,
   filter: SearchFilter,
   after: [number, number, string] | undefined,
   limit: number,
+  matches: number,
 ): Promise<Hit[]> {
-  if (!text.text.includes('-') && (await matchesAtMost(db, text)) <= FEW_MATCHES) {
+  if (!text.text.includes('-') && matches <= FEW_MATCHES) {
     return fewMatchesPage(db, text, filter, after, limit);
   }
-  const hits: Hit[] = [];
-  for (const tier of TIERS) {
-    if (after && tier > after[0]) continue;
-    const params = new Params();
+  // One statement: PostgreSQL's Append runs the tiers in turn and the outer LIMIT stops it as soon as
+  // the page is full, so a lower tier is read only when the ones above did not fill it (the same work
+  // as a statement per tier, without a round trip per tier). The order of a UNION ALL's rows is
+  // Append's, which is the tiers' as long as the plan is not parallel: no tier's cost comes near what
+  // makes the planner start workers (a LIMIT of a page's size on an index in its order), and the tier
+  // of each row comes back to be checked.
+  const params = new Params();
+  const size = params.add(limit);
+  const tiers = TIERS.filter((tier) => !after || tier <= after[0]).map((tier) => {
     const where = [...filterConditions(filter, params), ...tierConditions(tier, textQuery(text, params), text)];
     if (after && tier === after[0]) {
       where.push(`(d.quality, d.listing_id) < (CAST(${params.add(after[1])} AS float8), CAST(${params.add(after[2])} AS uuid))`);
     }
-    const rows: (Row & { key: number })[] = await db.query(
-      `SELECT d.listing_id AS id, d.quality AS key FROM ${DOCUMENTS} d ${whereClause(where)}
-       ORDER BY d.quality DESC, d.listing_id DESC LIMIT ${params.add(limit - hits.length)}`,
-      params.values,
-    );
-    hits.push(...rows.map((row) => ({ id: row.id, position: [tier, row.key, row.id] })));
-    if (hits.length >= limit) break;
-  }
-  return hits;
+    return `(SELECT d.listing_id AS id, ${tier} AS tier, d.quality AS key FROM ${DOCUMENTS} d ${whereClause(where)}
+             ORDER BY d.quality DESC, d.listing_id DESC LIMIT ${size})`;
+  });
+  const rows = await db.query<Row & { tier: number; key: number }>(`${tiers.join(' UNION ALL ')} LIMIT ${size}`, params.values);
+  if (rows.some((row, i) => i > 0 && row.tier > rows[i - 1].tier)) throw new Error('relevance tiers came back out of order');
+  return rows.map((row) => ({ id: row.id, position: [row.tier, row.key, row.id] }));
 }

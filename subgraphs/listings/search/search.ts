@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { In, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { badInput } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import { decodeCursor, encodeCursor, pageSize } from '../../../lib/pagination';
-import { ListingEntity } from '../entities';
 import type { SellerProfile } from '../seller-profiles';
 import type { Dependencies, SearchCache, SearchChange } from './cache';
-import { countAndRank, searchCounts } from './counts';
+import { countAndRank, countedByCounters, counterStatement, searchCounts } from './counts';
 import type { Replica } from './replica';
-import { ORDERS, TIERS, orderedPage, relevancePage, type Hit, type KeyType } from './page';
+import { ORDERS, TIERS, matchesAtMost, orderedPage, relevancePage, type Hit, type KeyType } from './page';
+import { PageRows, listingColumns, type ListingColumns } from './page-rows';
 import type { AnalyzedText, SearchArgs, SearchCounts, SearchResult, SearchSort } from './types';
 
 /** Bounds the work one query string can cause in the text parser. */
@@ -62,6 +62,8 @@ function dependencies(text: AnalyzedText | null, filter: SearchArgs['filter'] & 
 }
 
 export interface SearchSettings {
+  /** Where a seller nobody has reviewed stands (the reputation prior's mean). */
+  priorScore: number;
   /** Counts are exact up to this many matches and a lower bound above (when no counter answers). */
   exactCountLimit: number;
   /** Told how long each search took to find its page (counts come later, when asked for). */
@@ -75,6 +77,14 @@ export interface SearchSettings {
 export class ListingSearch {
   /** A query's analysis depends on its text alone: it is remembered, not asked for again. */
   private readonly analyses = new LRUCache<string, AnalyzedText>({ max: 10_000 });
+
+  /**
+   * Upper bounds of queries' matches, from the word counters. They only choose how a relevance page
+   * is found (see relevancePage), never what it holds, so a minute-old bound costs at most speed.
+   */
+  private readonly matchBounds = new LRUCache<string, number>({ max: 10_000, ttl: 60_000 });
+
+  private columns?: ListingColumns;
 
   private readonly reader: DataSource;
 
@@ -144,18 +154,24 @@ export class ListingSearch {
     await this.cache?.invalidateSeller(sellerId);
   }
 
-  private listingsById(ids: string[]) {
-    return ids.length ? this.reader.getRepository(ListingEntity).findBy({ id: In(ids) }) : Promise.resolve([]);
+  private async matchesAtMost(text: AnalyzedText): Promise<number> {
+    let bound = this.matchBounds.get(text.text);
+    if (bound === undefined) this.matchBounds.set(text.text, (bound = await matchesAtMost(this.reader, text)));
+    return bound;
   }
 
-  async search(args: SearchArgs): Promise<SearchResult> {
+  /**
+   * `counts`: whether the caller will ask for the counts; when a counter answers them, they are then
+   * read in the statement that finds the page.
+   */
+  async search(args: SearchArgs, { counts = false }: { counts?: boolean } = {}): Promise<SearchResult> {
     const started = performance.now();
-    const result = await this.findPage(args);
+    const result = await this.findPage(args, counts);
     this.settings.onSearched?.((performance.now() - started) / 1000, Boolean(args.query?.trim()));
     return result;
   }
 
-  private async findPage(args: SearchArgs): Promise<SearchResult> {
+  private async findPage(args: SearchArgs, wantsCounts: boolean): Promise<SearchResult> {
     const query = (args.query ?? '').trim();
     if (query.length > MAX_QUERY) throw badInput(`query must be at most ${MAX_QUERY} characters`, 'query');
     const filter = args.filter ?? {};
@@ -168,24 +184,37 @@ export class ListingSearch {
     const key = cache ? await cache.keyOf([query, sort, normalisedFilter(filter), size, args.after ?? null], dependencies(text, filter)) : '';
     const bound = this.settings.exactCountLimit;
     let counted: Promise<SearchCounts> | undefined;
+    // (a failed write to the cache costs a later recount, never this search)
+    const keepCounts = (counts: SearchCounts) =>
+      (counted = (cache ? cache.saveCounts(key, counts).catch(() => undefined) : Promise.resolve()).then(() => counts));
+    // the statements that find the page bring its listings and sellers along, and the counts when a counter has them
+    const brought = new PageRows(this.reader, (this.columns ??= listingColumns(this.reader)), this.settings.priorScore);
     const findHits = async (): Promise<Hit[]> => {
       if (text?.empty) return [];
-      if (sort !== 'RELEVANCE') return orderedPage(this.reader, text, filter, ORDERS[sort], after as [unknown, string] | undefined, size + 1);
+      if (wantsCounts) brought.countAlong(counterStatement(text, filter));
+      if (sort !== 'RELEVANCE') return orderedPage(brought, text, filter, ORDERS[sort], after as [unknown, string] | undefined, size + 1);
       const relevanceAfter = after as [number, number, string] | undefined;
       // counting the matches may find the page on the way (see countAndRank); its counts are kept
       const pass = await countAndRank(this.reader, text!, filter, bound, relevanceAfter, size + 1);
-      // (a failed write to the cache costs a later recount, never this search)
-      if (pass) counted = (cache ? cache.saveCounts(key, pass.counts).catch(() => undefined) : Promise.resolve()).then(() => pass.counts);
-      return pass?.page?.hits ?? relevancePage(this.reader, text!, filter, relevanceAfter, size + 1);
+      if (pass) keepCounts(pass.counts);
+      return pass?.page?.hits ?? relevancePage(brought, text!, filter, relevanceAfter, size + 1, await this.matchesAtMost(text!));
     };
     const countAll = () => searchCounts(this.reader, text, filter, bound);
 
     const cachedPage = cache ? await cache.page(key) : undefined;
     const hits = cachedPage?.hits ?? (await findHits());
+    if (brought.counted) keepCounts(countedByCounters(brought.counted, filter));
     if (cache && !cachedPage) await cache.savePage(key, { hits });
     const page = hits.slice(0, size);
     const ids = page.map((hit) => hit.id);
-    const rows = cache ? await cache.listings(ids, (missing) => this.listingsById(missing)) : await this.listingsById(ids);
+    // listings the page's statement did not bring (a cached page, a page found while counting) come
+    // the same way, with their sellers, in one statement
+    const load = async (wanted: string[]) => {
+      const missing = wanted.filter((id) => !brought.listings.has(id));
+      if (missing.length) await brought.query('SELECT id FROM unnest(CAST($1 AS uuid[])) AS id', [missing]);
+      return wanted.flatMap((id) => brought.listings.get(id) ?? []);
+    };
+    const rows = cache ? await cache.listings(ids, load) : await load(ids);
     const byId = new Map(rows.map((row) => [row.id, row]));
     const edges = page.flatMap((hit) => {
       const node = byId.get(hit.id);
@@ -202,6 +231,7 @@ export class ListingSearch {
     return {
       edges,
       pageInfo: { hasNextPage: hits.length > size, endCursor: edges.at(-1)?.cursor ?? null },
+      sellers: [...brought.sellers.values()],
       counts: () => (counted ??= counts()),
     };
   }

@@ -56,3 +56,18 @@ export function matchConditions(
 }
 
 export const whereClause = (conditions: string[]) => (conditions.length ? `WHERE ${conditions.join(' AND ')}` : '');
+
+/** A statement with its parameters, to run alone or folded into another (see PageRows). */
+export interface Statement {
+  sql: string;
+  values: unknown[];
+}
+
+/**
+ * The statement's placeholders renumbered to follow `before` parameters of another: how two
+ * statements written apart become one. Statements here carry every value as a parameter, never a `$`
+ * in a literal, so the placeholders are all the `$n` there are.
+ */
+export function shiftParameters(sql: string, before: number): string {
+  return sql.replace(/\$(\d+)/g, (_match, n: string) => `$${Number(n) + before}`);
+}

@@ -1,5 +1,6 @@
 import type { Edge } from '../../../lib/pagination';
 import type { ListingEntity } from '../entities';
+import type { SellerProfile } from '../seller-profiles';
 
 export type SearchSort = 'RELEVANCE' | 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'RATING';
 
@@ -39,6 +40,8 @@ export interface SearchCounts {
 export interface SearchResult {
   edges: Edge<ListingEntity>[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  /** The sellers of the page's listings, when the statement that found the page read them too. */
+  sellers: SellerProfile[];
   counts(): Promise<SearchCounts>;
 }
 
