@@ -1,6 +1,7 @@
 import { boolean, integer, optionalString } from '../../lib/config';
 import { reputationPriorFromEnv } from '../../lib/reputation-prior';
 import type { Env } from '../../lib/server/subgraph-module';
+import { FEW_MATCHES } from './search/page';
 
 /** Every setting the listings subgraph reads, with its default. */
 export interface ListingsConfig {
@@ -8,6 +9,8 @@ export interface ListingsConfig {
   priorScore: number;
   /** Search counts are exact up to this many matches and a lower bound above, when no counter answers. */
   exactCountLimit: number;
+  /** Below this many matches of a query, its relevance page is ordered in one pass; above, tiers are walked. */
+  fewMatches: number;
   /** How often the search counters' deltas are folded into their totals. */
   counterCompactionMs: number;
   /** A streaming replica that search reads from; the primary when unset. */
@@ -26,6 +29,7 @@ export function listingsConfig(env: Env): ListingsConfig {
   return {
     priorScore: reputationPriorFromEnv(env).mean,
     exactCountLimit: integer('SEARCH_EXACT_COUNT_LIMIT', 10_000, env),
+    fewMatches: integer('SEARCH_FEW_MATCHES', FEW_MATCHES, env),
     counterCompactionMs: integer('SEARCH_COUNTER_COMPACTION_MS', 2_000, env),
     searchDatabaseUrl: optionalString('SEARCH_DATABASE_URL', env),
     cache: boolean('SEARCH_CACHE', true, env),

@@ -134,6 +134,6 @@ test('search sorts by the stored score (RATING); a seller nobody reviewed stands
   await db.transaction((manager) => projection.listings(manager, ids));
   await handleReputationEvent(db, projection, changed(low, 3.2, 4, '2030-01-01T00:00:00.000000Z'));
   await handleReputationEvent(db, projection, changed(high, 4.6, 40, '2030-01-01T00:00:00.000000Z'));
-  const result = await new ListingSearch(db, { priorScore: 3.5, exactCountLimit: 10_000 }).search({ query: word, sort: 'RATING' });
+  const result = await new ListingSearch(db, { priorScore: 3.5, exactCountLimit: 10_000, fewMatches: 500 }).search({ query: word, sort: 'RATING' });
   expect(result.edges.map((e) => e.node.sellerId)).toEqual([high, unreviewed, low]);
 });

@@ -15,7 +15,8 @@ let stack: TestStack;
 let shopName: string;
 let sellerId: string;
 beforeAll(async () => {
-  stack = await startTestStack();
+  // every relevance page by the tier walk, which at this size the one-pass ordering of a few matches would take over
+  stack = await startTestStack({ env: { ...process.env, SEARCH_FEW_MATCHES: '0' } });
   shopName = `Quokka Goods ${Date.now()}`;
   const seller = await newSeller(stack.client, { shopName });
   sellerId = seller.sellerId!;

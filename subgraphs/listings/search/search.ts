@@ -66,6 +66,8 @@ export interface SearchSettings {
   priorScore: number;
   /** Counts are exact up to this many matches and a lower bound above (when no counter answers). */
   exactCountLimit: number;
+  /** Below this many matches a relevance page is ordered in one pass, above it the tiers are walked (page.ts). */
+  fewMatches: number;
   /** Told how long each search took to find its page (counts come later, when asked for). */
   onSearched?: (seconds: number, withText: boolean) => void;
 }
@@ -197,7 +199,9 @@ export class ListingSearch {
       // counting the matches may find the page on the way (see countAndRank); its counts are kept
       const pass = await countAndRank(this.reader, text!, filter, bound, relevanceAfter, size + 1);
       if (pass) keepCounts(pass.counts);
-      return pass?.page?.hits ?? relevancePage(brought, text!, filter, relevanceAfter, size + 1, await this.matchesAtMost(text!));
+      if (pass?.page) return pass.page.hits;
+      const matches = await this.matchesAtMost(text!);
+      return relevancePage(brought, text!, filter, relevanceAfter, size + 1, { matches, fewMatches: this.settings.fewMatches });
     };
     const countAll = () => searchCounts(this.reader, text, filter, bound);
 

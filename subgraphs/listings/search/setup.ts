@@ -40,7 +40,7 @@ export async function setUpSearch(
   });
   const onSearched = (seconds: number, withText: boolean) => searched.observe({ text: String(withText) }, seconds);
   return {
-    search: new ListingSearch(db, { priorScore: config.priorScore, exactCountLimit: config.exactCountLimit, onSearched }, cache, replica),
+    search: new ListingSearch(db, { priorScore: config.priorScore, exactCountLimit: config.exactCountLimit, fewMatches: config.fewMatches, onSearched }, cache, replica),
     projection: new SearchProjection(config.priorScore),
     async close() {
       if (redis) await closeRedis(redis);
