@@ -203,6 +203,37 @@ describe('counts', () => {
     expect([priced.totalCount, priced.totalCountIsExact]).toEqual([m, true]);
   });
 
+  test('price bounds anywhere in their buckets, in one bucket or two, count exactly', async () => {
+    for (let i = 0; i < 16; i++) {
+      await create(shop, { title: `${word} priced ${i}`, category: i % 3 ? 'books' : 'toys-games', amount: 995 + i * 27, stock: i % 4 ? 3 : 0 });
+    }
+    const truth = async (min: number, max: number, inStock: boolean) => {
+      const rows: { category: string; n: number }[] = await lone.subgraph.db.query(
+        `SELECT category_slug AS category, count(*)::int AS n FROM listings
+         WHERE status = 'ACTIVE' AND price_amount BETWEEN $1 AND $2 AND ($3 = false OR stock > 0) GROUP BY 1 ORDER BY 2 DESC, 1`,
+        [min, max, inStock],
+      );
+      return rows;
+    };
+    for (const min of [990, 1001, 1010, 1024, 1049, 1051, 1100, 1149, 1200]) {
+      for (const width of [0, 1, 20, 60, 300]) {
+        for (const inStock of [false, true]) {
+          const expected = await truth(min, min + width, inStock);
+          const found = await search({ filter: { minPrice: min, maxPrice: min + width, inStock } });
+          const context = { min, max: min + width, inStock };
+          expect({ ...context, total: found.totalCount, exact: found.totalCountIsExact }).toEqual({
+            ...context,
+            total: expected.reduce((sum, row) => sum + row.n, 0),
+            exact: true,
+          });
+          expect({ ...context, facets: found.facets.categories }).toEqual({ ...context, facets: expected.map((row) => ({ value: row.category, count: row.n })) });
+        }
+      }
+    }
+    // bounds out of order match nothing
+    expect((await search({ filter: { minPrice: 1200, maxPrice: 1100 } })).totalCount).toBe(0);
+  });
+
   test('browsing without a price bound counts per category exactly, through changes and compaction', async () => {
     const expected = async () => {
       const rows: { category: string; n: number; stocked: number }[] = await lone.subgraph.db.query(

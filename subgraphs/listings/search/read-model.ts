@@ -21,7 +21,7 @@ import type { EntityManager, QueryRunner } from 'typeorm';
 export const SEARCH_SCHEMA = 'search';
 
 /** Buckets 5 % wide: ~380 of them span one cent to a million. */
-const BUCKET_BASE = 1.05;
+export const BUCKET_BASE = 1.05;
 
 /** What a row of the table of record turns into; the projection and the rebuild share it. */
 export function documentSelect(schema: string, priorScore: string): string {
