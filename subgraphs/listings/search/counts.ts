@@ -85,13 +85,7 @@ function bySmallerSides(minPrice: number | null | undefined, maxPrice: number | 
     // counted twice; one pass over both cuts counts them once
     return byCutBuckets({ minPrice, maxPrice, inStock });
   }
-  return {
-    sql: `SELECT category_slug AS value, sum(n) AS count FROM (
-            SELECT category_slug, n FROM ${SEARCH_SCHEMA}.facet_counts ${whereClause(whole)}
-            ${edges.map((edge) => `UNION ALL ${edge}`).join('\n')}
-          ) c GROUP BY category_slug`,
-    values: params.values,
-  };
+  return bucketSums(whole, edges, params.values);
 }
 
 /** Both cut buckets counted from within the bounds, in one pass (also right for bounds out of order: nothing). */
@@ -113,14 +107,18 @@ function byCutBuckets(filter: SearchFilter): Statement {
     edge.push(`d.price_amount <= ${params.add(filter.maxPrice)}`);
   }
   if (filter.inStock) edge.push('d.in_stock');
+  const cuts = `SELECT d.category_slug, 1 FROM ${DOCUMENTS} d WHERE d.price_bucket IN (${edgeBuckets.join(', ')}) AND ${edge.join(' AND ')}`;
+  return bucketSums(whole, [cuts], params.values);
+}
+
+/** Whole price buckets' counts summed per category, with the rows of the cut buckets counted in (1) or out (-1). */
+function bucketSums(whole: string[], cuts: string[], values: unknown[]): Statement {
   return {
     sql: `SELECT category_slug AS value, sum(n) AS count FROM (
             SELECT category_slug, n FROM ${SEARCH_SCHEMA}.facet_counts ${whereClause(whole)}
-            UNION ALL
-            SELECT d.category_slug, 1 FROM ${DOCUMENTS} d
-            WHERE d.price_bucket IN (${edgeBuckets.join(', ')}) AND ${edge.join(' AND ')}
+            ${cuts.map((cut) => `UNION ALL ${cut}`).join('\n')}
           ) c GROUP BY category_slug`,
-    values: params.values,
+    values,
   };
 }
 

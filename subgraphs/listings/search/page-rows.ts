@@ -9,8 +9,8 @@ import { shiftParameters, type Statement } from './sql';
 /**
  * Runs the statements that find a page's hits so that each hit brings its listing and its seller's
  * profile along: one round trip for what would otherwise be three (hits, listings by id, sellers by
- * id). Each round trip costs the subgraph and PostgreSQL about as much CPU as the index walk that
- * finds the page, so on the dominant read path this is most of what is left to save.
+ * id). On the machine measured, each round trip cost the subgraph and PostgreSQL about as much CPU as
+ * the index walk that finds the page.
  *
  * It is `Statements` for the page functions (page.ts), which stay plain statements that yield hits;
  * every statement given to it must be one.

@@ -71,25 +71,9 @@ export async function createReadModelTables(
       title_terms tsvector NOT NULL,
       terms tsvector NOT NULL
     )`);
-  await q.query(`
-    CREATE TABLE ${schema}.facet_counts (
-      category_slug text NOT NULL,
-      price_bucket smallint NOT NULL,
-      in_stock boolean NOT NULL,
-      n bigint NOT NULL,
-      delta boolean NOT NULL DEFAULT true
-    )`);
-  await q.query(`
-    CREATE UNIQUE INDEX facet_counts_key ON ${schema}.facet_counts (category_slug, price_bucket, in_stock) WHERE NOT delta`);
+  await createCounter(q, schema, FACET_COUNTS);
   if (categoryCounts) await createCategoryCounts(q, schema);
-  await q.query(`
-    CREATE TABLE ${schema}.term_counts (
-      lexeme text NOT NULL,
-      category_slug text NOT NULL,
-      n bigint NOT NULL,
-      delta boolean NOT NULL DEFAULT true
-    )`);
-  await q.query(`CREATE UNIQUE INDEX term_counts_key ON ${schema}.term_counts (lexeme, category_slug) WHERE NOT delta`);
+  await createCounter(q, schema, TERM_COUNTS);
   // a word's rows, totals and deltas alike, for a one-word search's counts
   await q.query(`CREATE INDEX term_counts_lexeme ON ${schema}.term_counts (lexeme)`);
   await createCountingFunction(q, schema, { categoryCounts });
@@ -101,14 +85,41 @@ export async function createReadModelTables(
  * million listings, a millisecond of PostgreSQL's time a search).
  */
 export async function createCategoryCounts(q: QueryRunner | EntityManager, schema: string): Promise<void> {
+  await createCounter(q, schema, CATEGORY_COUNTS);
+}
+
+/**
+ * A counter table: a count per key, written as signed deltas (`delta`) that compaction folds into one
+ * total per key; readers sum totals and deltas alike.
+ */
+interface Counter {
+  table: string;
+  /** The key's columns and their types. */
+  keys: [column: string, type: string][];
+}
+
+const FACET_COUNTS: Counter = { table: 'facet_counts', keys: [['category_slug', 'text'], ['price_bucket', 'smallint'], ['in_stock', 'boolean']] };
+const TERM_COUNTS: Counter = { table: 'term_counts', keys: [['lexeme', 'text'], ['category_slug', 'text']] };
+const CATEGORY_COUNTS: Counter = { table: 'category_counts', keys: [['category_slug', 'text'], ['in_stock', 'boolean']] };
+
+const keyList = ({ keys }: Counter) => keys.map(([column]) => column).join(', ');
+
+async function createCounter(q: QueryRunner | EntityManager, schema: string, counter: Counter): Promise<void> {
+  const columns = counter.keys.map(([column, type]) => `${column} ${type} NOT NULL`).join(', ');
+  await q.query(`CREATE TABLE ${schema}.${counter.table} (${columns}, n bigint NOT NULL, delta boolean NOT NULL DEFAULT true)`);
+  await q.query(`CREATE UNIQUE INDEX ${counter.table}_key ON ${schema}.${counter.table} (${keyList(counter)}) WHERE NOT delta`);
+}
+
+/** Folds a counter's deltas into its totals, and drops the totals that came to nothing. */
+async function compactCounter(q: QueryRunner | EntityManager, schema: string, counter: Counter): Promise<void> {
+  const { table } = counter;
+  const keys = keyList(counter);
   await q.query(`
-    CREATE TABLE ${schema}.category_counts (
-      category_slug text NOT NULL,
-      in_stock boolean NOT NULL,
-      n bigint NOT NULL,
-      delta boolean NOT NULL DEFAULT true
-    )`);
-  await q.query(`CREATE UNIQUE INDEX category_counts_key ON ${schema}.category_counts (category_slug, in_stock) WHERE NOT delta`);
+    WITH moved AS (DELETE FROM ${schema}.${table} WHERE delta RETURNING ${keys}, n)
+    INSERT INTO ${schema}.${table} (${keys}, n, delta)
+      SELECT ${keys}, sum(n), false FROM moved GROUP BY ${keys}
+    ON CONFLICT (${keys}) WHERE NOT delta DO UPDATE SET n = ${table}.n + EXCLUDED.n`);
+  await q.query(`DELETE FROM ${schema}.${table} WHERE NOT delta AND n = 0`);
 }
 
 /**
@@ -217,28 +228,7 @@ export async function compactCounters(
   // (false only where the read model is as it was before category_counts existed)
   { categoryCounts = true }: { categoryCounts?: boolean } = {},
 ): Promise<void> {
-  await q.query(`
-    WITH moved AS (DELETE FROM ${schema}.facet_counts WHERE delta RETURNING category_slug, price_bucket, in_stock, n)
-    INSERT INTO ${schema}.facet_counts (category_slug, price_bucket, in_stock, n, delta)
-      SELECT category_slug, price_bucket, in_stock, sum(n), false FROM moved GROUP BY 1, 2, 3
-    ON CONFLICT (category_slug, price_bucket, in_stock) WHERE NOT delta DO UPDATE SET n = facet_counts.n + EXCLUDED.n`);
-  await q.query(`
-    WITH moved AS (DELETE FROM ${schema}.term_counts WHERE delta RETURNING lexeme, category_slug, n)
-    INSERT INTO ${schema}.term_counts (lexeme, category_slug, n, delta)
-      SELECT lexeme, category_slug, sum(n), false FROM moved GROUP BY 1, 2
-    ON CONFLICT (lexeme, category_slug) WHERE NOT delta DO UPDATE SET n = term_counts.n + EXCLUDED.n`);
-  if (categoryCounts) await compactCategoryCounts(q, schema);
-  await q.query(`DELETE FROM ${schema}.facet_counts WHERE NOT delta AND n = 0`);
-  await q.query(`DELETE FROM ${schema}.term_counts WHERE NOT delta AND n = 0`);
-}
-
-async function compactCategoryCounts(q: QueryRunner | EntityManager, schema: string): Promise<void> {
-  await q.query(`
-    WITH moved AS (DELETE FROM ${schema}.category_counts WHERE delta RETURNING category_slug, in_stock, n)
-    INSERT INTO ${schema}.category_counts (category_slug, in_stock, n, delta)
-      SELECT category_slug, in_stock, sum(n), false FROM moved GROUP BY 1, 2
-    ON CONFLICT (category_slug, in_stock) WHERE NOT delta DO UPDATE SET n = category_counts.n + EXCLUDED.n`);
-  await q.query(`DELETE FROM ${schema}.category_counts WHERE NOT delta AND n = 0`);
+  for (const counter of [FACET_COUNTS, TERM_COUNTS, ...(categoryCounts ? [CATEGORY_COUNTS] : [])]) await compactCounter(q, schema, counter);
 }
 
 /** Counters computed from the documents in one pass: how a rebuild fills them. */
