@@ -26,16 +26,18 @@ async function main() {
   const started = Date.now();
   const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
   let lastCopyReport = 0;
+  const config = listingsConfig(env);
   try {
     const { documents } = await reindexSearch(db, {
-      priorScore: listingsConfig(env).priorScore,
+      priorScore: config.priorScore,
+      commonWords: config.commonWords,
       onProgress: ({ phase, documents, expected }) => {
         if (phase === 'copy') {
           if (Date.now() - lastCopyReport < 1000 && documents < expected) return;
           lastCopyReport = Date.now();
           const share = expected ? Math.min(100, (100 * documents) / expected).toFixed(0) : '100';
           console.log(`[${seconds()} s] copying listings: ${documents.toLocaleString('en')} of ${expected.toLocaleString('en')} (${share} %)`);
-        } else if (phase === 'count') console.log(`[${seconds()} s] counting words and facets`);
+        } else if (phase === 'count') console.log(`[${seconds()} s] counting words, pairs of common words, and facets`);
         else if (phase === 'index') console.log(`[${seconds()} s] building indexes`);
         else if (phase === 'swap') console.log(`[${seconds()} s] catching up with changes made meanwhile, and swapping in the new read model`);
       },

@@ -2,6 +2,7 @@ import { boolean, integer, optionalString } from '../../lib/config';
 import { reputationPriorFromEnv } from '../../lib/reputation-prior';
 import type { Env } from '../../lib/server/subgraph-module';
 import { FEW_MATCHES } from './search/page';
+import { COMMON_WORDS, type CommonWordRule } from './search/pair-counts';
 
 /** Every setting the listings subgraph reads, with its default. */
 export interface ListingsConfig {
@@ -13,6 +14,10 @@ export interface ListingsConfig {
   fewMatches: number;
   /** How often the search counters' deltas are folded into their totals. */
   counterCompactionMs: number;
+  /** Which words are common enough for their pairs to be counted (search/pair-counts.ts). */
+  commonWords: CommonWordRule;
+  /** How often words that have grown common join the set. */
+  commonWordAdmissionMs: number;
   /** A streaming replica that search reads from; the primary when unset. */
   searchDatabaseUrl?: string;
   /** Whether hot searches and listings are cached. */
@@ -31,6 +36,8 @@ export function listingsConfig(env: Env): ListingsConfig {
     exactCountLimit: integer('SEARCH_EXACT_COUNT_LIMIT', 10_000, env),
     fewMatches: integer('SEARCH_FEW_MATCHES', FEW_MATCHES, env),
     counterCompactionMs: integer('SEARCH_COUNTER_COMPACTION_MS', 2_000, env),
+    commonWords: { ...COMMON_WORDS, atLeast: integer('SEARCH_COMMON_WORD_MIN_DOCUMENTS', COMMON_WORDS.atLeast, env) },
+    commonWordAdmissionMs: integer('SEARCH_COMMON_WORD_ADMISSION_MS', 60_000, env),
     searchDatabaseUrl: optionalString('SEARCH_DATABASE_URL', env),
     cache: boolean('SEARCH_CACHE', true, env),
     cacheTtlSeconds: integer('SEARCH_CACHE_TTL_SECONDS', 60, env),

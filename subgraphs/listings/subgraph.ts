@@ -9,8 +9,9 @@ import { SearchReadModel1732000000110 } from './migrations/1732000000110-search-
 import { SellerProfiles1732000000120 } from './migrations/1732000000120-seller-profiles';
 import { WordStatistics1732000000130 } from './migrations/1732000000130-word-statistics';
 import { CategoryCounts1732000000140 } from './migrations/1732000000140-category-counts';
+import { PairCounts1732000000150 } from './migrations/1732000000150-pair-counts';
 import { listingsConfig } from './config';
-import { startCounterCompaction } from './search/compaction';
+import { startCommonWordAdmission, startCounterCompaction } from './search/compaction';
 import { setUpSearch } from './search/setup';
 import { onListingsEvent } from './events';
 import { resolvers } from './resolvers';
@@ -25,7 +26,11 @@ export const listings: SubgraphModule<ListingsContext> = {
   name: 'listings',
   defaultPort: defaultPort('listings'),
   entities: listingsEntities(),
-  migrations: [Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110, SellerProfiles1732000000120, WordStatistics1732000000130, CategoryCounts1732000000140],
+  migrations: [
+    Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110, SellerProfiles1732000000120, WordStatistics1732000000130,
+    CategoryCounts1732000000140,
+    PairCounts1732000000150,
+  ],
   async create({ db, bus, env, logger, outbox, internal, metrics }) {
     const config = listingsConfig(env);
     const { search, projection, close } = await setUpSearch(db, listingsEntities(), config, metrics);
@@ -39,7 +44,9 @@ export const listings: SubgraphModule<ListingsContext> = {
       async background() {
         const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, { projection, search, afterCommit }, event));
         const stopCompaction = startCounterCompaction(db, config.counterCompactionMs, logger);
+        const stopAdmission = startCommonWordAdmission(db, config.commonWordAdmissionMs, config.commonWords, logger);
         return async () => {
+          await stopAdmission();
           await stopCompaction();
           await unsubscribe();
           await close();

@@ -42,17 +42,18 @@ beforeAll(async () => {
      FROM unnest($1::uuid[]) WITH ORDINALITY AS s(id, n)`,
     [sellers.map((s) => s.id)],
   );
-  // loaded in bulk, straight into the table of record: a rebuild makes them searchable
-  await reindexSearch(stack.subgraphs.listings.db, { priorScore: 3.5 });
+  // loaded in bulk, straight into the table of record: a rebuild makes them searchable (every word
+  // common, so that the pairs of words are counted)
+  await reindexSearch(stack.subgraphs.listings.db, { priorScore: 3.5, commonWords: { share: 0, atLeast: 1, atMost: 500 } });
 });
 afterAll(() => stack?.stop());
 
-async function countStatements(first: number): Promise<Record<string, number>> {
+async function countStatements(first: number, query = 'lamp'): Promise<Record<string, number>> {
   for (const key of Object.keys(statements)) delete statements[key];
   counting = true;
   const { listings } = await stack.client.ok<{ listings: { edges: { node: { seller: { shopName: string } } }[] } }>(
     'SearchListings',
-    { query: 'lamp', first },
+    { query, first },
   );
   counting = false;
   expect(listings.edges).toHaveLength(first);
@@ -69,4 +70,9 @@ test('a page of 50 costs the same SQL statements as a page of 10, in every subgr
   expect(ten.reputation).toBeUndefined();
   // one statement: the page with its listings and their sellers, and the counts from the word's counter
   expect(ten.listings).toBe(1);
+});
+
+test('two common words: one statement too, their counts from their pair counter', async () => {
+  await countStatements(10, 'lamp number');
+  expect((await countStatements(10, 'lamp number')).listings).toBe(1);
 });

@@ -3,7 +3,8 @@ import type { Viewer } from '../../../lib/auth/viewer';
 import type { MarketplaceEvent } from '../../../lib/events/catalog';
 import { startLoneSubgraph, type LoneSubgraph } from '../../../lib/testing/lone-subgraph';
 import { SearchProjection } from '../search/projection';
-import { compactCounters } from '../search/read-model';
+import { admitCommonWords } from '../search/pair-counts';
+import { SEARCH_SCHEMA, compactCounters } from '../search/read-model';
 import { reindexSearch } from '../search/reindex';
 import { listings } from '../subgraph';
 
@@ -262,6 +263,85 @@ describe('counts', () => {
     await check();
     await lone.subgraph.db.transaction((manager) => compactCounters(manager));
     await check();
+  });
+});
+
+describe('two common words', () => {
+  const shop = sellerViewer();
+  const stamp = Date.now().toString(36);
+  const [alpha, beta, gamma] = ['quorvex', 'plimbat', 'dravmont'].map((word) => `${word}${stamp}`);
+  // every word in at least 3 documents is common here (in production: 1 % of them, and 1,000 at least)
+  const admit = () => lone.subgraph.db.transaction((manager) => admitCommonWords(manager, SEARCH_SCHEMA, { share: 0, atLeast: 3, atMost: 500 }));
+  const truth = async (query: string) => {
+    const rows: { category: string; n: number }[] = await lone.subgraph.db.query(
+      `SELECT category_slug AS category, count(*)::int AS n FROM listings
+       WHERE status = 'ACTIVE' AND search @@ websearch_to_tsquery('english', $1) GROUP BY 1 ORDER BY 2 DESC, 1`,
+      [query],
+    );
+    return { total: rows.reduce((sum, row) => sum + row.n, 0), exact: true, facets: rows.map((row) => ({ value: row.category, count: row.n })) };
+  };
+  const counted = async (query: string, filter: Record<string, unknown> = {}, first = 2) => {
+    const found = await search({ query, filter, first });
+    return { total: found.totalCount, exact: found.totalCountIsExact, facets: found.facets.categories };
+  };
+  beforeAll(async () => {
+    // 7 with both words (beyond the bound of 5 that a counted search stops at), 3 with one only
+    for (let i = 0; i < 7; i++) {
+      await create(shop, { title: `${alpha} ${beta} ${i}`, category: i < 4 ? 'books' : 'toys-games', stock: i % 3 });
+    }
+    await create(shop, { title: `${alpha} alone`, description: `Without the other.` });
+    await create(shop, { title: `${beta} alone` });
+    await create(shop, { title: `Plain`, description: `${beta} in the description` });
+  });
+
+  // (a query's words are looked up once a minute, and its answer cached: the tests ask each state
+  // of the words in a spelling of its own, the same words in the same order)
+  test('before they are common, their matches are counted up to the bound', async () => {
+    expect(await counted(`${alpha}, ${beta}`)).toMatchObject({ total: 5, exact: false });
+  });
+
+  test('once common, a pair counter gives exact counts at any size, through changes and compaction; pages are unchanged', async () => {
+    const before = await titles({ query: `${alpha}, ${beta}`, first: 20 });
+    expect(await admit()).toEqual(expect.arrayContaining([alpha, beta]));
+    const check = async () => {
+      for (const query of [`${alpha} ${beta}`, `${beta} ${alpha}`]) expect({ query, ...(await counted(query)) }).toEqual({ query, ...(await truth(query)) });
+      const inBooks = await counted(`${alpha} ${beta}`, { category: 'books' });
+      const all = await truth(`${alpha} ${beta}`);
+      expect([inBooks.total, inBooks.exact]).toEqual([all.facets.find((facet) => facet.value === 'books')?.count ?? 0, true]);
+    };
+    await check();
+    expect((await counted(`${alpha} ${beta}`)).total).toBe(7);
+    expect(await titles({ query: `${alpha} ${beta}`, first: 20 })).toEqual(before);
+    // a filter no counter keys by: counted up to the bound
+    expect(await counted(`${alpha} ${beta}`, { inStock: true })).toMatchObject({ total: 4, exact: true });
+    // a new document, one losing a word, one moving category, one archived: each a delta of the pair
+    await create(shop, { title: `${alpha} and ${beta}, new`, category: 'toys-games' });
+    const edited = await create(shop, { title: `${alpha} ${beta} to be edited` });
+    const update = (id: string, input: Record<string, unknown>) =>
+      lone.call(shop, `mutation ($id: ID!, $input: UpdateListingInput!) { updateListing(id: $id, input: $input) { id } }`, { id, input });
+    await update(edited, { title: `${alpha} only now` });
+    const moved = await create(shop, { title: `${alpha} ${beta} moving`, category: 'books' });
+    await update(moved, { category: 'toys-games' });
+    const archived = await create(shop, { title: `${alpha} ${beta} archived` });
+    await lone.call(shop, `mutation ($id: ID!) { archiveListing(id: $id) { id } }`, { id: archived });
+    await check();
+    await lone.subgraph.db.transaction((manager) => compactCounters(manager));
+    await check();
+    expect((await counted(`${alpha} ${beta}`)).total).toBe(9);
+  });
+
+  test('a word growing common has its pairs counted from the documents that hold it', async () => {
+    for (let i = 0; i < 6; i++) await create(shop, { title: `${gamma} with ${alpha} ${i}`, category: i % 2 ? 'books' : 'electronics' });
+    expect(await admit()).toContain(gamma);
+    expect(await counted(`${alpha} ${gamma}`)).toEqual(await truth(`${alpha} ${gamma}`));
+    expect((await counted(`${gamma} ${alpha}`)).total).toBe(6);
+  });
+
+  test('a pair no longer counted (the set chosen afresh) is counted up to the bound, never read as no matches', async () => {
+    await lone.subgraph.db.query(`DELETE FROM ${SEARCH_SCHEMA}.common_words WHERE lexeme = $1`, [gamma]);
+    // the subgraph still remembers the pair as common (a page of another size is not cached yet): the
+    // counter's own answer says otherwise
+    expect(await counted(`${alpha} ${gamma}`, {}, 3)).toMatchObject({ total: 5, exact: false });
   });
 });
 

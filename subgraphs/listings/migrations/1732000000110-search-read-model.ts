@@ -10,19 +10,22 @@ import {
   documentSelect,
 } from '../search/read-model';
 
+/** The counters this migration made; later ones add the others. */
+const FIRST_COUNTERS = { categoryCounts: false, pairCounts: false };
+
 /** Search moves from the listings table to a read model of its own (see search/read-model.ts). */
 export class SearchReadModel1732000000110 implements MigrationInterface {
   name = 'SearchReadModel1732000000110';
 
   async up(q: QueryRunner): Promise<void> {
-    await createReadModelTables(q, SEARCH_SCHEMA, { categoryCounts: false });
+    await createReadModelTables(q, SEARCH_SCHEMA, FIRST_COUNTERS);
     await createReadModelIndexes(q, SEARCH_SCHEMA);
     await createCountingTrigger(q, SEARCH_SCHEMA);
     // listings that exist already become searchable; a large catalogue is better served by npm run search:reindex
     await q.query(`INSERT INTO ${SEARCH_SCHEMA}.documents (${DOCUMENT_COLUMNS}) ${documentSelect(SEARCH_SCHEMA, '$1::float8')}`, [
       reputationPriorFromEnv(process.env).mean,
     ]);
-    await compactCounters(q, SEARCH_SCHEMA, { categoryCounts: false });
+    await compactCounters(q, SEARCH_SCHEMA, FIRST_COUNTERS);
     // the read model answers every search now
     await q.query(`DROP INDEX listings_search_idx`);
     await q.query(`DROP INDEX listings_active_newest_idx`);

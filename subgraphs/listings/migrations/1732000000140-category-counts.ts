@@ -9,14 +9,14 @@ export class CategoryCounts1732000000140 implements MigrationInterface {
     await createCategoryCounts(q, SEARCH_SCHEMA);
     // the trigger counts into the new table from here on, and the table starts from the price buckets' sums
     // (deltas included), in the same transaction
-    await createCountingFunction(q, SEARCH_SCHEMA);
+    await createCountingFunction(q, SEARCH_SCHEMA, { categoryCounts: true, pairCounts: false });
     await q.query(`
       INSERT INTO ${SEARCH_SCHEMA}.category_counts (category_slug, in_stock, n, delta)
         SELECT category_slug, in_stock, sum(n), false FROM ${SEARCH_SCHEMA}.facet_counts GROUP BY 1, 2 HAVING sum(n) <> 0`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await createCountingFunction(q, SEARCH_SCHEMA, { categoryCounts: false });
+    await createCountingFunction(q, SEARCH_SCHEMA, { categoryCounts: false, pairCounts: false });
     await q.query(`DROP TABLE ${SEARCH_SCHEMA}.category_counts`);
   }
 }

@@ -3,19 +3,21 @@ import type { EntityManager } from 'typeorm';
 import { BUCKET_BASE, SEARCH_SCHEMA } from './read-model';
 import type { Hit } from './page';
 import { DOCUMENTS, Params, matchConditions, textQuery, whereClause, type Statement } from './sql';
-import type { AnalyzedText, FacetCount, SearchCounts, SearchFilter } from './types';
+import { pairCounterStatement } from './pair-counts';
+import type { AnalyzedText, FacetCount, SearchCounts, SearchFilter, WordFacts } from './types';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
 export interface FacetRow {
-  value: string;
+  /** A category; null only in the pair counter's row of common words (see pairCounterStatement). */
+  value: string | null;
   count: string | number;
 }
 
 /** Most matches first, then by name, as a sidebar lists them. */
 function facetsOf(rows: FacetRow[]): FacetCount[] {
   return rows
-    .map((row) => ({ value: row.value, count: Number(row.count) }))
+    .flatMap((row) => (row.value === null ? [] : [{ value: row.value, count: Number(row.count) }]))
     .filter((facet) => facet.count > 0)
     .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
 }
@@ -134,13 +136,19 @@ function termCounterStatement(lexeme: string): Statement {
  * The statement that reads this search's counts from a counter, when one answers it: its rows are
  * facets (`value`, `count`), which `countedByCounters` turns into the counts.
  */
-export function counterStatement(text: AnalyzedText | null, filter: SearchFilter): Statement | undefined {
-  if (text?.empty || !countersAnswer(text, filter)) return undefined;
-  return text ? termCounterStatement(text.singleLexeme!) : facetCounterStatement(filter);
+export function counterStatement(text: AnalyzedText | null, filter: SearchFilter, facts?: WordFacts): Statement | undefined {
+  if (text?.empty || !countersAnswer(text, filter, facts)) return undefined;
+  if (!text) return facetCounterStatement(filter);
+  return text.singleLexeme ? termCounterStatement(text.singleLexeme) : pairCounterStatement(SEARCH_SCHEMA, text.pair!);
 }
 
-/** The counts a counter's rows make (see counterStatement). */
-export function countedByCounters(rows: FacetRow[], filter: SearchFilter): SearchCounts {
+/**
+ * The counts a counter's rows make (see counterStatement); none when the pair counter said it does not
+ * count this pair (its row without a value counts fewer than two common words).
+ */
+export function countedByCounters(rows: FacetRow[], filter: SearchFilter): SearchCounts | undefined {
+  const commonWords = rows.find((row) => row.value === null);
+  if (commonWords && Number(commonWords.count) < 2) return undefined;
   return exactCounts(facetsOf(rows), filter.category?.trim());
 }
 
@@ -224,11 +232,11 @@ async function byCountingMatches(
 }
 
 /** Whether a counter answers this search's counts (else its matches are counted, up to the bound). */
-function countersAnswer(text: AnalyzedText | null, filter: SearchFilter): boolean {
+function countersAnswer(text: AnalyzedText | null, filter: SearchFilter, facts?: WordFacts): boolean {
   if (text?.empty) return true;
   const onlyCategory = !given(filter.minPrice) && !given(filter.maxPrice) && !given(filter.sellerId) && !filter.inStock;
   if (!text && !given(filter.sellerId)) return true;
-  return Boolean(text?.singleLexeme && onlyCategory);
+  return onlyCategory && Boolean(text?.singleLexeme || (text?.pair && facts?.commonPair));
 }
 
 /**
@@ -242,8 +250,9 @@ export async function countAndRank(
   bound: number,
   after: [number, number, string] | undefined,
   limit: number,
+  facts: WordFacts,
 ): Promise<{ counts: SearchCounts; page?: CountedPage } | undefined> {
-  if (countersAnswer(text, filter)) return undefined;
+  if (countersAnswer(text, filter, facts)) return undefined;
   return byCountingMatches(db, text, filter, bound, { after, limit });
 }
 
@@ -253,9 +262,10 @@ export async function searchCounts(
   text: AnalyzedText | null,
   filter: SearchFilter,
   bound: number,
+  facts?: WordFacts,
 ): Promise<SearchCounts> {
   if (text?.empty) return { total: 0, exact: true, facets: [] };
-  const counter = counterStatement(text, filter);
-  if (!counter) return (await byCountingMatches(db, text, filter, bound)).counts;
-  return countedByCounters(await db.query(counter.sql, counter.values), filter);
+  const counter = counterStatement(text, filter, facts);
+  const counted = counter && countedByCounters(await db.query(counter.sql, counter.values), filter);
+  return counted ?? (await byCountingMatches(db, text, filter, bound)).counts;
 }

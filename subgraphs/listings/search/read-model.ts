@@ -1,4 +1,6 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
+import { CATEGORY_COUNTS, FACET_COUNTS, PAIR_COUNTS, TERM_COUNTS, compactCounter, createCounter } from './counter-tables';
+import { COMMON_WORDS, admitCommonWords, createPairCounts, pairDeltas, type CommonWordRule } from './pair-counts';
 
 /**
  * The structures search is served from, kept apart from the listings of record in a schema of their
@@ -13,8 +15,11 @@ import type { EntityManager, QueryRunner } from 'typeorm';
  *   of the catalogue; only the two buckets a price bound cuts through are counted row by row.
  * - `term_counts`: how many documents of each category hold each word. A one-word search reads its
  *   total and its facets here instead of counting its matches.
+ * - `category_counts`: facet_counts summed over prices.
+ * - `pair_counts`: how many documents of each category hold both of two common words, for two-word
+ *   searches (pair-counts.ts).
  *
- * Both counters are maintained by a trigger on `documents`, in the transaction that changes the
+ * The counters (counter-tables.ts) are maintained by a trigger on `documents`, in the transaction that changes the
  * document, as signed deltas appended to the table: writers never wait on each other for a hot
  * counter row. `compactCounters` folds the deltas into one row per key now and then.
  */
@@ -38,15 +43,18 @@ export const DOCUMENT_COLUMNS =
   'listing_id, seller_id, category_slug, price_amount, price_bucket, in_stock, seller_score, quality, created_at, title_terms, terms';
 
 /**
- * Tables, functions and the counting trigger: everything but the secondary indexes. `categoryCounts`
- * is false only where the read model is created as it first was, before category_counts existed (its
- * first migration, which later ones build on).
+ * Which counters a read model has: all of them, except where a migration creates or rewrites it as it
+ * was at its time, before later migrations added the others.
  */
-export async function createReadModelTables(
-  q: QueryRunner | EntityManager,
-  schema: string,
-  { categoryCounts = true }: { categoryCounts?: boolean } = {},
-): Promise<void> {
+export interface Counters {
+  categoryCounts: boolean;
+  pairCounts: boolean;
+}
+
+export const EVERY_COUNTER: Counters = { categoryCounts: true, pairCounts: true };
+
+/** Tables, functions and the counting trigger: everything but the secondary indexes. */
+export async function createReadModelTables(q: QueryRunner | EntityManager, schema: string, counters = EVERY_COUNTER): Promise<void> {
   await q.query(`CREATE SCHEMA ${schema}`);
   await q.query(`
     CREATE FUNCTION ${schema}.price_bucket(amount integer) RETURNS smallint
@@ -72,11 +80,12 @@ export async function createReadModelTables(
       terms tsvector NOT NULL
     )`);
   await createCounter(q, schema, FACET_COUNTS);
-  if (categoryCounts) await createCategoryCounts(q, schema);
+  if (counters.categoryCounts) await createCategoryCounts(q, schema);
   await createCounter(q, schema, TERM_COUNTS);
   // a word's rows, totals and deltas alike, for a one-word search's counts
   await q.query(`CREATE INDEX term_counts_lexeme ON ${schema}.term_counts (lexeme)`);
-  await createCountingFunction(q, schema, { categoryCounts });
+  if (counters.pairCounts) await createPairCounts(q, schema);
+  await createCountingFunction(q, schema, counters);
 }
 
 /**
@@ -89,49 +98,10 @@ export async function createCategoryCounts(q: QueryRunner | EntityManager, schem
 }
 
 /**
- * A counter table: a count per key, written as signed deltas (`delta`) that compaction folds into one
- * total per key; readers sum totals and deltas alike.
- */
-interface Counter {
-  table: string;
-  /** The key's columns and their types. */
-  keys: [column: string, type: string][];
-}
-
-const FACET_COUNTS: Counter = { table: 'facet_counts', keys: [['category_slug', 'text'], ['price_bucket', 'smallint'], ['in_stock', 'boolean']] };
-const TERM_COUNTS: Counter = { table: 'term_counts', keys: [['lexeme', 'text'], ['category_slug', 'text']] };
-const CATEGORY_COUNTS: Counter = { table: 'category_counts', keys: [['category_slug', 'text'], ['in_stock', 'boolean']] };
-
-const keyList = ({ keys }: Counter) => keys.map(([column]) => column).join(', ');
-
-async function createCounter(q: QueryRunner | EntityManager, schema: string, counter: Counter): Promise<void> {
-  const columns = counter.keys.map(([column, type]) => `${column} ${type} NOT NULL`).join(', ');
-  await q.query(`CREATE TABLE ${schema}.${counter.table} (${columns}, n bigint NOT NULL, delta boolean NOT NULL DEFAULT true)`);
-  await q.query(`CREATE UNIQUE INDEX ${counter.table}_key ON ${schema}.${counter.table} (${keyList(counter)}) WHERE NOT delta`);
-}
-
-/** Folds a counter's deltas into its totals, and drops the totals that came to nothing. */
-async function compactCounter(q: QueryRunner | EntityManager, schema: string, counter: Counter): Promise<void> {
-  const { table } = counter;
-  const keys = keyList(counter);
-  await q.query(`
-    WITH moved AS (DELETE FROM ${schema}.${table} WHERE delta RETURNING ${keys}, n)
-    INSERT INTO ${schema}.${table} (${keys}, n, delta)
-      SELECT ${keys}, sum(n), false FROM moved GROUP BY ${keys}
-    ON CONFLICT (${keys}) WHERE NOT delta DO UPDATE SET n = ${table}.n + EXCLUDED.n`);
-  await q.query(`DELETE FROM ${schema}.${table} WHERE NOT delta AND n = 0`);
-}
-
-/**
  * The trigger function names its schema's counters in its body: a schema renamed by a rebuild's swap
  * gets it written again.
  */
-export async function createCountingFunction(
-  q: QueryRunner | EntityManager,
-  schema: string,
-  // (false only where the read model is as it was before category_counts existed)
-  { categoryCounts = true }: { categoryCounts?: boolean } = {},
-): Promise<void> {
+export async function createCountingFunction(q: QueryRunner | EntityManager, schema: string, counters = EVERY_COUNTER): Promise<void> {
   await q.query(`
     CREATE OR REPLACE FUNCTION ${schema}.count_document() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
@@ -139,7 +109,7 @@ export async function createCountingFunction(
         OR OLD.terms IS DISTINCT FROM NEW.terms OR OLD.category_slug IS DISTINCT FROM NEW.category_slug;
       facet_changed boolean := TG_OP <> 'UPDATE' OR OLD.category_slug IS DISTINCT FROM NEW.category_slug
         OR OLD.price_bucket IS DISTINCT FROM NEW.price_bucket OR OLD.in_stock IS DISTINCT FROM NEW.in_stock;
-      category_changed boolean := ${categoryCounts} AND (TG_OP <> 'UPDATE' OR OLD.category_slug IS DISTINCT FROM NEW.category_slug
+      category_changed boolean := ${counters.categoryCounts} AND (TG_OP <> 'UPDATE' OR OLD.category_slug IS DISTINCT FROM NEW.category_slug
         OR OLD.in_stock IS DISTINCT FROM NEW.in_stock);
     BEGIN
       IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -153,6 +123,7 @@ export async function createCountingFunction(
         IF terms_changed THEN
           INSERT INTO ${schema}.term_counts (lexeme, category_slug, n)
             SELECT lexeme, OLD.category_slug, -1 FROM unnest(tsvector_to_array(OLD.terms)) AS lexeme;
+          ${counters.pairCounts ? pairDeltas(schema, 'OLD', -1) : ''}
         END IF;
       END IF;
       IF TG_OP IN ('UPDATE', 'INSERT') THEN
@@ -166,6 +137,7 @@ export async function createCountingFunction(
         IF terms_changed THEN
           INSERT INTO ${schema}.term_counts (lexeme, category_slug, n)
             SELECT lexeme, NEW.category_slug, 1 FROM unnest(tsvector_to_array(NEW.terms)) AS lexeme;
+          ${counters.pairCounts ? pairDeltas(schema, 'NEW', 1) : ''}
         END IF;
       END IF;
       RETURN NULL;
@@ -222,17 +194,20 @@ export async function setWordStatistics(q: QueryRunner | EntityManager, schema =
  * Folds the counters' deltas into one row per key, atomically: a reader sees either the deltas or
  * their sum, never both or neither. Safe to run concurrently (a delta is deleted once).
  */
-export async function compactCounters(
-  q: QueryRunner | EntityManager,
-  schema = SEARCH_SCHEMA,
-  // (false only where the read model is as it was before category_counts existed)
-  { categoryCounts = true }: { categoryCounts?: boolean } = {},
-): Promise<void> {
-  for (const counter of [FACET_COUNTS, TERM_COUNTS, ...(categoryCounts ? [CATEGORY_COUNTS] : [])]) await compactCounter(q, schema, counter);
+export async function compactCounters(q: QueryRunner | EntityManager, schema = SEARCH_SCHEMA, counters = EVERY_COUNTER): Promise<void> {
+  const tables = [FACET_COUNTS, TERM_COUNTS, ...(counters.categoryCounts ? [CATEGORY_COUNTS] : []), ...(counters.pairCounts ? [PAIR_COUNTS] : [])];
+  for (const counter of tables) await compactCounter(q, schema, counter);
 }
 
-/** Counters computed from the documents in one pass: how a rebuild fills them. */
-export async function countFromScratch(q: QueryRunner | EntityManager, schema: string): Promise<void> {
+/**
+ * Counters computed from the documents in one pass: how a rebuild fills them. The common words are
+ * chosen afresh by `commonWords`.
+ */
+export async function countFromScratch(
+  q: QueryRunner | EntityManager,
+  schema: string,
+  commonWords: CommonWordRule = COMMON_WORDS,
+): Promise<void> {
   await q.query(`
     INSERT INTO ${schema}.facet_counts (category_slug, price_bucket, in_stock, n, delta)
       SELECT category_slug, price_bucket, in_stock, count(*), false FROM ${schema}.documents GROUP BY 1, 2, 3`);
@@ -243,4 +218,5 @@ export async function countFromScratch(q: QueryRunner | EntityManager, schema: s
     INSERT INTO ${schema}.term_counts (lexeme, category_slug, n, delta)
       SELECT lexeme, category_slug, count(*), false
       FROM ${schema}.documents, unnest(tsvector_to_array(terms)) AS lexeme GROUP BY 1, 2`);
+  await admitCommonWords(q, schema, commonWords);
 }

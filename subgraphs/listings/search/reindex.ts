@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { recordEvent } from '../../../lib/events/outbox';
+import type { CommonWordRule } from './pair-counts';
 import { projectListings, projectSeller } from './projection';
 import {
   DOCUMENT_COLUMNS,
@@ -26,6 +27,8 @@ export interface ReindexProgress {
 
 export interface ReindexOptions {
   priorScore: number;
+  /** Which words' pairs are counted, chosen afresh (the default rule when unset). */
+  commonWords?: CommonWordRule;
   /** Listings copied per statement (and per progress report). */
   batchSize?: number;
   onProgress?: (progress: ReindexProgress) => void;
@@ -67,7 +70,7 @@ export async function reindexSearch(db: DataSource, options: ReindexOptions): Pr
     report({ phase: 'copy', documents, expected: total });
   }
   report({ phase: 'count', documents, expected: total });
-  await countFromScratch(db.manager, NEXT);
+  await db.transaction((manager) => countFromScratch(manager, NEXT, options.commonWords));
   report({ phase: 'index', documents, expected: total });
   await createReadModelIndexes(db.manager, NEXT);
   await createCountingTrigger(db.manager, NEXT);

@@ -8,9 +8,9 @@ import type { SellerProfile } from '../seller-profiles';
 import type { Dependencies, SearchCache, SearchChange } from './cache';
 import { countAndRank, countedByCounters, counterStatement, searchCounts } from './counts';
 import type { Replica } from './replica';
-import { ORDERS, TIERS, matchesAtMost, orderedPage, relevancePage, type Hit, type KeyType } from './page';
+import { ORDERS, TIERS, orderedPage, relevancePage, wordFacts, type Hit, type KeyType } from './page';
 import { PageRows, listingColumns, type ListingColumns } from './page-rows';
-import type { AnalyzedText, SearchArgs, SearchCounts, SearchResult, SearchSort } from './types';
+import type { AnalyzedText, SearchArgs, SearchCounts, SearchResult, SearchSort, WordFacts } from './types';
 
 /** Bounds the work one query string can cause in the text parser. */
 export const MAX_QUERY = 200;
@@ -81,10 +81,11 @@ export class ListingSearch {
   private readonly analyses = new LRUCache<string, AnalyzedText>({ max: 10_000 });
 
   /**
-   * Upper bounds of queries' matches, from the word counters. They only choose how a relevance page
-   * is found (see relevancePage), never what it holds, so a minute-old bound costs at most speed.
+   * What the word counters say of queries' words. They only choose how a page and its counts are
+   * found (see relevancePage, and countedByCounters for a pair no longer counted), never what they
+   * hold, so minute-old facts cost at most speed.
    */
-  private readonly matchBounds = new LRUCache<string, number>({ max: 10_000, ttl: 60_000 });
+  private readonly facts = new LRUCache<string, WordFacts>({ max: 10_000, ttl: 60_000 });
 
   private columns?: ListingColumns;
 
@@ -114,6 +115,8 @@ export class ListingSearch {
       text,
       empty: row.nodes === 0,
       singleLexeme: row.nodes === 1 && row.lexemes.length === 1 ? row.lexemes[0] : null,
+      // both words asked for, plainly: `'a' & 'b'` (not `or`, a phrase, a prefix nor an exclusion)
+      pair: row.nodes === 3 && row.lexemes.length === 2 && /^'[^']+' & '[^']+'$/.test(row.tsquery) ? (row.lexemes as [string, string]) : null,
       lexemes: row.lexemes,
       tsquery: row.tsquery,
     };
@@ -156,10 +159,10 @@ export class ListingSearch {
     await this.cache?.invalidateSeller(sellerId);
   }
 
-  private async matchesAtMost(text: AnalyzedText): Promise<number> {
-    let bound = this.matchBounds.get(text.text);
-    if (bound === undefined) this.matchBounds.set(text.text, (bound = await matchesAtMost(this.reader, text)));
-    return bound;
+  private async wordFacts(text: AnalyzedText): Promise<WordFacts> {
+    let facts = this.facts.get(text.text);
+    if (!facts) this.facts.set(text.text, (facts = await wordFacts(this.reader, text)));
+    return facts;
   }
 
   /**
@@ -191,23 +194,26 @@ export class ListingSearch {
       (counted = (cache ? cache.saveCounts(key, counts).catch(() => undefined) : Promise.resolve()).then(() => counts));
     // the statements that find the page bring its listings and sellers along, and the counts when a counter has them
     const brought = new PageRows(this.reader, (this.columns ??= listingColumns(this.reader)), this.settings.priorScore);
+    // (a pair's facts decide whether a counter has its counts; a relevance page's, how it is found)
+    let facts: WordFacts | undefined;
     const findHits = async (): Promise<Hit[]> => {
       if (text?.empty) return [];
-      if (wantsCounts) brought.countAlong(counterStatement(text, filter));
+      if (text && (text.pair || sort === 'RELEVANCE')) facts = await this.wordFacts(text);
+      if (wantsCounts) brought.countAlong(counterStatement(text, filter, facts));
       if (sort !== 'RELEVANCE') return orderedPage(brought, text, filter, ORDERS[sort], after as [unknown, string] | undefined, size + 1);
       const relevanceAfter = after as [number, number, string] | undefined;
       // counting the matches may find the page on the way (see countAndRank); its counts are kept
-      const pass = await countAndRank(this.reader, text!, filter, bound, relevanceAfter, size + 1);
+      const pass = await countAndRank(this.reader, text!, filter, bound, relevanceAfter, size + 1, facts!);
       if (pass) keepCounts(pass.counts);
       if (pass?.page) return pass.page.hits;
-      const matches = await this.matchesAtMost(text!);
-      return relevancePage(brought, text!, filter, relevanceAfter, size + 1, { matches, fewMatches: this.settings.fewMatches });
+      return relevancePage(brought, text!, filter, relevanceAfter, size + 1, { matches: facts!.matchesAtMost, fewMatches: this.settings.fewMatches });
     };
-    const countAll = () => searchCounts(this.reader, text, filter, bound);
+    const countAll = async () => searchCounts(this.reader, text, filter, bound, text?.pair ? (facts ??= await this.wordFacts(text)) : facts);
 
     const cachedPage = cache ? await cache.page(key) : undefined;
     const hits = cachedPage?.hits ?? (await findHits());
-    if (brought.counted) keepCounts(countedByCounters(brought.counted, filter));
+    const broughtCounts = brought.counted && countedByCounters(brought.counted, filter);
+    if (broughtCounts) keepCounts(broughtCounts);
     if (cache && !cachedPage) await cache.savePage(key, { hits });
     const page = hits.slice(0, size);
     const ids = page.map((hit) => hit.id);

@@ -52,8 +52,18 @@ export interface AnalyzedText {
   empty: boolean;
   /** The one word of a one-word query, as stemmed; its counts are kept per category. */
   singleLexeme: string | null;
+  /** The two words of a query asking for both (`a b`), as stemmed; counted per category when both are common. */
+  pair: [string, string] | null;
   /** Every word of the query, as stemmed. */
   lexemes: string[];
   /** The query as `websearch_to_tsquery('english', text)` parses it, in tsquery's text form. */
   tsquery: string;
+}
+
+/** What the word counters say of a query's words (see wordFacts). */
+export interface WordFacts {
+  /** An upper bound of its matches. */
+  matchesAtMost: number;
+  /** Whether it is a pair (AnalyzedText.pair) of common words, whose counts a counter keeps. */
+  commonPair: boolean;
 }
