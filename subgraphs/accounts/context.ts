@@ -1,15 +1,17 @@
 import type DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
-import { loaderByKey } from '../../lib/dataloader';
+import { loaderByKey, loaderOfLists } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
-import { SellerEntity, UserEntity } from './entities';
+import type { AddressBook } from './addresses';
+import { AddressEntity, SellerEntity, UserEntity } from './entities';
 import type { AccountsService } from './service';
 
 export interface AccountsLoaders {
   user: DataLoader<string, UserEntity | null>;
   seller: DataLoader<string, SellerEntity | null>;
   sellerOfUser: DataLoader<string, SellerEntity | null>;
+  addressesOfUser: DataLoader<string, AddressEntity[]>;
 }
 
 export interface AccountsContext {
@@ -20,15 +22,18 @@ export interface AccountsContext {
    */
   selves: Set<string>;
   accounts: AccountsService;
+  addresses: AddressBook;
   loaders: AccountsLoaders;
 }
 
 export function accountsLoaders(db: DataSource): AccountsLoaders {
   const users = db.getRepository(UserEntity);
   const sellers = db.getRepository(SellerEntity);
+  const addresses = db.getRepository(AddressEntity);
   return {
     user: loaderByKey((ids) => users.findBy({ id: In(validIds(ids)) }), (u) => u.id),
     seller: loaderByKey((ids) => sellers.findBy({ id: In(validIds(ids)) }), (s) => s.id),
     sellerOfUser: loaderByKey((ids) => sellers.findBy({ userId: In(validIds(ids)) }), (s) => s.userId),
+    addressesOfUser: loaderOfLists((ids) => addresses.findBy({ userId: In(validIds(ids)) }), (a) => a.userId),
   };
 }

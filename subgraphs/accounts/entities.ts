@@ -43,3 +43,43 @@ export class SellerEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }
+
+/** One address of a user's address book; orders keep copies of those they were sent to. */
+@Entity({ name: 'addresses' })
+export class AddressEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId!: string;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'text' })
+  line1!: string;
+
+  @Column({ type: 'text', nullable: true })
+  line2!: string | null;
+
+  @Column({ type: 'text' })
+  city!: string;
+
+  @Column({ type: 'text', nullable: true })
+  region!: string | null;
+
+  @Column({ name: 'postal_code', type: 'text' })
+  postalCode!: string;
+
+  @Column({ type: 'char', length: 2 })
+  country!: string;
+
+  @Column({ type: 'text', nullable: true })
+  phone!: string | null;
+
+  @Column({ name: 'is_default', type: 'boolean' })
+  isDefault!: boolean;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

@@ -1,4 +1,5 @@
 import { DateTime } from '../../lib/scalars';
+import { inBookOrder } from './addresses';
 import type { Resolvers } from './generated/resolvers-types';
 
 export const resolvers: Resolvers = {
@@ -20,11 +21,14 @@ export const resolvers: Resolvers = {
     },
     // @authenticated in the SDL guarantees a viewer here
     becomeSeller: (_root, { input }, { accounts, viewer }) => accounts.becomeSeller(viewer!, input),
+    addAddress: (_root, { input, makeDefault }, { addresses, viewer }) => addresses.add(viewer!, input, makeDefault ?? false),
+    removeAddress: (_root, { id }, { addresses, viewer }) => addresses.remove(viewer!, id),
   },
   User: {
     __resolveReference: ({ id }, { loaders }) => loaders.user.load(id),
     email: (user, _args, { selves }) => (selves.has(user.id) ? user.email : null),
     seller: (user, _args, { loaders }) => loaders.sellerOfUser.load(user.id),
+    addresses: async (user, _args, { selves, loaders }) => (selves.has(user.id) ? inBookOrder(await loaders.addressesOfUser.load(user.id)) : null),
   },
   Seller: {
     __resolveReference: ({ id }, { loaders }) => loaders.seller.load(id),

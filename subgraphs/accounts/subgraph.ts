@@ -4,8 +4,10 @@ import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
 import { accountsConfig } from './config';
 import { accountsLoaders, type AccountsContext } from './context';
-import { SellerEntity, UserEntity } from './entities';
+import { AddressBook } from './addresses';
+import { AddressEntity, SellerEntity, UserEntity } from './entities';
 import { Accounts1732000000000 } from './migrations/1732000000000-accounts';
+import { Addresses1732000000010 } from './migrations/1732000000010-addresses';
 import { DEFAULT_COST } from './passwords';
 import { resolvers } from './resolvers';
 import { AccountsService } from './service';
@@ -14,12 +16,13 @@ import { TokenIssuer } from './tokens';
 export const accounts: SubgraphModule<AccountsContext> = {
   name: 'accounts',
   defaultPort: defaultPort('accounts'),
-  entities: [UserEntity, SellerEntity],
-  migrations: [Accounts1732000000000],
+  entities: [UserEntity, SellerEntity, AddressEntity],
+  migrations: [Accounts1732000000000, Addresses1732000000010],
   async create({ db, env, outbox }) {
     const config = accountsConfig(env);
     const tokens = await TokenIssuer.create(config, env);
     const service = new AccountsService(db, tokens, { ...DEFAULT_COST, logN: config.passwordLogN }, outbox);
+    const addresses = new AddressBook(db);
     return {
       name: 'accounts',
       schema: buildSchema(loadTypeDefs('accounts'), resolvers),
@@ -27,6 +30,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
         viewer,
         selves: new Set(viewer ? [viewer.userId] : []),
         accounts: service,
+        addresses,
         loaders: accountsLoaders(db),
       }),
       routes: { '/.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'max-age=300' }) },

@@ -1,6 +1,6 @@
 import { SEARCH_SCHEMA } from './read-model';
 import { DOCUMENTS, Params, filterConditions, matchConditions, textQuery, whereClause } from './sql';
-import type { AnalyzedText, SearchFilter, SearchSort, WordFacts } from './types';
+import type { AnalyzedText, SearchFilter, SearchSort } from './types';
 
 /** Whatever runs a search's statements: a data source, or PageRows (which brings the listings along). */
 export interface Statements {
@@ -95,23 +95,20 @@ const excludesWords = (text: AnalyzedText) => text.tsquery.includes('!');
 export const FEW_MATCHES = 500;
 
 /**
- * What the word counters say of a query's words: an upper bound of its matches (the fewest documents
- * any of its words is in when every word must match, their sum when the query says `or`), and whether
- * it is a pair of common words.
+ * An upper bound of a query's matches, from the word counters: the fewest documents any of its words
+ * is in when every word must match, their sum when the query says `or`.
  */
-export async function wordFacts(db: Statements, text: AnalyzedText): Promise<WordFacts> {
+export async function matchesAtMost(db: Statements, text: AnalyzedText): Promise<number> {
   const { lexemes } = text;
-  if (lexemes.length === 0) return { matchesAtMost: Number.POSITIVE_INFINITY, commonPair: false };
-  const rows = await db.query<{ lexeme: string; n: string; common: boolean }>(
-    `SELECT t.lexeme, sum(t.n) AS n, EXISTS (SELECT 1 FROM ${SEARCH_SCHEMA}.common_words c WHERE c.lexeme = t.lexeme) AS common
-     FROM ${SEARCH_SCHEMA}.term_counts t WHERE t.lexeme = ANY($1::text[]) GROUP BY t.lexeme`,
+  if (lexemes.length === 0) return Number.POSITIVE_INFINITY;
+  const rows = await db.query<{ lexeme: string; n: string }>(
+    `SELECT lexeme, sum(n) AS n FROM ${SEARCH_SCHEMA}.term_counts WHERE lexeme = ANY($1::text[]) GROUP BY lexeme`,
     [lexemes],
   );
-  const commonPair = Boolean(text.pair) && rows.filter((row) => row.common).length === 2;
   // a word in no document: nothing matches (unless the query only excludes it)
   const counts = rows.map((row) => Number(row.n));
-  if (/\bor\b/i.test(text.text)) return { matchesAtMost: counts.reduce((sum, n) => sum + n, 0), commonPair };
-  return { matchesAtMost: rows.length < lexemes.length ? 0 : Math.min(...counts), commonPair };
+  if (/\bor\b/i.test(text.text)) return counts.reduce((sum, n) => sum + n, 0);
+  return rows.length < lexemes.length ? 0 : Math.min(...counts);
 }
 
 /** The tier of a document as an expression, for ordering a few matches in one statement. */
@@ -142,7 +139,7 @@ async function fewMatchesPage(
 }
 
 /**
- * `matches` is an upper bound of the query's matches (see wordFacts): it decides, against
+ * `matches` is an upper bound of the query's matches (see matchesAtMost): it decides, against
  * `fewMatches` (FEW_MATCHES), between ordering them all at once and walking the tiers, never what the
  * page holds.
  */
