@@ -4,7 +4,7 @@ import { BUCKET_BASE, SEARCH_SCHEMA } from './read-model';
 import type { Hit } from './page';
 import { DOCUMENTS, Params, matchConditions, textQuery, whereClause, type Statement } from './sql';
 import { pairCounterStatement } from './pair-counts';
-import type { AnalyzedText, FacetCount, SearchCounts, SearchFilter, WordFacts } from './types';
+import type { AnalyzedText, FacetCount, SearchCounts, SearchFilter } from './types';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -136,8 +136,8 @@ function termCounterStatement(lexeme: string): Statement {
  * The statement that reads this search's counts from a counter, when one answers it: its rows are
  * facets (`value`, `count`), which `countedByCounters` turns into the counts.
  */
-export function counterStatement(text: AnalyzedText | null, filter: SearchFilter, facts?: WordFacts): Statement | undefined {
-  if (text?.empty || !countersAnswer(text, filter, facts)) return undefined;
+export function counterStatement(text: AnalyzedText | null, filter: SearchFilter, pairCounted = false): Statement | undefined {
+  if (text?.empty || !countersAnswer(text, filter, pairCounted)) return undefined;
   if (!text) return facetCounterStatement(filter);
   return text.singleLexeme ? termCounterStatement(text.singleLexeme) : pairCounterStatement(SEARCH_SCHEMA, text.pair!);
 }
@@ -231,12 +231,15 @@ async function byCountingMatches(
   return { counts: { total: Math.min(total, bound), exact: total <= bound, facets } };
 }
 
-/** Whether a counter answers this search's counts (else its matches are counted, up to the bound). */
-function countersAnswer(text: AnalyzedText | null, filter: SearchFilter, facts?: WordFacts): boolean {
+/**
+ * Whether a counter answers this search's counts (else its matches are counted, up to the bound).
+ * `pairCounted`: whether a pair of words is taken to have a counter (see ListingSearch).
+ */
+function countersAnswer(text: AnalyzedText | null, filter: SearchFilter, pairCounted: boolean): boolean {
   if (text?.empty) return true;
   const onlyCategory = !given(filter.minPrice) && !given(filter.maxPrice) && !given(filter.sellerId) && !filter.inStock;
   if (!text && !given(filter.sellerId)) return true;
-  return onlyCategory && Boolean(text?.singleLexeme || (text?.pair && facts?.commonPair));
+  return onlyCategory && Boolean(text?.singleLexeme || (text?.pair && pairCounted));
 }
 
 /**
@@ -250,9 +253,9 @@ export async function countAndRank(
   bound: number,
   after: [number, number, string] | undefined,
   limit: number,
-  facts: WordFacts,
+  pairCounted: boolean,
 ): Promise<{ counts: SearchCounts; page?: CountedPage } | undefined> {
-  if (countersAnswer(text, filter, facts)) return undefined;
+  if (countersAnswer(text, filter, pairCounted)) return undefined;
   return byCountingMatches(db, text, filter, bound, { after, limit });
 }
 
@@ -262,10 +265,10 @@ export async function searchCounts(
   text: AnalyzedText | null,
   filter: SearchFilter,
   bound: number,
-  facts?: WordFacts,
+  pairCounted = false,
 ): Promise<SearchCounts> {
   if (text?.empty) return { total: 0, exact: true, facets: [] };
-  const counter = counterStatement(text, filter, facts);
+  const counter = counterStatement(text, filter, pairCounted);
   const counted = counter && countedByCounters(await db.query(counter.sql, counter.values), filter);
   return counted ?? (await byCountingMatches(db, text, filter, bound)).counts;
 }

@@ -8,9 +8,9 @@ import type { SellerProfile } from '../seller-profiles';
 import type { Dependencies, SearchCache, SearchChange } from './cache';
 import { countAndRank, countedByCounters, counterStatement, searchCounts } from './counts';
 import type { Replica } from './replica';
-import { ORDERS, TIERS, orderedPage, relevancePage, wordFacts, type Hit, type KeyType } from './page';
+import { ORDERS, TIERS, matchesAtMost, orderedPage, relevancePage, type Hit, type KeyType } from './page';
 import { PageRows, listingColumns, type ListingColumns } from './page-rows';
-import type { AnalyzedText, SearchArgs, SearchCounts, SearchResult, SearchSort, WordFacts } from './types';
+import type { AnalyzedText, SearchArgs, SearchCounts, SearchResult, SearchSort } from './types';
 
 /** Bounds the work one query string can cause in the text parser. */
 export const MAX_QUERY = 200;
@@ -81,11 +81,18 @@ export class ListingSearch {
   private readonly analyses = new LRUCache<string, AnalyzedText>({ max: 10_000 });
 
   /**
-   * What the word counters say of queries' words. They only choose how a page and its counts are
-   * found (see relevancePage, and countedByCounters for a pair no longer counted), never what they
-   * hold, so minute-old facts cost at most speed.
+   * Upper bounds of queries' matches, from the word counters. They only choose how a relevance page
+   * is found (see relevancePage), never what it holds, so a minute-old bound costs at most speed.
    */
-  private readonly facts = new LRUCache<string, WordFacts>({ max: 10_000, ttl: 60_000 });
+  private readonly matchBounds = new LRUCache<string, number>({ max: 10_000, ttl: 60_000 });
+
+  /**
+   * Two-word queries whose pair counter said it does not count them (not both words common). Any
+   * other pair is taken to be counted: asking first would cost most two-word searches a round trip,
+   * and the counter's answer says when it is not (see countedByCounters), at the cost of one more
+   * statement that time. A minute-old entry costs at most speed.
+   */
+  private readonly uncountedPairs = new LRUCache<string, true>({ max: 10_000, ttl: 60_000 });
 
   private columns?: ListingColumns;
 
@@ -159,10 +166,10 @@ export class ListingSearch {
     await this.cache?.invalidateSeller(sellerId);
   }
 
-  private async wordFacts(text: AnalyzedText): Promise<WordFacts> {
-    let facts = this.facts.get(text.text);
-    if (!facts) this.facts.set(text.text, (facts = await wordFacts(this.reader, text)));
-    return facts;
+  private async matchesAtMost(text: AnalyzedText): Promise<number> {
+    let bound = this.matchBounds.get(text.text);
+    if (bound === undefined) this.matchBounds.set(text.text, (bound = await matchesAtMost(this.reader, text)));
+    return bound;
   }
 
   /**
@@ -194,26 +201,27 @@ export class ListingSearch {
       (counted = (cache ? cache.saveCounts(key, counts).catch(() => undefined) : Promise.resolve()).then(() => counts));
     // the statements that find the page bring its listings and sellers along, and the counts when a counter has them
     const brought = new PageRows(this.reader, (this.columns ??= listingColumns(this.reader)), this.settings.priorScore);
-    // (a pair's facts decide whether a counter has its counts; a relevance page's, how it is found)
-    let facts: WordFacts | undefined;
+    const pairCounted = Boolean(text?.pair) && !this.uncountedPairs.has(query);
     const findHits = async (): Promise<Hit[]> => {
       if (text?.empty) return [];
-      if (text && (text.pair || sort === 'RELEVANCE')) facts = await this.wordFacts(text);
-      if (wantsCounts) brought.countAlong(counterStatement(text, filter, facts));
+      if (wantsCounts) brought.countAlong(counterStatement(text, filter, pairCounted));
       if (sort !== 'RELEVANCE') return orderedPage(brought, text, filter, ORDERS[sort], after as [unknown, string] | undefined, size + 1);
       const relevanceAfter = after as [number, number, string] | undefined;
       // counting the matches may find the page on the way (see countAndRank); its counts are kept
-      const pass = await countAndRank(this.reader, text!, filter, bound, relevanceAfter, size + 1, facts!);
+      const pass = await countAndRank(this.reader, text!, filter, bound, relevanceAfter, size + 1, pairCounted);
       if (pass) keepCounts(pass.counts);
       if (pass?.page) return pass.page.hits;
-      return relevancePage(brought, text!, filter, relevanceAfter, size + 1, { matches: facts!.matchesAtMost, fewMatches: this.settings.fewMatches });
+      // (a pair taken to be counted is of common words, each in more documents than a few)
+      const matches = pairCounted ? Number.POSITIVE_INFINITY : await this.matchesAtMost(text!);
+      return relevancePage(brought, text!, filter, relevanceAfter, size + 1, { matches, fewMatches: this.settings.fewMatches });
     };
-    const countAll = async () => searchCounts(this.reader, text, filter, bound, text?.pair ? (facts ??= await this.wordFacts(text)) : facts);
+    const countAll = () => searchCounts(this.reader, text, filter, bound, pairCounted && !this.uncountedPairs.has(query));
 
     const cachedPage = cache ? await cache.page(key) : undefined;
     const hits = cachedPage?.hits ?? (await findHits());
     const broughtCounts = brought.counted && countedByCounters(brought.counted, filter);
     if (broughtCounts) keepCounts(broughtCounts);
+    else if (brought.counted && pairCounted) this.uncountedPairs.set(query, true);
     if (cache && !cachedPage) await cache.savePage(key, { hits });
     const page = hits.slice(0, size);
     const ids = page.map((hit) => hit.id);

@@ -60,10 +60,3 @@ export interface AnalyzedText {
   tsquery: string;
 }
 
-/** What the word counters say of a query's words (see wordFacts). */
-export interface WordFacts {
-  /** An upper bound of its matches. */
-  matchesAtMost: number;
-  /** Whether it is a pair (AnalyzedText.pair) of common words, whose counts a counter keeps. */
-  commonPair: boolean;
-}
