@@ -31,6 +31,8 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       OrderItem: '../entities#OrderItemEntity',
       OrderStatusChange: '../entities#StatusChangeEntity',
       OrderStatusEvent: '../live#LiveOrderEvent',
+      Seller: '../shipping#SellerRef',
+      ShippingRate: '../entities#ShippingRateEntity',
     },
   },
   payments: {

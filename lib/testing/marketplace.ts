@@ -34,6 +34,7 @@ export interface ListingInput {
   price?: { amount: number; currency: string };
   category?: string;
   stock?: number;
+  fulfillment?: 'SHIPPING' | 'DIGITAL' | 'SERVICE';
 }
 
 export async function newListing(seller: GraphQLClient, input: ListingInput, publish = true): Promise<string> {

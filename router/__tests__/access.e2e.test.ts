@@ -5,7 +5,7 @@ import { newListing, newSeller, signUp, type TestUser } from '../../lib/testing/
 import { startTestStack, type TestStack } from '../../scripts/test-stack';
 
 /**
- * Every order, payment and reputation operation, tried by anonymous, by another buyer, by another
+ * Every order, payment, reputation and delivery operation, tried by anonymous, by another buyer, by another
  * seller, by the wrong party of the order and by the right one: each gets data or the contract's code.
  * Refused attempts come first, so the right party's call also proves the refusals changed nothing.
  */
@@ -132,4 +132,33 @@ test('who may do what with an order, its payment, its payout and its review', as
     buyer: 'ok',
   });
   await step('CancelOrder', () => ({ id: secondOrderId }), { seller: 'CONFLICT' });
+});
+
+test('who may keep an address book and set shipping rates', async () => {
+  const home = { name: 'Ada Lovelace', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' };
+  const { addAddress } = await buyer.client.ok<{ addAddress: { id: string } }>('AddAddress', { input: home });
+  await step('AddAddress', () => ({ input: home }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'ok' });
+  await step('MyAddresses', () => ({}), {
+    anonymous: (r) => expect(r.data).toEqual({ me: null }),
+    otherSeller: (r) => expect(r.data).toEqual({ me: { addresses: [] } }),
+    buyer: (r) => expect((r.data as { me: { addresses: { id: string }[] } }).me.addresses.map((a) => a.id)).toEqual([addAddress.id]),
+  });
+  await step('RemoveAddress', () => ({ id: addAddress.id }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'NOT_FOUND',
+    otherSeller: 'NOT_FOUND',
+    seller: 'NOT_FOUND',
+    buyer: 'ok',
+  });
+  const rates = [{ country: 'US', price: { amount: 500, currency: 'USD' }, minDays: 1, maxDays: 3 }];
+  await step('SetShippingRates', () => ({ rates }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    buyer: 'FORBIDDEN',
+    seller: 'ok',
+  });
+  await step('SellerShipping', () => ({ sellerId: seller.sellerId }), {
+    anonymous: (r) => expect((r.data as { seller: { shippingRates: unknown[] } }).seller.shippingRates).toHaveLength(1),
+    otherBuyer: 'ok',
+  });
 });

@@ -5,6 +5,7 @@ import { handleOnce } from '../../lib/events/consumer';
 import { isUuid } from '../../lib/ids';
 import { moneyField, type Money } from '../../lib/money';
 import { integerInRange } from '../../lib/validation';
+import type { Fulfillment } from './entities';
 import type { SearchChange } from './search/cache';
 import type { SearchProjection } from './search/projection';
 
@@ -21,6 +22,7 @@ export interface ReservedLine {
   categorySlug: string;
   unitPrice: Money & { formatted: string };
   quantity: number;
+  fulfillment: Fulfillment;
 }
 
 export interface ReservationResult {
@@ -40,6 +42,7 @@ interface LineRow {
   unit_price: number;
   currency: string;
   quantity: number;
+  fulfillment: Fulfillment;
 }
 
 const toLine = (row: LineRow): ReservedLine => ({
@@ -49,6 +52,7 @@ const toLine = (row: LineRow): ReservedLine => ({
   categorySlug: row.category_slug,
   unitPrice: moneyField({ amount: row.unit_price, currency: row.currency.trim() }),
   quantity: row.quantity,
+  fulfillment: row.fulfillment,
 });
 
 /** Same listing twice in a cart is one line; sorted so that every checkout locks rows in one order. */
@@ -77,9 +81,18 @@ export async function reserveStock(
   if (!isUuid(input.reservationId)) throw badInput('reservationId must be a UUID', 'reservationId');
   const wanted = normalise(input.items);
   return db.transaction(async (manager) => {
-    const listings: { id: string; seller_id: string; title: string; category_slug: string; price_amount: number; currency: string; stock: number; status: string }[] =
-      await manager.query(
-        `SELECT id, seller_id, title, category_slug, price_amount, currency, stock, status
+    const listings: {
+      id: string;
+      seller_id: string;
+      title: string;
+      category_slug: string;
+      price_amount: number;
+      currency: string;
+      stock: number;
+      status: string;
+      fulfillment: Fulfillment;
+    }[] = await manager.query(
+        `SELECT id, seller_id, title, category_slug, price_amount, currency, stock, status, fulfillment
          FROM listings WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
         [[...wanted.keys()]],
       );
@@ -109,9 +122,9 @@ export async function reserveStock(
       const listing = byId.get(listingId)!;
       await manager.query(`UPDATE listings SET stock = stock - $2, updated_at = now() WHERE id = $1`, [listingId, quantity]);
       await manager.query(
-        `INSERT INTO stock_reservations (reservation_id, listing_id, seller_id, title, category_slug, unit_price, currency, quantity)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [input.reservationId, listingId, listing.seller_id, listing.title, listing.category_slug, listing.price_amount, listing.currency, quantity],
+        `INSERT INTO stock_reservations (reservation_id, listing_id, seller_id, title, category_slug, unit_price, currency, quantity, fulfillment)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [input.reservationId, listingId, listing.seller_id, listing.title, listing.category_slug, listing.price_amount, listing.currency, quantity, listing.fulfillment],
       );
     }
     const change = await search.listings(manager, [...wanted.keys()]);
@@ -121,7 +134,7 @@ export async function reserveStock(
 
 function reservedLines(manager: EntityManager, reservationId: string): Promise<LineRow[]> {
   return manager.query(
-    `SELECT listing_id, seller_id, title, category_slug, unit_price, currency, quantity
+    `SELECT listing_id, seller_id, title, category_slug, unit_price, currency, quantity, fulfillment
      FROM stock_reservations WHERE reservation_id = $1 ORDER BY listing_id`,
     [reservationId],
   );

@@ -6,7 +6,7 @@ import { isCurrency } from '../../lib/money';
 import { newestFirst } from '../../lib/db/newest-first';
 import type { Connection } from '../../lib/pagination';
 import { given, integerInRange, requiredText } from '../../lib/validation';
-import { CategoryEntity, ListingEntity } from './entities';
+import { CategoryEntity, ListingEntity, type Fulfillment } from './entities';
 import { reserveStock, type ReservationResult, type ReserveInput } from './reservations';
 import type { SearchChange } from './search/cache';
 import type { SearchProjection } from './search/projection';
@@ -28,6 +28,7 @@ export interface CreateListingInput {
   price: MoneyInput;
   category: string;
   stock: number;
+  fulfillment?: Fulfillment | null;
 }
 /** Absent and null fields stay as they are. */
 export interface UpdateListingInput {
@@ -36,11 +37,12 @@ export interface UpdateListingInput {
   price?: MoneyInput | null;
   category?: string | null;
   stock?: number | null;
+  fulfillment?: Fulfillment | null;
 }
 
 type Seller = NonNullable<Viewer['seller']>;
 type Changes = Partial<
-  Pick<ListingEntity, 'title' | 'description' | 'priceAmount' | 'currency' | 'categorySlug' | 'stock' | 'status'>
+  Pick<ListingEntity, 'title' | 'description' | 'priceAmount' | 'currency' | 'categorySlug' | 'stock' | 'status' | 'fulfillment'>
 >;
 
 const MAX_TITLE = 200;
@@ -141,6 +143,7 @@ export class ListingsService {
         currency,
         categorySlug,
         stock,
+        fulfillment: input.fulfillment ?? 'SHIPPING',
         status: 'DRAFT',
       }),
     );
@@ -155,6 +158,7 @@ export class ListingsService {
     if (given(input.price)) Object.assign(changes, price(input.price, seller));
     if (given(input.stock)) changes.stock = integerInRange(input.stock, 'stock', { min: 0, max: MAX_STOCK });
     if (given(input.category)) changes.categorySlug = await this.existingCategory(input.category);
+    if (given(input.fulfillment)) changes.fulfillment = input.fulfillment;
     return this.change(seller, id, (listing) => {
       if (listing.status === 'ARCHIVED') throw conflict('An archived listing cannot be edited; publish it again first');
       return changes;

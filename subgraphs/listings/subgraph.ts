@@ -10,6 +10,7 @@ import { SellerProfiles1732000000120 } from './migrations/1732000000120-seller-p
 import { WordStatistics1732000000130 } from './migrations/1732000000130-word-statistics';
 import { CategoryCounts1732000000140 } from './migrations/1732000000140-category-counts';
 import { PairCounts1732000000150 } from './migrations/1732000000150-pair-counts';
+import { Fulfillment1732000000160 } from './migrations/1732000000160-fulfillment';
 import { listingsConfig } from './config';
 import { startCommonWordAdmission, startCounterCompaction } from './search/compaction';
 import { setUpSearch } from './search/setup';
@@ -30,6 +31,7 @@ export const listings: SubgraphModule<ListingsContext> = {
     Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110, SellerProfiles1732000000120, WordStatistics1732000000130,
     CategoryCounts1732000000140,
     PairCounts1732000000150,
+    Fulfillment1732000000160,
   ],
   async create({ db, bus, env, logger, outbox, internal, metrics }) {
     const config = listingsConfig(env);

@@ -3,9 +3,10 @@ import { In, type DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { loaderByKey, loaderOfLists } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
-import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
+import { OrderEntity, OrderItemEntity, PurchaseEntity, ShippingRateEntity, StatusChangeEntity } from './entities';
 import type { LiveOrders } from './live';
 import type { OrdersService } from './service';
+import type { ShippingRates } from './shipping';
 
 export interface OrdersLoaders {
   order: DataLoader<string, OrderEntity | null>;
@@ -13,11 +14,13 @@ export interface OrdersLoaders {
   ordersOfPurchase: DataLoader<string, OrderEntity[]>;
   items: DataLoader<string, OrderItemEntity[]>;
   history: DataLoader<string, StatusChangeEntity[]>;
+  shippingRates: DataLoader<string, ShippingRateEntity[]>;
 }
 
 export interface OrdersContext {
   viewer: Viewer | null;
   orders: OrdersService;
+  shipping: ShippingRates;
   live: LiveOrders;
   loaders: OrdersLoaders;
   /**
@@ -44,5 +47,6 @@ export function ordersLoaders(db: DataSource): OrdersLoaders {
       (ids) => db.getRepository(StatusChangeEntity).find({ where: { orderId: In(validIds(ids)) }, order: { id: 'ASC' } }),
       (h) => h.orderId,
     ),
+    shippingRates: loaderOfLists((ids) => db.getRepository(ShippingRateEntity).findBy({ sellerId: In(validIds(ids)) }), (r) => r.sellerId),
   };
 }

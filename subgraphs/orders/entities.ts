@@ -120,3 +120,29 @@ export class StatusChangeEntity {
   @Column({ type: 'timestamptz', precision: 3 })
   at!: Date;
 }
+
+/** What a seller charges to ship one order to a country ('*': every country without a rate of its own). */
+@Entity({ name: 'shipping_rates' })
+export class ShippingRateEntity {
+  @PrimaryColumn({ name: 'seller_id', type: 'uuid' })
+  sellerId!: string;
+
+  @PrimaryColumn({ type: 'text' })
+  country!: string;
+
+  @Column({ name: 'price_amount', type: 'integer' })
+  priceAmount!: number;
+
+  /** An order whose items come to at least this ships free. */
+  @Column({ name: 'free_over_amount', type: 'integer', nullable: true })
+  freeOverAmount!: number | null;
+
+  @Column({ type: 'char', length: 3 })
+  currency!: string;
+
+  @Column({ name: 'min_days', type: 'integer' })
+  minDays!: number;
+
+  @Column({ name: 'max_days', type: 'integer' })
+  maxDays!: number;
+}

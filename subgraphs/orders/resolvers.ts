@@ -1,6 +1,7 @@
 import { moneyField } from '../../lib/money';
 import { DateTime } from '../../lib/scalars';
 import type { Resolvers } from './generated/resolvers-types';
+import { inListOrder } from './shipping';
 import { roleIn } from './transitions';
 
 export const resolvers: Resolvers = {
@@ -18,6 +19,15 @@ export const resolvers: Resolvers = {
     shipOrder: (_root, { id, trackingNumber }, { orders, viewer }) => orders.ship(viewer!, id, trackingNumber),
     confirmDelivery: (_root, { id }, { orders, viewer }) => orders.confirmDelivery(viewer!, id),
     cancelOrder: (_root, { id, reason }, { orders, viewer }) => orders.cancel(viewer!, id, reason),
+    setShippingRates: (_root, { rates }, { shipping, viewer }) => shipping.set(viewer!, rates),
+  },
+  Seller: {
+    __resolveReference: ({ id }) => ({ id }),
+    shippingRates: async ({ id }, _args, { loaders }) => inListOrder(await loaders.shippingRates.load(id)),
+  },
+  ShippingRate: {
+    price: (rate) => moneyField({ amount: rate.priceAmount, currency: rate.currency.trim() }),
+    freeOver: (rate) => (rate.freeOverAmount === null ? null : moneyField({ amount: rate.freeOverAmount, currency: rate.currency.trim() })),
   },
   Subscription: {
     orderStatusChanged: {

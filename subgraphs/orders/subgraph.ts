@@ -6,24 +6,27 @@ import { Checkout } from './checkout';
 import { ordersConfig } from './config';
 import { LiveOrders } from './live';
 import { ordersLoaders, type OrdersContext } from './context';
-import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
+import { OrderEntity, OrderItemEntity, PurchaseEntity, ShippingRateEntity, StatusChangeEntity } from './entities';
 import { onOrdersEvent } from './events';
 import { Orders1732000000002 } from './migrations/1732000000002-orders';
+import { ShippingRates1732000000020 } from './migrations/1732000000020-shipping-rates';
 import { resolvers } from './resolvers';
 import { OrdersService } from './service';
+import { ShippingRates } from './shipping';
 import { startSweeper } from './sweeper';
 
 export const orders: SubgraphModule<OrdersContext> = {
   name: 'orders',
   defaultPort: defaultPort('orders'),
-  entities: [PurchaseEntity, OrderEntity, OrderItemEntity, StatusChangeEntity],
-  migrations: [Orders1732000000002],
+  entities: [PurchaseEntity, OrderEntity, OrderItemEntity, StatusChangeEntity, ShippingRateEntity],
+  migrations: [Orders1732000000002, ShippingRates1732000000020],
   create({ db, env, bus, outbox, internal, logger, metrics }) {
     const afterCommit = () => outbox.wake();
     const config = ordersConfig(env);
     const checkouts = new Counter({ name: 'checkouts_total', help: 'Purchases opened by checkout (one per cart, of one or more orders)', registers: [metrics] });
     const service = new OrdersService(db, new Checkout(db, internal, config.reservationTtlMs, afterCommit, () => checkouts.inc()), afterCommit);
     const live = new LiveOrders(db, logger);
+    const shipping = new ShippingRates(db);
     return {
       name: 'orders',
       schema: buildSchema(loadTypeDefs('orders'), resolvers),
@@ -31,6 +34,7 @@ export const orders: SubgraphModule<OrdersContext> = {
         const context: OrdersContext = {
           viewer,
           orders: service,
+          shipping,
           live,
           loaders: ordersLoaders(db),
           forgetCachedReads: () => (context.loaders = ordersLoaders(db)),

@@ -93,6 +93,19 @@ describe('creating and managing listings', () => {
     expect(codes(await seller.client.op('UpdateListing', { id, input: { stock: 9 } }))).toEqual(['CONFLICT']);
   });
 
+  test('a listing ships unless its seller says it is DIGITAL or a SERVICE', async () => {
+    const seller = await newSeller(stack.client);
+    const fulfillment = async (id: string) => (await stack.client.ok<{ listing: { fulfillment: string } }>('ListingFulfillment', { id })).listing.fulfillment;
+    const shipped = await newListing(seller.client, { title: 'Teapot' });
+    const ebook = await newListing(seller.client, { title: 'E-book', fulfillment: 'DIGITAL' });
+    expect([await fulfillment(shipped), await fulfillment(ebook)]).toEqual(['SHIPPING', 'DIGITAL']);
+    await seller.client.ok('UpdateListing', { id: shipped, input: { fulfillment: 'SERVICE' } });
+    await seller.client.ok('UpdateListing', { id: ebook, input: { title: 'E-book, second edition' } });
+    expect([await fulfillment(shipped), await fulfillment(ebook)]).toEqual(['SERVICE', 'DIGITAL']);
+    expect(codes(await seller.client.op('UpdateListing', { id: ebook, input: { fulfillment: 'TELEPORT' } }))).toEqual(['BAD_USER_INPUT']);
+    expect(await fulfillment(ebook)).toBe('DIGITAL');
+  });
+
   test('a DRAFT is visible to its seller only; publishing makes it public and searchable', async () => {
     const seller = await newSeller(stack.client);
     const stranger = await signUp(stack.client);

@@ -32,6 +32,8 @@ export type CreateListingInput = {
   category: Scalars['String']['input'];
   /** Searched along with the title. At most 5000 characters. */
   description: Scalars['String']['input'];
+  /** How it reaches the buyer; SHIPPING when not given. */
+  fulfillment?: InputMaybe<Fulfillment>;
   /** Must be in the seller's currency; amount > 0. */
   price: MoneyInput;
   stock: Scalars['Int']['input'];
@@ -45,11 +47,18 @@ export type FacetCount = {
   value: Scalars['String']['output'];
 };
 
+/** How a listing reaches its buyer: only SHIPPING needs a delivery address at checkout. */
+export type Fulfillment =
+  | 'DIGITAL'
+  | 'SERVICE'
+  | 'SHIPPING';
+
 export type Listing = {
   __typename?: 'Listing';
   category: Category;
   createdAt: Scalars['DateTime']['output'];
   description: Scalars['String']['output'];
+  fulfillment: Fulfillment;
   id: Scalars['ID']['output'];
   price: Money;
   /**
@@ -250,6 +259,7 @@ export type ReserveStockInput = {
 export type ReservedItem = {
   __typename?: 'ReservedItem';
   categorySlug: Scalars['String']['output'];
+  fulfillment: Fulfillment;
   listingId: Scalars['ID']['output'];
   quantity: Scalars['Int']['output'];
   sellerId: Scalars['ID']['output'];
@@ -284,6 +294,7 @@ export type UpdateListingInput = {
   category?: InputMaybe<Scalars['String']['input']>;
   /** Searched along with the title. At most 5000 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
+  fulfillment?: InputMaybe<Fulfillment>;
   price?: InputMaybe<MoneyInput>;
   stock?: InputMaybe<Scalars['Int']['input']>;
   /** The listing's name, shown in search results and on orders. At most 200 characters. */
@@ -395,6 +406,7 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   FacetCount: ResolverTypeWrapper<FacetCount>;
+  Fulfillment: Fulfillment;
   Listing: ResolverTypeWrapper<ListingEntity>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ListingConnection: ResolverTypeWrapper<Omit<ListingConnection, 'edges'> & { edges: Array<ResolversTypes['ListingEdge']> }>;
@@ -470,6 +482,7 @@ export type ListingResolvers<ContextType = ListingsContext, ParentType extends R
   category?: Resolver<ResolversTypes['Category'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fulfillment?: Resolver<ResolversTypes['Fulfillment'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   seller?: Resolver<ResolversTypes['Seller'], ParentType, ContextType>;
@@ -529,6 +542,7 @@ export type QueryResolvers<ContextType = ListingsContext, ParentType extends Res
 
 export type ReservedItemResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['ReservedItem'] = ResolversParentTypes['ReservedItem']> = ResolversObject<{
   categorySlug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fulfillment?: Resolver<ResolversTypes['Fulfillment'], ParentType, ContextType>;
   listingId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sellerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
