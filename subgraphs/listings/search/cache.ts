@@ -11,6 +11,13 @@ export interface CachedPage {
   hits: Hit[];
 }
 
+/** A search as the cache knows it: its key, and its page and counts when they are cached. */
+export interface CachedSearch {
+  key: string;
+  page?: CachedPage;
+  counts?: SearchCounts;
+}
+
 /** What a change did to search, as the ListingChanged event tells it. */
 export interface SearchChange {
   listingIds: string[];
@@ -66,8 +73,24 @@ export class SearchCache {
     });
   }
 
+  /**
+   * A search's key under its dependencies' current generations, and its page and (when asked for) its
+   * counts as cached: two round trips to the store, found or not.
+   */
+  async lookUp(search: unknown, dependencies: Dependencies, { counts }: { counts: boolean }): Promise<CachedSearch> {
+    const key = await this.keyOf(search, dependencies);
+    const [page, known] = await this.store.getMany(counts ? [`page:${key}`, `counts:${key}`] : [`page:${key}`]);
+    this.lookups.inc({ kind: 'page', result: page ? 'hit' : 'miss' });
+    if (counts) this.lookups.inc({ kind: 'counts', result: known ? 'hit' : 'miss' });
+    return {
+      key,
+      page: page ? (JSON.parse(page) as CachedPage) : undefined,
+      counts: known ? (JSON.parse(known) as SearchCounts) : undefined,
+    };
+  }
+
   /** The key of one search under its dependencies' current generations. */
-  async keyOf(search: unknown, dependencies: Dependencies): Promise<string> {
+  private async keyOf(search: unknown, dependencies: Dependencies): Promise<string> {
     const names = [
       EPOCH,
       ...(dependencies.everything ? [ALL] : []),
@@ -80,16 +103,8 @@ export class SearchCache {
       .digest('base64url');
   }
 
-  async page(key: string): Promise<CachedPage | undefined> {
-    return this.read('page', `page:${key}`);
-  }
-
   async savePage(key: string, page: CachedPage): Promise<void> {
     await this.store.setMany([[`page:${key}`, JSON.stringify(page)]], this.ttlSeconds);
-  }
-
-  async counts(key: string): Promise<SearchCounts | undefined> {
-    return this.read('counts', `counts:${key}`);
   }
 
   async saveCounts(key: string, counts: SearchCounts): Promise<void> {
@@ -158,12 +173,6 @@ export class SearchCache {
   private async renew(names: string[]): Promise<void> {
     const fresh = randomBytes(6).toString('base64url');
     await this.store.setMany(names.map((name) => [name, fresh]), GENERATION_TTL_SECONDS);
-  }
-
-  private async read<T>(kind: 'page' | 'counts', key: string): Promise<T | undefined> {
-    const [value] = await this.store.getMany([key]);
-    this.lookups.inc({ kind, result: value ? 'hit' : 'miss' });
-    return value ? (JSON.parse(value) as T) : undefined;
   }
 }
 

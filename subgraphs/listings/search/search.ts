@@ -193,12 +193,19 @@ export class ListingSearch {
     const text = query ? await this.analyze(query) : null;
     const after = sort === 'RELEVANCE' ? decodePosition(kind, args.after, ['tier', 'float8']) : decodePosition(kind, args.after, [ORDERS[sort].type]);
     const cache = this.cache;
-    const key = cache ? await cache.keyOf([query, sort, normalisedFilter(filter), size, args.after ?? null], dependencies(text, filter)) : '';
+    const cached = cache ? await cache.lookUp([query, sort, normalisedFilter(filter), size, args.after ?? null], dependencies(text, filter), { counts: wantsCounts }) : undefined;
+    // Writes to the cache are not waited for: a search costs what finding it did, and a failed write
+    // costs a later search, never this one. (Redis runs a connection's commands in order, so the next
+    // lookup on it sees them.)
+    const remember = (write: (cache: SearchCache, key: string) => Promise<void>) => {
+      if (cache && cached) write(cache, cached.key).catch(() => undefined);
+    };
     const bound = this.settings.exactCountLimit;
-    let counted: Promise<SearchCounts> | undefined;
-    // (a failed write to the cache costs a later recount, never this search)
-    const keepCounts = (counts: SearchCounts) =>
-      (counted = (cache ? cache.saveCounts(key, counts).catch(() => undefined) : Promise.resolve()).then(() => counts));
+    let counted: Promise<SearchCounts> | undefined = cached?.counts && Promise.resolve(cached.counts);
+    const keepCounts = (counts: SearchCounts) => {
+      remember((store, key) => store.saveCounts(key, counts));
+      counted = Promise.resolve(counts);
+    };
     // the statements that find the page bring its listings and sellers along, and the counts when a counter has them
     const brought = new PageRows(this.reader, (this.columns ??= listingColumns(this.reader)), this.settings.priorScore);
     const pairCounted = Boolean(text?.pair) && !this.uncountedPairs.has(query);
@@ -217,12 +224,12 @@ export class ListingSearch {
     };
     const countAll = () => searchCounts(this.reader, text, filter, bound, pairCounted && !this.uncountedPairs.has(query));
 
-    const cachedPage = cache ? await cache.page(key) : undefined;
+    const cachedPage = cached?.page;
     const hits = cachedPage?.hits ?? (await findHits());
     const broughtCounts = brought.counted && countedByCounters(brought.counted, filter);
     if (broughtCounts) keepCounts(broughtCounts);
     else if (brought.counted && pairCounted) this.uncountedPairs.set(query, true);
-    if (cache && !cachedPage) await cache.savePage(key, { hits });
+    if (!cachedPage) remember((store, key) => store.savePage(key, { hits }));
     const page = hits.slice(0, size);
     const ids = page.map((hit) => hit.id);
     // listings the page's statement did not bring (a cached page, a page found while counting) come
@@ -232,18 +239,16 @@ export class ListingSearch {
       if (missing.length) await brought.query('SELECT id FROM unnest(CAST($1 AS uuid[])) AS id', [missing]);
       return wanted.flatMap((id) => brought.listings.get(id) ?? []);
     };
-    const rows = cache ? await cache.listings(ids, load) : await load(ids);
+    // a page just found brought its listings: the listing cache is read (and filled) for cached pages
+    const rows = cache && cachedPage ? await cache.listings(ids, load) : await load(ids);
     const byId = new Map(rows.map((row) => [row.id, row]));
     const edges = page.flatMap((hit) => {
       const node = byId.get(hit.id);
       return node ? [{ cursor: encodeCursor(kind, hit.position), node }] : [];
     });
     const counts = async () => {
-      if (!cache) return countAll();
-      const known = await cache.counts(key);
-      if (known) return known;
       const fresh = await countAll();
-      await cache.saveCounts(key, fresh);
+      remember((store, key) => store.saveCounts(key, fresh));
       return fresh;
     };
     return {
