@@ -31,7 +31,13 @@ export async function seedDemo(stack: Stack, logger: Logger): Promise<string | u
     });
     sellers.push({ id: becomeSeller.seller.id, currency: seller.currency });
   }
-  await client.ok('SignUp', { input: { email: BUYER, password: PASSWORD, displayName: 'Demo Buyer' } });
+  const { signUp: buyer } = await client.ok<{ signUp: { token: string } }>('SignUp', {
+    input: { email: BUYER, password: PASSWORD, displayName: 'Demo Buyer' },
+  });
+  // goods ship: the demo buyer has somewhere to receive them
+  await client.as(buyer.token).ok('AddAddress', {
+    input: { name: 'Demo Buyer', line1: '1 Market Street', city: 'San Francisco', region: 'CA', postalCode: '94105', country: 'US' },
+  });
   const listings = await seedListings(stack.subgraphs.listings.db, sellers);
   logger.info('seeded demo data', { sellers: sellers.length, listings });
   return `${sellers.length} sellers, ${listings} listings; log in as ${BUYER} or ${SELLERS[0].email} with password "${PASSWORD}"`;

@@ -12,12 +12,18 @@ export interface TestUser {
   sellerId?: string;
 }
 
-export async function signUp(client: GraphQLClient, displayName?: string): Promise<TestUser> {
+/** Where test users live unless a test says otherwise: a default address in the US. */
+export const TEST_ADDRESS = { name: 'Test Buyer', line1: '1 Main Street', city: 'Springfield', postalCode: '12345', country: 'US' };
+
+/** A new user; with a default address (as checkouts of goods that ship need) unless `address` is false. */
+export async function signUp(client: GraphQLClient, displayName?: string, { address = true }: { address?: boolean } = {}): Promise<TestUser> {
   counter += 1;
   const { signUp } = await client.ok<{ signUp: { token: string; user: { id: string } } }>('SignUp', {
     input: { email: `user${counter}-${randomUUID().slice(0, 8)}@example.com`, password: 'a long enough password', displayName },
   });
-  return { client: client.as(signUp.token), userId: signUp.user.id };
+  const user = { client: client.as(signUp.token), userId: signUp.user.id };
+  if (address) await user.client.ok('AddAddress', { input: TEST_ADDRESS });
+  return user;
 }
 
 export async function newSeller(client: GraphQLClient, { currency = 'USD', shopName }: { currency?: string; shopName?: string } = {}): Promise<TestUser> {

@@ -140,8 +140,8 @@ test('who may keep an address book and set shipping rates', async () => {
   await step('AddAddress', () => ({ input: home }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'ok' });
   await step('MyAddresses', () => ({}), {
     anonymous: (r) => expect(r.data).toEqual({ me: null }),
-    otherSeller: (r) => expect(r.data).toEqual({ me: { addresses: [] } }),
-    buyer: (r) => expect((r.data as { me: { addresses: { id: string }[] } }).me.addresses.map((a) => a.id)).toEqual([addAddress.id]),
+    otherSeller: (r) => expect((r.data as { me: { addresses: { id: string }[] } }).me.addresses.map((a) => a.id)).not.toContain(addAddress.id),
+    buyer: (r) => expect((r.data as { me: { addresses: { id: string }[] } }).me.addresses.map((a) => a.id)).toContain(addAddress.id),
   });
   await step('RemoveAddress', () => ({ id: addAddress.id }), {
     anonymous: 'UNAUTHENTICATED',

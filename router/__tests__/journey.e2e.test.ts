@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { codes } from '../../lib/client/graphql-client';
 import { DEFAULT_PRIOR } from '../../lib/reputation-prior';
 import { eventually } from '../../lib/testing/eventually';
-import { newListing, newSeller, signUp, stockOf } from '../../lib/testing/marketplace';
+import { TEST_ADDRESS, newListing, newSeller, signUp, stockOf } from '../../lib/testing/marketplace';
 import { startTestStack, type TestStack } from '../../scripts/test-stack';
 
 /**
@@ -69,7 +69,7 @@ test('the contract journey, from sign-up to review, refund and refusals', async 
   });
 
   // 3. a buyer finds them
-  const buyer = await signUp(stack.client, 'Journey Buyer');
+  const buyer = await signUp(stack.client, 'Journey Buyer', { address: false });
   const search = await buyer.client.ok<{ listings: { totalCount: number; edges: { node: { id: string } }[]; pageInfo: { endCursor: string } } }>(
     'SearchListings',
     { query: 'journey', first: 2 },
@@ -92,12 +92,17 @@ test('the contract journey, from sign-up to review, refund and refusals', async 
     reputation: { score: PRIOR_MEAN, reviewCount: 0 },
   });
 
-  // 4. one checkout across both sellers
+  // 4. one checkout across both sellers; the goods ship, so (since contract v2) the buyer needs an
+  // address: without one the checkout is refused and reserves nothing
   const key = randomUUID();
   const items = [
     { listingId: lamp, quantity: 2 },
     { listingId: atlas, quantity: 1 },
   ];
+  const homeless = await buyer.client.op('Checkout', { input: { items, idempotencyKey: randomUUID() } });
+  expect(homeless.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shippingAddress' });
+  expect(await stockOf(buyer.client, lamp)).toBe(3);
+  await buyer.client.ok('AddAddress', { input: TEST_ADDRESS });
   const { checkout } = await buyer.client.ok<CheckoutResult>('Checkout', { input: { items, idempotencyKey: key } });
   expect(checkout.orders).toHaveLength(2);
   expect(checkout.total).toEqual({ amount: 2 * 2500 + 1800, currency: 'USD' });

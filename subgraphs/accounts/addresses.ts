@@ -29,6 +29,13 @@ export class AddressBook {
     });
   }
 
+  /** One of a user's addresses, or their default without an id; null when there is none. */
+  async forDelivery(userId: string, addressId?: string | null): Promise<AddressEntity | null> {
+    if (!isUuid(userId) || (addressId && !isUuid(addressId))) return null;
+    const addresses = this.db.getRepository(AddressEntity);
+    return addressId ? addresses.findOneBy({ id: addressId, userId }) : addresses.findOneBy({ userId, isDefault: true });
+  }
+
   async remove(viewer: Viewer, id: string): Promise<true> {
     if (!isUuid(id)) throw notFound('Address');
     await this.db.transaction(async (manager) => {

@@ -7,6 +7,7 @@ export const resolvers: Resolvers = {
   Query: {
     me: (_root, _args, { viewer, loaders }) => (viewer ? loaders.user.load(viewer.userId) : null),
     seller: (_root, { id }, { loaders }) => loaders.seller.load(id),
+    deliveryAddress: (_root, { userId, addressId }, { addresses }) => addresses.forDelivery(userId, addressId),
   },
   Mutation: {
     signUp: async (_root, { input }, { accounts, selves }) => {

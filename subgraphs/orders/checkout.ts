@@ -5,9 +5,10 @@ import { AppError, ServiceUnavailable, badInput, conflict } from '../../lib/erro
 import { recordEvent } from '../../lib/events/outbox';
 import type { InternalClient } from '../../lib/server/internal-client';
 import { requiredText } from '../../lib/validation';
+import { orderDelivery, type Delivery, type DeliveryInput, type DeliveryPlanner, type Fulfillment } from './delivery';
 import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
 
-export interface CheckoutInput {
+export interface CheckoutInput extends DeliveryInput {
   items: { listingId: string; quantity: number }[];
   idempotencyKey: string;
 }
@@ -19,16 +20,18 @@ interface ReservedLine {
   categorySlug: string;
   unitPrice: { amount: number; currency: string };
   quantity: number;
+  fulfillment: Fulfillment;
 }
 
 const RESERVE = `mutation Reserve($input: ReserveStockInput!) {
-  reserveStock(input: $input) { items { listingId sellerId title categorySlug unitPrice { amount currency } quantity } }
+  reserveStock(input: $input) { items { listingId sellerId title categorySlug unitPrice { amount currency } quantity fulfillment } }
 }`;
 const CREATE_PAYMENT = `mutation CreatePayment($input: CreatePaymentInput!) { createPayment(input: $input) { id } }`;
 
 /**
  * Checkout as a saga whose every step is idempotent on the purchase id: claim the idempotency key,
- * reserve stock in listings, write one order per seller, open the payment in payments. A retry, or a
+ * settle the delivery (address, and that every seller ships there), reserve stock in listings, write
+ * one order per seller, open the payment in payments. A retry, or a
  * concurrent duplicate, resumes where the first call stands and converges on the same purchase.
  * Calls to other subgraphs happen outside database transactions.
  */
@@ -36,6 +39,7 @@ export class Checkout {
   constructor(
     private readonly db: DataSource,
     private readonly internal: InternalClient,
+    private readonly deliveries: DeliveryPlanner,
     private readonly reservationTtlMs: number,
     private readonly afterCommit: () => void,
     /** Told of every purchase opened (not of retries that find one open), for the checkouts metric. */
@@ -45,12 +49,14 @@ export class Checkout {
   async run(viewer: Viewer, input: CheckoutInput): Promise<PurchaseEntity> {
     const key = requiredText(input.idempotencyKey, 'idempotencyKey', { max: 200 });
     if (input.items.length === 0) throw badInput('items must not be empty', 'items');
-    const requestHash = hashCart(input.items);
+    const requestHash = hashCart(input);
     const purchase = await this.claim(viewer.userId, key, requestHash);
     if (purchase.state === 'OPEN') return purchase;
 
+    let delivery: Delivery;
     let lines: ReservedLine[];
     try {
+      delivery = await this.deliveries.plan(viewer.userId, input.items, input);
       const { reserveStock } = await this.internal.call<{ reserveStock: { items: ReservedLine[] } }>('listings', RESERVE, {
         input: { reservationId: purchase.id, buyerSellerId: viewer.seller?.id ?? null, items: input.items },
       });
@@ -62,7 +68,7 @@ export class Checkout {
       if (error instanceof AppError && !(error instanceof ServiceUnavailable)) await this.db.getRepository(PurchaseEntity).delete({ id: purchase.id, state: 'RESERVING' });
       throw error;
     }
-    const orders = await this.writeOrders(purchase.id, lines);
+    const orders = await this.writeOrders(purchase.id, lines, delivery);
     if (orders.some((o) => o.status !== 'PENDING_PAYMENT')) throw conflict('This checkout expired; start a new one');
     await this.internal.call('payments', CREATE_PAYMENT, {
       input: {
@@ -73,6 +79,7 @@ export class Checkout {
           orderId: order.id,
           sellerId: order.sellerId,
           lines: linesByCategory(lines.filter((l) => l.sellerId === order.sellerId)),
+          shipping: order.shippingAmount,
         })),
       },
     });
@@ -104,8 +111,8 @@ export class Checkout {
     return purchase;
   }
 
-  /** One order per seller, PENDING_PAYMENT, with its items priced as listings reserved them. */
-  private async writeOrders(purchaseId: string, lines: ReservedLine[]): Promise<OrderEntity[]> {
+  /** One order per seller, PENDING_PAYMENT, with its items priced as listings reserved them and its delivery. */
+  private async writeOrders(purchaseId: string, lines: ReservedLine[], delivery: Delivery): Promise<OrderEntity[]> {
     const orders = await this.db.transaction(async (manager) => {
       const purchase = await manager.getRepository(PurchaseEntity).findOne({ where: { id: purchaseId }, lock: { mode: 'pessimistic_write' } });
       if (!purchase) throw conflict('This checkout was abandoned; try again');
@@ -116,6 +123,13 @@ export class Checkout {
       const bySeller = groupBy(lines, (l) => l.sellerId);
       const written: OrderEntity[] = [];
       for (const [sellerId, sellerLines] of [...bySeller].sort(([a], [b]) => a.localeCompare(b))) {
+        const subtotalAmount = sum(sellerLines.map((l) => l.unitPrice.amount * l.quantity));
+        const shipped = orderDelivery(
+          delivery,
+          sellerId,
+          sellerLines.map((l) => ({ fulfillment: l.fulfillment, amount: l.unitPrice.amount * l.quantity })),
+          now,
+        );
         const order = manager.getRepository(OrderEntity).create({
           id: randomUUID(),
           purchaseId,
@@ -123,7 +137,10 @@ export class Checkout {
           sellerId,
           status: 'PENDING_PAYMENT',
           currency: sellerLines[0].unitPrice.currency,
-          totalAmount: sum(sellerLines.map((l) => l.unitPrice.amount * l.quantity)),
+          subtotalAmount,
+          ...shipped,
+          totalAmount: subtotalAmount + shipped.shippingAmount,
+          carrier: null,
           trackingNumber: null,
           cancellationReason: null,
           shippedAt: null,
@@ -167,10 +184,14 @@ export class Checkout {
   }
 }
 
-/** The cart as the key promises it: same listings and quantities, in any order. */
-function hashCart(items: CheckoutInput['items']): string {
+/** The cart as the key promises it: same listings and quantities, in any order, to the same place. */
+function hashCart({ items, shippingAddressId, shippingAddress }: CheckoutInput): string {
   const normalised = [...items].map((i) => [i.listingId, i.quantity]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-  return createHash('sha256').update(JSON.stringify(normalised)).digest('hex');
+  // (a cart without a delivery hashes as carts did before there was one: their retries still match)
+  const delivery = shippingAddressId || shippingAddress ? [shippingAddressId ?? null, shippingAddress ?? null] : [];
+  return createHash('sha256')
+    .update(JSON.stringify(delivery.length ? [normalised, ...delivery] : normalised))
+    .digest('hex');
 }
 
 /** What payments needs for commission: the order's amount per category. */

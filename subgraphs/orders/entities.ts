@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { PostalAddress } from '../../lib/postal-address';
 import type { OrderActor, OrderStatus } from './order-state';
 
 /** Where a checkout stands: stock being reserved, orders written, payment opened. */
@@ -58,8 +59,30 @@ export class OrderEntity {
   @Column({ type: 'char', length: 3 })
   currency!: string;
 
+  /** subtotal + shipping. */
   @Column({ name: 'total_amount', type: 'integer' })
   totalAmount!: number;
+
+  /** What the items came to. */
+  @Column({ name: 'subtotal_amount', type: 'integer' })
+  subtotalAmount!: number;
+
+  @Column({ name: 'shipping_amount', type: 'integer' })
+  shippingAmount!: number;
+
+  /** A copy of where the items that ship go; null when none does. */
+  @Column({ name: 'shipping_address', type: 'jsonb', nullable: true })
+  shippingAddress!: PostalAddress | null;
+
+  /** The delivery window promised at checkout (ISO dates); null without the seller's rates. */
+  @Column({ name: 'delivery_earliest', type: 'date', nullable: true })
+  deliveryEarliest!: string | null;
+
+  @Column({ name: 'delivery_latest', type: 'date', nullable: true })
+  deliveryLatest!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  carrier!: string | null;
 
   @Column({ name: 'tracking_number', type: 'text', nullable: true })
   trackingNumber!: string | null;

@@ -1,6 +1,7 @@
 import { moneyField } from '../../lib/money';
 import { DateTime } from '../../lib/scalars';
 import type { Resolvers } from './generated/resolvers-types';
+import { seesAddress, trackingUrl } from './delivery-view';
 import { inListOrder } from './shipping';
 import { roleIn } from './transitions';
 
@@ -16,7 +17,7 @@ export const resolvers: Resolvers = {
   Mutation: {
     checkout: (_root, { input }, { orders, viewer }) => orders.checkout(viewer!, input),
     acceptOrder: (_root, { id }, { orders, viewer }) => orders.accept(viewer!, id),
-    shipOrder: (_root, { id, trackingNumber }, { orders, viewer }) => orders.ship(viewer!, id, trackingNumber),
+    shipOrder: (_root, { id, carrier, trackingNumber }, { orders, viewer }) => orders.ship(viewer!, id, { carrier, trackingNumber }),
     confirmDelivery: (_root, { id }, { orders, viewer }) => orders.confirmDelivery(viewer!, id),
     cancelOrder: (_root, { id, reason }, { orders, viewer }) => orders.cancel(viewer!, id, reason),
     setShippingRates: (_root, { rates }, { shipping, viewer }) => shipping.set(viewer!, rates),
@@ -68,6 +69,12 @@ export const resolvers: Resolvers = {
     seller: (order) => ({ id: order.sellerId }),
     items: (order, _args, { loaders }) => loaders.items.load(order.id),
     total: (order) => moneyField({ amount: order.totalAmount, currency: order.currency.trim() }),
+    subtotal: (order) => moneyField({ amount: order.subtotalAmount, currency: order.currency.trim() }),
+    shipping: (order) => moneyField({ amount: order.shippingAmount, currency: order.currency.trim() }),
+    shippingAddress: (order, _args, { viewer }) => (seesAddress(order, viewer) ? order.shippingAddress : null),
+    estimatedDelivery: (order) =>
+      order.deliveryEarliest && order.deliveryLatest ? { earliest: order.deliveryEarliest, latest: order.deliveryLatest } : null,
+    trackingUrl: (order) => trackingUrl(order.carrier, order.trackingNumber),
   },
   OrderItem: {
     listing: (item) => ({ id: item.listingId }),

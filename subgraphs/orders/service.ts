@@ -24,8 +24,8 @@ export class OrdersService {
     return moveByViewer(this.db, this.afterCommit, viewer, id, 'accept');
   }
 
-  ship(viewer: Viewer, id: string, trackingNumber?: string | null) {
-    return moveByViewer(this.db, this.afterCommit, viewer, id, 'ship', { trackingNumber });
+  ship(viewer: Viewer, id: string, parcel: { carrier?: string | null; trackingNumber?: string | null }) {
+    return moveByViewer(this.db, this.afterCommit, viewer, id, 'ship', parcel);
   }
 
   confirmDelivery(viewer: Viewer, id: string) {

@@ -3,6 +3,7 @@ import { buildSchema } from '../../lib/server/build-schema';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
 import { Checkout } from './checkout';
+import { DeliveryPlanner } from './delivery';
 import { ordersConfig } from './config';
 import { LiveOrders } from './live';
 import { ordersLoaders, type OrdersContext } from './context';
@@ -10,6 +11,7 @@ import { OrderEntity, OrderItemEntity, PurchaseEntity, ShippingRateEntity, Statu
 import { onOrdersEvent } from './events';
 import { Orders1732000000002 } from './migrations/1732000000002-orders';
 import { ShippingRates1732000000020 } from './migrations/1732000000020-shipping-rates';
+import { Delivery1732000000030 } from './migrations/1732000000030-delivery';
 import { resolvers } from './resolvers';
 import { OrdersService } from './service';
 import { ShippingRates } from './shipping';
@@ -19,12 +21,13 @@ export const orders: SubgraphModule<OrdersContext> = {
   name: 'orders',
   defaultPort: defaultPort('orders'),
   entities: [PurchaseEntity, OrderEntity, OrderItemEntity, StatusChangeEntity, ShippingRateEntity],
-  migrations: [Orders1732000000002, ShippingRates1732000000020],
+  migrations: [Orders1732000000002, ShippingRates1732000000020, Delivery1732000000030],
   create({ db, env, bus, outbox, internal, logger, metrics }) {
     const afterCommit = () => outbox.wake();
     const config = ordersConfig(env);
     const checkouts = new Counter({ name: 'checkouts_total', help: 'Purchases opened by checkout (one per cart, of one or more orders)', registers: [metrics] });
-    const service = new OrdersService(db, new Checkout(db, internal, config.reservationTtlMs, afterCommit, () => checkouts.inc()), afterCommit);
+    const checkout = new Checkout(db, internal, new DeliveryPlanner(db, internal), config.reservationTtlMs, afterCommit, () => checkouts.inc());
+    const service = new OrdersService(db, checkout, afterCommit);
     const live = new LiveOrders(db, logger);
     const shipping = new ShippingRates(db);
     return {

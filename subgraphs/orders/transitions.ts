@@ -7,6 +7,7 @@ import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from
 import { checkMove, type OrderActor, type OrderMove } from './order-state';
 
 export interface MoveOptions {
+  carrier?: string | null;
   trackingNumber?: string | null;
   reason?: string | null;
 }
@@ -46,6 +47,7 @@ export async function applyMove(
   const changes: Partial<OrderEntity> = { status: check.to, updatedAt: now };
   if (move === 'ship') {
     changes.shippedAt = now;
+    changes.carrier = options.carrier?.trim() || null;
     changes.trackingNumber = options.trackingNumber?.trim() || null;
   }
   if (check.to === 'CANCELLED') changes.cancellationReason = options.reason?.trim() || (move === 'expire' ? 'Payment was not received in time' : null);

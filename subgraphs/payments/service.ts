@@ -22,7 +22,7 @@ export interface CreatePaymentInput {
   purchaseId: string;
   buyerId: string;
   currency: string;
-  orders: { orderId: string; sellerId: string; lines: { categorySlug: string; amount: number }[] }[];
+  orders: { orderId: string; sellerId: string; lines: { categorySlug: string; amount: number }[]; shipping?: number | null }[];
 }
 
 const MAX_ORDERS = 50;
@@ -59,7 +59,7 @@ function plan(input: CreatePaymentInput, rules: CommissionRules): { currency: st
   if (input.orders.length === 0) throw badInput('a payment needs at least one order', 'orders');
   if (input.orders.length > MAX_ORDERS) throw badInput(`a payment covers at most ${MAX_ORDERS} orders`, 'orders');
   const seen = new Set<string>();
-  const orders = input.orders.map(({ orderId, sellerId, lines }) => {
+  const orders = input.orders.map(({ orderId, sellerId, lines, shipping }) => {
     if (!isUuid(orderId) || seen.has(orderId)) throw badInput('every order needs its own UUID', 'orders.orderId');
     seen.add(orderId);
     if (!isUuid(sellerId)) throw badInput('sellerId must be a UUID', 'orders.sellerId');
@@ -70,8 +70,13 @@ function plan(input: CreatePaymentInput, rules: CommissionRules): { currency: st
       }
       if (!line.categorySlug.trim()) throw badInput('categorySlug must not be empty', 'orders.lines.categorySlug');
     }
+    const shippingAmount = shipping ?? 0;
+    if (!Number.isInteger(shippingAmount) || shippingAmount < 0 || shippingAmount > MAX_AMOUNT) {
+      throw badInput('shipping must be a whole number of minor units, 0 or more', 'orders.shipping');
+    }
+    // commission is taken on the items; shipping goes to the seller whole
     const split = splitOrder(lines.map((l) => ({ categorySlug: l.categorySlug.trim(), amount: l.amount })), rules);
-    return { orderId, sellerId, amount: split.amount, fee: split.fee, net: split.net };
+    return { orderId, sellerId, amount: split.amount + shippingAmount, fee: split.fee, net: split.net + shippingAmount };
   });
   const amount = orders.reduce((sum, o) => sum + o.amount, 0);
   if (amount > MAX_AMOUNT) throw badInput('the purchase is worth more than one payment may be', 'orders');

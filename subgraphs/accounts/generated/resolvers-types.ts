@@ -131,10 +131,18 @@ export type MutationSignUpArgs = {
 
 export type Query = {
   __typename?: 'Query';
+  /** For checkout (other subgraphs only): one of a user's addresses, or their default without an id; null if there is none. */
+  deliveryAddress: Maybe<Address>;
   /** The signed-in user; null without a token (not an error). */
   me: Maybe<User>;
   /** A seller's public profile. */
   seller: Maybe<Seller>;
+};
+
+
+export type QueryDeliveryAddressArgs = {
+  addressId?: InputMaybe<Scalars['ID']['input']>;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -346,6 +354,7 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
 }>;
 
 export type QueryResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  deliveryAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType, RequireFields<QueryDeliveryAddressArgs, 'userId'>>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   seller?: Resolver<Maybe<ResolversTypes['Seller']>, ParentType, ContextType, RequireFields<QuerySellerArgs, 'id'>>;
 }>;

@@ -20,16 +20,65 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+export type AddressInput = {
+  /** At most 200 characters. */
+  city: Scalars['String']['input'];
+  /** ISO 3166-1 alpha-2, e.g. US. At most 8 characters. */
+  country: Scalars['String']['input'];
+  /** Street and number. At most 200 characters. */
+  line1: Scalars['String']['input'];
+  /** Apartment, suite, floor. At most 200 characters. */
+  line2?: InputMaybe<Scalars['String']['input']>;
+  /** Who receives it. At most 200 characters. */
+  name: Scalars['String']['input'];
+  /** For the carrier: digits, spaces, +, -, ( and ). At most 40 characters. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  /** At most 200 characters. */
+  postalCode: Scalars['String']['input'];
+  /** State, province or county, where the country uses one. At most 200 characters. */
+  region?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type CheckoutInput = {
   /** Any string unique to this checkout attempt (a UUID): retries with it return the same purchase. At most 200 characters. */
   idempotencyKey: Scalars['String']['input'];
   items: Array<CheckoutItemInput>;
+  /** An address for this checkout only (not saved). */
+  shippingAddress?: InputMaybe<AddressInput>;
+  /**
+   * Where items that ship go: an address of the buyer's address book. Without it and without
+   * shippingAddress, the buyer's default address. Not the buyer's: BAD_USER_INPUT. At most 64 characters.
+   */
+  shippingAddressId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type CheckoutItemInput = {
   /** The listing's id. At most 64 characters. */
   listingId: Scalars['ID']['input'];
   quantity: Scalars['Int']['input'];
+};
+
+/** Where an order's items go: a copy of the address given at checkout. */
+export type DeliveryAddress = {
+  __typename?: 'DeliveryAddress';
+  city: Scalars['String']['output'];
+  /** ISO 3166-1 alpha-2. */
+  country: Scalars['String']['output'];
+  line1: Scalars['String']['output'];
+  line2: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  phone: Maybe<Scalars['String']['output']>;
+  postalCode: Scalars['String']['output'];
+  region: Maybe<Scalars['String']['output']>;
+};
+
+/** The delivery window promised at checkout, in calendar days from it. */
+export type DeliveryEstimate = {
+  __typename?: 'DeliveryEstimate';
+  /** ISO 8601 date, e.g. 2026-12-04. */
+  earliest: Scalars['String']['output'];
+  /** ISO 8601 date. */
+  latest: Scalars['String']['output'];
 };
 
 export type Listing = {
@@ -74,7 +123,7 @@ export type Mutation = {
    * not served. Sellers only (others: FORBIDDEN).
    */
   setShippingRates: Array<ShippingRate>;
-  /** The order's seller: ACCEPTED to SHIPPED. */
+  /** The order's seller: ACCEPTED to SHIPPED. A carrier the marketplace knows (UPS, USPS, FedEx, DHL) gives the order a trackingUrl. */
   shipOrder: Order;
 };
 
@@ -106,6 +155,7 @@ export type MutationSetShippingRatesArgs = {
 
 
 export type MutationShipOrderArgs = {
+  carrier?: InputMaybe<Scalars['String']['input']>;
   id: Scalars['ID']['input'];
   trackingNumber?: InputMaybe<Scalars['String']['input']>;
 };
@@ -114,16 +164,28 @@ export type Order = {
   __typename?: 'Order';
   buyer: User;
   cancellationReason: Maybe<Scalars['String']['output']>;
+  carrier: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTime']['output'];
+  /** Null when nothing ships or the seller has set no shipping rates. */
+  estimatedDelivery: Maybe<DeliveryEstimate>;
   id: Scalars['ID']['output'];
   items: Array<OrderItem>;
   purchase: Purchase;
   seller: Seller;
+  /** The seller's shipping to the delivery address; zero when nothing ships or it ships free. */
+  shipping: Money;
+  /** Null when none of the items ships. Its buyer always sees it; its seller once the order is PAID; nobody else. */
+  shippingAddress: Maybe<DeliveryAddress>;
   status: OrderStatus;
   /** Every status the order has had, oldest first. */
   statusHistory: Array<OrderStatusChange>;
+  /** What the items came to. */
+  subtotal: Money;
+  /** subtotal + shipping. */
   total: Money;
   trackingNumber: Maybe<Scalars['String']['output']>;
+  /** The carrier's page for the parcel, for carriers the marketplace knows. */
+  trackingUrl: Maybe<Scalars['String']['output']>;
   updatedAt: Scalars['DateTime']['output'];
 };
 
@@ -389,12 +451,15 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  CheckoutInput: CheckoutInput;
+  AddressInput: AddressInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  CheckoutItemInput: CheckoutItemInput;
+  CheckoutInput: CheckoutInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  CheckoutItemInput: CheckoutItemInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeliveryAddress: ResolverTypeWrapper<DeliveryAddress>;
+  DeliveryEstimate: ResolverTypeWrapper<DeliveryEstimate>;
   Listing: ResolverTypeWrapper<Listing>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
@@ -420,12 +485,15 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  CheckoutInput: CheckoutInput;
+  AddressInput: AddressInput;
   String: Scalars['String']['output'];
-  CheckoutItemInput: CheckoutItemInput;
+  CheckoutInput: CheckoutInput;
   ID: Scalars['ID']['output'];
+  CheckoutItemInput: CheckoutItemInput;
   Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
+  DeliveryAddress: DeliveryAddress;
+  DeliveryEstimate: DeliveryEstimate;
   Listing: Listing;
   Money: Money;
   MoneyInput: MoneyInput;
@@ -451,6 +519,22 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DeliveryAddressResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['DeliveryAddress'] = ResolversParentTypes['DeliveryAddress']> = ResolversObject<{
+  city?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  country?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line1?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line2?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  postalCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  region?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type DeliveryEstimateResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['DeliveryEstimate'] = ResolversParentTypes['DeliveryEstimate']> = ResolversObject<{
+  earliest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  latest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type ListingResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Listing'] = ResolversParentTypes['Listing']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -474,15 +558,21 @@ export type OrderResolvers<ContextType = OrdersContext, ParentType extends Resol
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
   buyer?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   cancellationReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  carrier?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  estimatedDelivery?: Resolver<Maybe<ResolversTypes['DeliveryEstimate']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
   purchase?: Resolver<ResolversTypes['Purchase'], ParentType, ContextType>;
   seller?: Resolver<ResolversTypes['Seller'], ParentType, ContextType>;
+  shipping?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  shippingAddress?: Resolver<Maybe<ResolversTypes['DeliveryAddress']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['OrderStatusChange']>, ParentType, ContextType>;
+  subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   trackingNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  trackingUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
@@ -563,6 +653,8 @@ export type UserResolvers<ContextType = OrdersContext, ParentType extends Resolv
 
 export type Resolvers<ContextType = OrdersContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
+  DeliveryAddress?: DeliveryAddressResolvers<ContextType>;
+  DeliveryEstimate?: DeliveryEstimateResolvers<ContextType>;
   Listing?: ListingResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -103,6 +103,8 @@ export type PaymentOrderInput = {
   orderId: Scalars['ID']['input'];
   /** The order's seller. At most 64 characters. */
   sellerId: Scalars['ID']['input'];
+  /** What shipping adds to the order, in minor units: the seller's whole, no commission taken on it. */
+  shipping?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type PaymentStatus =
