@@ -173,13 +173,13 @@ async function startBenchStack(databaseUrl: string | undefined, secret: string, 
   }
 }
 
-/** The search cache's lookups so far, from the listings subgraph's /metrics. */
+/** The search cache's lookups so far (skipped: searches seen for the first time), from the listings subgraph's /metrics. */
 async function cacheLookups(listingsUrl: string): Promise<{ hits: number; misses: number }> {
   const text = await (await fetch(new URL('/metrics', listingsUrl))).text();
   const sum = (result: string) =>
     // (labels in any order: the service's default label comes with them)
     [...text.matchAll(new RegExp(`^search_cache_lookups_total\\{(?=[^}]*kind="page")(?=[^}]*result="${result}")[^}]*\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
-  return { hits: sum('hit'), misses: sum('miss') };
+  return { hits: sum('hit'), misses: sum('miss') + sum('skipped') };
 }
 
 function kindsOf(secondPages: Variables[]): Kind[] {

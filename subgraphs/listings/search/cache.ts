@@ -62,12 +62,12 @@ export class SearchCache {
 
   constructor(
     private readonly store: CacheStore,
-    private readonly ttlSeconds: number,
+    readonly ttlSeconds: number,
     registry: Registry,
   ) {
     this.lookups = new Counter({
       name: 'search_cache_lookups_total',
-      help: 'Search cache lookups by kind (page, counts, listing, seller) and result (hit, miss)',
+      help: 'Search cache lookups by kind (page, counts, listing, seller) and result (hit, miss; skipped: a search seen for the first time)',
       labelNames: ['kind', 'result'],
       registers: [registry],
     });
@@ -87,6 +87,11 @@ export class SearchCache {
       page: page ? (JSON.parse(page) as CachedPage) : undefined,
       counts: known ? (JSON.parse(known) as SearchCounts) : undefined,
     };
+  }
+
+  /** A search seen for the first time lately: neither looked up nor stored (see ListingSearch.admitted). */
+  skipped(): void {
+    this.lookups.inc({ kind: 'page', result: 'skipped' });
   }
 
   /** The key of one search under its dependencies' current generations. */
