@@ -115,10 +115,12 @@ async function main() {
     }
     console.log('compose-smoke: sign-up, listing and search work through the router');
 
-    // checkout calls listings and payments directly; payment reaches orders through Redis Streams
+    // checkout calls listings, accounts and payments directly; payment reaches orders through Redis Streams
     const buyer = client.as(
       (await client.ok<{ signUp: { token: string } }>('SignUp', { input: { email: `buyer-${email}`, password: 'smoke test password' } })).signUp.token,
     );
+    // the kettle ships: the buyer needs an address, which checkout asks accounts for
+    await buyer.ok('AddAddress', { input: { name: 'Smoke Buyer', line1: '1 Main Street', city: 'Springfield', postalCode: '12345', country: 'US' } });
     const { checkout } = await buyer.ok<{ checkout: { orders: { id: string }[]; payment: { id: string } } }>('Checkout', {
       input: { items: [{ listingId: createListing.id, quantity: 1 }], idempotencyKey: randomBytes(8).toString('hex') },
     });

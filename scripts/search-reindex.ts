@@ -1,11 +1,7 @@
-import { join } from 'node:path';
-import { dataDir } from '../lib/config';
-import { openDatabase } from '../lib/db/data-source';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/db/embedded';
-import { EventTables1732000000100 } from '../lib/events/migration';
 import { listingsConfig } from '../subgraphs/listings/config';
 import { reindexSearch } from '../subgraphs/listings/search/reindex';
 import { listings } from '../subgraphs/listings/subgraph';
+import { openSubgraphDatabase } from './subgraph-database';
 
 /**
  * `npm run search:reindex`: rebuilds every search structure of the listings subgraph (read model,
@@ -16,13 +12,7 @@ import { listings } from '../subgraphs/listings/subgraph';
  */
 async function main() {
   const env = process.env;
-  let embedded: EmbeddedPostgres | undefined;
-  let url = env.DATABASE_URL;
-  if (!url) {
-    embedded = await startEmbeddedPostgres(join(dataDir(env), 'pglite', 'listings'));
-    url = embedded.url;
-  }
-  const db = await openDatabase({ url, entities: listings.entities, migrations: [EventTables1732000000100, ...listings.migrations], poolSize: 2 });
+  const { db, close } = await openSubgraphDatabase(listings, env);
   const started = Date.now();
   const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
   let lastCopyReport = 0;
@@ -44,8 +34,7 @@ async function main() {
     });
     console.log(`[${seconds()} s] done: ${documents.toLocaleString('en')} searchable listings`);
   } finally {
-    await db.destroy();
-    await embedded?.stop();
+    await close();
   }
 }
 

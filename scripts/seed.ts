@@ -1,5 +1,6 @@
 import type { Logger } from '../lib/logger';
 import { GraphQLClient } from '../lib/client/graphql-client';
+import { OPERATOR, grantRole } from '../subgraphs/accounts/roles';
 import { seedListings } from '../subgraphs/listings/seed';
 import type { Stack } from './stack';
 
@@ -11,6 +12,7 @@ const SELLERS = [
   { email: 'dora@demo.market', shopName: 'Dora Design', country: 'DE', currency: 'EUR' },
 ];
 const BUYER = 'buyer@demo.market';
+const OPERATOR_EMAIL = 'ops@demo.market';
 
 /**
  * Demo data for a fresh local stack. Accounts are made through the public API, as a user would;
@@ -38,7 +40,9 @@ export async function seedDemo(stack: Stack, logger: Logger): Promise<string | u
   await client.as(buyer.token).ok('AddAddress', {
     input: { name: 'Demo Buyer', line1: '1 Market Street', city: 'San Francisco', region: 'CA', postalCode: '94105', country: 'US' },
   });
+  await client.ok('SignUp', { input: { email: OPERATOR_EMAIL, password: PASSWORD, displayName: 'Demo Operator' } });
+  await grantRole(stack.subgraphs.accounts.db, OPERATOR_EMAIL, OPERATOR);
   const listings = await seedListings(stack.subgraphs.listings.db, sellers);
   logger.info('seeded demo data', { sellers: sellers.length, listings });
-  return `${sellers.length} sellers, ${listings} listings; log in as ${BUYER} or ${SELLERS[0].email} with password "${PASSWORD}"`;
+  return `${sellers.length} sellers, ${listings} listings; log in as ${BUYER}, ${SELLERS[0].email} or ${OPERATOR_EMAIL} (an operator) with password "${PASSWORD}"`;
 }

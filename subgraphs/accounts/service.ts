@@ -7,6 +7,7 @@ import { recordEvent, type OutboxRelay } from '../../lib/events/outbox';
 import { requiredText } from '../../lib/validation';
 import { SellerEntity, UserEntity } from './entities';
 import { hashPassword, verifyPassword, type ScryptCost } from './passwords';
+import { rolesOf } from './roles';
 import type { TokenIssuer } from './tokens';
 
 export interface SignUpInput {
@@ -33,11 +34,13 @@ const MIN_PASSWORD = 8;
 /** Bounds the work one request can cause in the KDF. */
 const MAX_PASSWORD = 256;
 
-export function viewerOf(user: UserEntity, seller: SellerEntity | null): Viewer {
+/** Who a token says the user is: a buyer, a seller once they have a shop, and the roles granted them (roles.ts). */
+export function viewerOf(user: UserEntity, seller: SellerEntity | null, granted: string[] = []): Viewer {
+  const roles = [...(seller ? ['buyer', 'seller'] : ['buyer']), ...granted];
   return {
     userId: user.id,
-    roles: seller ? ['buyer', 'seller'] : ['buyer'],
-    scopes: seller ? ['buyer', 'seller'] : ['buyer'],
+    roles,
+    scopes: roles,
     ...(seller ? { seller: { id: seller.id, currency: seller.currency } } : {}),
   };
 }
@@ -86,7 +89,7 @@ export class AccountsService {
     }
     if (!(await verifyPassword(input.password, user.passwordHash))) throw refused();
     const seller = await this.db.getRepository(SellerEntity).findOne({ where: { userId: user.id } });
-    return { token: await this.tokens.sign(viewerOf(user, seller)), user };
+    return { token: await this.tokens.sign(viewerOf(user, seller, await rolesOf(this.db, user.id))), user };
   }
 
   async becomeSeller(viewer: Viewer, input: BecomeSellerInput): Promise<{ token: string; seller: SellerEntity }> {
@@ -108,7 +111,7 @@ export class AccountsService {
         return saved;
       });
       this.outbox.wake();
-      return { token: await this.tokens.sign(viewerOf(user, seller)), seller };
+      return { token: await this.tokens.sign(viewerOf(user, seller, await rolesOf(this.db, user.id))), seller };
     } catch (error) {
       if (isUniqueViolation(error, 'sellers_shop_name_key')) throw conflict('That shop name is taken');
       if (isUniqueViolation(error, 'sellers_user_id_key')) throw conflict('You are a seller already');

@@ -8,6 +8,7 @@ import { AddressBook } from './addresses';
 import { AddressEntity, SellerEntity, UserEntity } from './entities';
 import { Accounts1732000000000 } from './migrations/1732000000000-accounts';
 import { Addresses1732000000010 } from './migrations/1732000000010-addresses';
+import { Operators1732000000020 } from './migrations/1732000000020-operators';
 import { DEFAULT_COST } from './passwords';
 import { resolvers } from './resolvers';
 import { AccountsService } from './service';
@@ -17,7 +18,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
   name: 'accounts',
   defaultPort: defaultPort('accounts'),
   entities: [UserEntity, SellerEntity, AddressEntity],
-  migrations: [Accounts1732000000000, Addresses1732000000010],
+  migrations: [Accounts1732000000000, Addresses1732000000010, Operators1732000000020],
   async create({ db, env, outbox }) {
     const config = accountsConfig(env);
     const tokens = await TokenIssuer.create(config, env);

@@ -50,13 +50,20 @@ export class Checkout {
     const key = requiredText(input.idempotencyKey, 'idempotencyKey', { max: 200 });
     if (input.items.length === 0) throw badInput('items must not be empty', 'items');
     const requestHash = hashCart(input);
-    const purchase = await this.claim(viewer.userId, key, requestHash);
+    const { purchase, fresh } = await this.claim(viewer.userId, key, requestHash);
     if (purchase.state === 'OPEN') return purchase;
 
     let delivery: Delivery;
-    let lines: ReservedLine[];
     try {
       delivery = await this.deliveries.plan(viewer.userId, input.items, input);
+    } catch (error) {
+      // A claim this call made has reserved nothing: it is forgotten, so that the same key may try
+      // again once the delivery is put right. A resumed one may hold a reservation: it stays.
+      if (fresh && error instanceof AppError && !(error instanceof ServiceUnavailable)) await this.forget(purchase.id);
+      throw error;
+    }
+    let lines: ReservedLine[];
+    try {
       const { reserveStock } = await this.internal.call<{ reserveStock: { items: ReservedLine[] } }>('listings', RESERVE, {
         input: { reservationId: purchase.id, buyerSellerId: viewer.seller?.id ?? null, items: input.items },
       });
@@ -65,7 +72,7 @@ export class Checkout {
       // Nothing was reserved: forget the claim so that the buyer may try again with the same key. When
       // listings could not be reached, stock may have been reserved: the claim stays, and a retry
       // with the same key resumes it (reservations are idempotent on the purchase id).
-      if (error instanceof AppError && !(error instanceof ServiceUnavailable)) await this.db.getRepository(PurchaseEntity).delete({ id: purchase.id, state: 'RESERVING' });
+      if (error instanceof AppError && !(error instanceof ServiceUnavailable)) await this.forget(purchase.id);
       throw error;
     }
     const orders = await this.writeOrders(purchase.id, lines, delivery);
@@ -88,15 +95,23 @@ export class Checkout {
     return { ...purchase, state: 'OPEN', currency: orders[0].currency, totalAmount: sum(orders.map((o) => o.totalAmount)) };
   }
 
-  /** The buyer's purchase for this key: a new one, or the one a previous call with the same cart made. */
-  private async claim(buyerId: string, key: string, requestHash: string): Promise<PurchaseEntity> {
+  private async forget(purchaseId: string): Promise<void> {
+    await this.db.getRepository(PurchaseEntity).delete({ id: purchaseId, state: 'RESERVING' });
+  }
+
+  /**
+   * The buyer's purchase for this key: a new one (`fresh`), or the one a previous call with the same
+   * cart made.
+   */
+  private async claim(buyerId: string, key: string, requestHash: string): Promise<{ purchase: PurchaseEntity; fresh: boolean }> {
     const purchases = this.db.getRepository(PurchaseEntity);
     const now = new Date();
+    const id = randomUUID();
     await purchases
       .createQueryBuilder()
       .insert()
       .values({
-        id: randomUUID(),
+        id,
         buyerId,
         idempotencyKey: key,
         requestHash,
@@ -108,7 +123,7 @@ export class Checkout {
       .execute();
     const purchase = await purchases.findOneByOrFail({ buyerId, idempotencyKey: key });
     if (purchase.requestHash !== requestHash) throw conflict('This idempotencyKey was used for another cart');
-    return purchase;
+    return { purchase, fresh: purchase.id === id };
   }
 
   /** One order per seller, PENDING_PAYMENT, with its items priced as listings reserved them and its delivery. */
