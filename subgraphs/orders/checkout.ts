@@ -31,9 +31,9 @@ const CREATE_PAYMENT = `mutation CreatePayment($input: CreatePaymentInput!) { cr
 /**
  * Checkout as a saga whose every step is idempotent on the purchase id: claim the idempotency key,
  * settle the delivery (address, and that every seller ships there), reserve stock in listings, write
- * one order per seller, open the payment in payments. A retry, or a
- * concurrent duplicate, resumes where the first call stands and converges on the same purchase.
- * Calls to other subgraphs happen outside database transactions.
+ * one order per seller, open the payment in payments. A retry, or a concurrent duplicate, resumes
+ * where the first call stands and converges on the same purchase. Calls to other subgraphs happen
+ * outside database transactions.
  */
 export class Checkout {
   constructor(
