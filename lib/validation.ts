@@ -1,4 +1,5 @@
 import { badInput } from './errors';
+import { isCurrency, type Money } from './money';
 
 /** Trims a required text input and checks its length; the field name goes into the error for clients. */
 export function requiredText(value: string, field: string, { min = 1, max }: { min?: number; max: number }): string {
@@ -13,6 +14,18 @@ export function integerInRange(value: number, field: string, { min, max }: { min
     throw badInput(`${field} must be an integer from ${min} to ${max}`, field);
   }
   return value;
+}
+
+/**
+ * An amount a client sent that must be in `currency` (a shop's): whole minor units within the bounds,
+ * in exactly that currency; else BAD_USER_INPUT naming `field.amount` or `field.currency`.
+ */
+export function amountIn(currency: string, money: Money, field: string, bounds: { min: number; max: number }): number {
+  const amount = integerInRange(money.amount, `${field}.amount`, bounds);
+  const code = money.currency.trim().toUpperCase();
+  if (!isCurrency(code)) throw badInput(`${field}.currency must be an ISO 4217 code such as USD`, `${field}.currency`);
+  if (code !== currency) throw badInput(`${field}.currency must be ${currency}, the currency of your shop`, `${field}.currency`);
+  return amount;
 }
 
 /** Whether an optional input was given: absent and null both mean "not given". */

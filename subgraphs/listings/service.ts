@@ -2,10 +2,9 @@ import type { DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { isUuid } from '../../lib/ids';
-import { isCurrency } from '../../lib/money';
 import { newestFirst } from '../../lib/db/newest-first';
 import type { Connection } from '../../lib/pagination';
-import { given, integerInRange, requiredText } from '../../lib/validation';
+import { amountIn, given, integerInRange, requiredText } from '../../lib/validation';
 import { CategoryEntity, ListingEntity, type Fulfillment } from './entities';
 import { reserveStock, type ReservationResult, type ReserveInput } from './reservations';
 import type { SearchChange } from './search/cache';
@@ -66,13 +65,7 @@ function visibleTo(viewer: Viewer | null, listing: ListingEntity): boolean {
 }
 
 function price(input: MoneyInput, seller: Seller): Pick<ListingEntity, 'priceAmount' | 'currency'> {
-  const priceAmount = integerInRange(input.amount, 'price.amount', { min: 1, max: MAX_PRICE });
-  const currency = input.currency.trim().toUpperCase();
-  if (!isCurrency(currency)) throw badInput('price.currency must be an ISO 4217 code such as USD', 'price.currency');
-  if (currency !== seller.currency) {
-    throw badInput(`price.currency must be ${seller.currency}, the currency of your shop`, 'price.currency');
-  }
-  return { priceAmount, currency };
+  return { priceAmount: amountIn(seller.currency, input, 'price', { min: 1, max: MAX_PRICE }), currency: seller.currency };
 }
 
 export class ListingsService {

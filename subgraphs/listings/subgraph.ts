@@ -28,7 +28,11 @@ export const listings: SubgraphModule<ListingsContext> = {
   defaultPort: defaultPort('listings'),
   entities: listingsEntities(),
   migrations: [
-    Listings1732000000001, StockReservations1732000000005, SearchReadModel1732000000110, SellerProfiles1732000000120, WordStatistics1732000000130,
+    Listings1732000000001,
+    StockReservations1732000000005,
+    SearchReadModel1732000000110,
+    SellerProfiles1732000000120,
+    WordStatistics1732000000130,
     CategoryCounts1732000000140,
     PairCounts1732000000150,
     Fulfillment1732000000160,

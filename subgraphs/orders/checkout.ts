@@ -139,12 +139,7 @@ export class Checkout {
       const written: OrderEntity[] = [];
       for (const [sellerId, sellerLines] of [...bySeller].sort(([a], [b]) => a.localeCompare(b))) {
         const subtotalAmount = sum(sellerLines.map((l) => l.unitPrice.amount * l.quantity));
-        const shipped = orderDelivery(
-          delivery,
-          sellerId,
-          sellerLines.map((l) => ({ fulfillment: l.fulfillment, amount: l.unitPrice.amount * l.quantity })),
-          now,
-        );
+        const shipped = orderDelivery(delivery, sellerId, { ships: sellerLines.some((l) => l.fulfillment === 'SHIPPING'), subtotal: subtotalAmount }, now);
         const order = manager.getRepository(OrderEntity).create({
           id: randomUUID(),
           purchaseId,

@@ -94,14 +94,13 @@ export class DeliveryPlanner {
 }
 
 /**
- * One seller's order: shipping for its items' total to the checkout's country, when any of them ships,
- * and the delivery window from `now` in calendar days.
+ * One seller's order of `subtotal` (its items' total): shipping to the checkout's country when any of
+ * its items `ships`, and the delivery window from `now` in calendar days.
  */
-export function orderDelivery(delivery: Delivery, sellerId: string, lines: { fulfillment: Fulfillment; amount: number }[], now: Date): OrderDelivery {
-  if (!lines.some((line) => line.fulfillment === 'SHIPPING')) return { shippingAmount: 0, shippingAddress: null, deliveryEarliest: null, deliveryLatest: null };
+export function orderDelivery(delivery: Delivery, sellerId: string, { ships, subtotal }: { ships: boolean; subtotal: number }, now: Date): OrderDelivery {
+  if (!ships) return { shippingAmount: 0, shippingAddress: null, deliveryEarliest: null, deliveryLatest: null };
   const { address } = delivery;
   const rates = delivery.rates.get(sellerId);
-  const subtotal = lines.reduce((sum, line) => sum + line.amount, 0);
   const quote = address && rates ? quoteShipping(rates, address.country, subtotal) : undefined;
   // (a listing made to ship between the delivery check and the reservation)
   if (!address || !quote) throw conflict('A listing in this cart changed how it is delivered; check out again');

@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { badInput, forbidden } from '../../lib/errors';
-import { isCurrency } from '../../lib/money';
 import { isCountryCode } from '../../lib/postal-address';
-import { given, integerInRange } from '../../lib/validation';
+import { amountIn, given, integerInRange } from '../../lib/validation';
 import { ShippingRateEntity } from './entities';
 
 /** A seller as other subgraphs refer to it: orders adds their shipping rates. */
@@ -54,19 +53,14 @@ export class ShippingRates {
 function rateOf(seller: NonNullable<Viewer['seller']>, input: ShippingRateInput): ShippingRateEntity {
   const country = input.country.trim().toUpperCase();
   if (country !== ANY_COUNTRY && !isCountryCode(country)) throw badInput('country must be an ISO 3166-1 alpha-2 code such as US, or *', 'country');
-  const amount = (money: { amount: number; currency: string }, field: string, min: number) => {
-    const currency = money.currency.trim().toUpperCase();
-    if (!isCurrency(currency) || currency !== seller.currency) throw badInput(`${field} must be in your shop's currency, ${seller.currency}`, field);
-    return integerInRange(money.amount, field, { min, max: MAX_AMOUNT });
-  };
   const minDays = integerInRange(input.minDays, 'minDays', { min: 0, max: MAX_DAYS });
   const maxDays = integerInRange(input.maxDays, 'maxDays', { min: 0, max: MAX_DAYS });
   if (minDays > maxDays) throw badInput('minDays must not be more than maxDays', 'minDays');
   return Object.assign(new ShippingRateEntity(), {
     sellerId: seller.id,
     country,
-    priceAmount: amount(input.price, 'price', 0),
-    freeOverAmount: given(input.freeOver) ? amount(input.freeOver, 'freeOver', 1) : null,
+    priceAmount: amountIn(seller.currency, input.price, 'price', { min: 0, max: MAX_AMOUNT }),
+    freeOverAmount: given(input.freeOver) ? amountIn(seller.currency, input.freeOver, 'freeOver', { min: 1, max: MAX_AMOUNT }) : null,
     currency: seller.currency,
     minDays,
     maxDays,

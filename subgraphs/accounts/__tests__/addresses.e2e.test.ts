@@ -1,4 +1,5 @@
 import { codes, type GraphQLClient } from '../../../lib/client/graphql-client';
+import type { PostalAddress } from '../../../lib/postal-address';
 import { startTestStack, type TestStack } from '../../../scripts/test-stack';
 import { MAX_ADDRESSES } from '../addresses';
 
@@ -9,18 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-interface Address {
-  id: string;
-  name: string;
-  line1: string;
-  line2: string | null;
-  city: string;
-  region: string | null;
-  postalCode: string;
-  country: string;
-  phone: string | null;
-  isDefault: boolean;
-}
+type Address = PostalAddress & { id: string; isDefault: boolean };
 
 let people = 0;
 async function person(): Promise<GraphQLClient> {

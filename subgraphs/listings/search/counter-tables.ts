@@ -1,6 +1,6 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
 
-type Queryable = QueryRunner | EntityManager;
+export type Queryable = QueryRunner | EntityManager;
 
 /**
  * A counter table: a count per key, written as signed deltas (`delta`) that compaction folds into one

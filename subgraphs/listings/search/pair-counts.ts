@@ -1,7 +1,5 @@
-import type { EntityManager, QueryRunner } from 'typeorm';
-import { PAIR_COUNTS, createCounter } from './counter-tables';
-
-type Queryable = QueryRunner | EntityManager;
+import { PAIR_COUNTS, createCounter, type Queryable } from './counter-tables';
+import type { Statement } from './sql';
 
 /**
  * Pair counters: how many documents of each category hold both of two common words. A search of two
@@ -108,7 +106,7 @@ export async function admitCommonWords(q: Queryable, schema: string, rule: Commo
  * a value whose count says how many of the two words are common: the set may have changed since the
  * caller looked, and a pair not counted has no rows, which would read as no matches.
  */
-export function pairCounterStatement(schema: string, lexemes: [string, string]): { sql: string; values: unknown[] } {
+export function pairCounterStatement(schema: string, lexemes: [string, string]): Statement {
   return {
     sql: `SELECT category_slug AS value, sum(n) AS count FROM ${schema}.pair_counts
           WHERE first_lexeme = least($1::text, $2::text) AND second_lexeme = greatest($1::text, $2::text) GROUP BY category_slug

@@ -19,9 +19,9 @@ import { COMMON_WORDS, admitCommonWords, createPairCounts, pairDeltas, type Comm
  * - `pair_counts`: how many documents of each category hold both of two common words, for two-word
  *   searches (pair-counts.ts).
  *
- * The counters (counter-tables.ts) are maintained by a trigger on `documents`, in the transaction that changes the
- * document, as signed deltas appended to the table: writers never wait on each other for a hot
- * counter row. `compactCounters` folds the deltas into one row per key now and then.
+ * The counters (counter-tables.ts) are maintained by a trigger on `documents`, in the transaction
+ * that changes the document, as signed deltas appended to the table: writers never wait on each
+ * other for a hot counter row. `compactCounters` folds the deltas into one row per key now and then.
  */
 export const SEARCH_SCHEMA = 'search';
 

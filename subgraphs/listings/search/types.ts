@@ -59,4 +59,3 @@ export interface AnalyzedText {
   /** The query as `websearch_to_tsquery('english', text)` parses it, in tsquery's text form. */
   tsquery: string;
 }
-

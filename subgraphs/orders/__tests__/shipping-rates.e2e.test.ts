@@ -50,9 +50,9 @@ test('only sellers set rates', async () => {
 
 test.each([
   ['an unknown country', { ...US, country: 'XX' }, 'country'],
-  ['another currency', { ...US, price: { amount: 500, currency: 'EUR' } }, 'price'],
-  ['a negative price', { ...US, price: { amount: -1, currency: 'USD' } }, 'price'],
-  ['a free-over of nothing', { ...US, freeOver: { amount: 0, currency: 'USD' } }, 'freeOver'],
+  ['another currency', { ...US, price: { amount: 500, currency: 'EUR' } }, 'price.currency'],
+  ['a negative price', { ...US, price: { amount: -1, currency: 'USD' } }, 'price.amount'],
+  ['a free-over of nothing', { ...US, freeOver: { amount: 0, currency: 'USD' } }, 'freeOver.amount'],
   ['more days at least than at most', { ...US, minDays: 6, maxDays: 5 }, 'minDays'],
   ['a delivery over a year', { ...US, maxDays: 366 }, 'maxDays'],
 ])('%s is refused, naming the field, and the rates stay as they were', async (_case, rate, field) => {
