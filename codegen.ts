@@ -45,6 +45,8 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       Purchase: '../service#Ref',
       Order: '../service#Ref',
       Seller: '../service#Ref',
+      Transfer: '../transfer-history#TransferView',
+      PayoutAccount: '../payout-accounts#PayoutAccountState',
     },
   },
   reputation: {

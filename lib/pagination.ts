@@ -1,4 +1,5 @@
 import { badInput } from './errors';
+import { isUuid } from './ids';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -28,6 +29,21 @@ export function decodeCursor(kind: string, cursor: string | null | undefined): u
   }
   throw badInput('after is not a cursor of this list', 'after');
 }
+
+/**
+ * The position of a list ordered by (time, id), the commonest keyset: only an exact ISO instant and
+ * a UUID reach SQL from a client's cursor; null without one.
+ */
+export function decodeTimeIdCursor(kind: string, cursor: string | null | undefined): { createdAt: string; id: string } | null {
+  const position = decodeCursor(kind, cursor);
+  if (!position) return null;
+  const [createdAt, id] = position;
+  const exact = typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && new Date(createdAt).toISOString() === createdAt;
+  if (!exact || typeof id !== 'string' || !isUuid(id)) throw badInput('after is not a cursor of this list', 'after');
+  return { createdAt, id };
+}
+
+export const encodeTimeIdCursor = (kind: string, row: { createdAt: Date; id: string }) => encodeCursor(kind, [row.createdAt.toISOString(), row.id]);
 
 export interface Edge<T> {
   cursor: string;

@@ -30,3 +30,24 @@ export function amountIn(currency: string, money: Money, field: string, bounds: 
 
 /** Whether an optional input was given: absent and null both mean "not given". */
 export const given = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
+
+/** Hosts where plain http is allowed: a developer's own machine. */
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A URL a client gives for people to be sent to (a return page): absolute, https, or http on a local
+ * host only, at most `max` characters; else BAD_USER_INPUT naming the field.
+ */
+export function webUrl(value: string, field: string, { max = 2000 }: { max?: number } = {}): string {
+  const text = requiredText(value, field, { max });
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw badInput(`${field} must be an absolute URL such as https://shop.example/payouts`, field);
+  }
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
+  if (!secure) throw badInput(`${field} must be an https URL (http only for localhost)`, field);
+  if (url.username || url.password) throw badInput(`${field} must not carry a user name or password`, field);
+  return url.toString();
+}

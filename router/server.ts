@@ -28,6 +28,7 @@ import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
 import { closeRedis, stateRedis } from '../lib/redis';
 import { RequestGate } from './request-gate';
 import { serveSubscriptions } from './subscriptions';
+import { subgraphPages } from './subgraph-pages';
 import { loadSupergraph } from './supergraph';
 
 export interface RunningRouter {
@@ -98,6 +99,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   await apollo.start();
 
   const ready = readiness(subgraphs, config.routerSecret);
+  const servePage = subgraphPages(subgraphs, logger);
   const delivered = new Counter({ name: 'subscription_events_delivered_total', help: 'Subscription events sent to subscribers by this router', registers: [metrics] });
   installPropagation();
   // the gateway's own planning and execution spans are the router's
@@ -114,6 +116,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
         return sendJson(res, down.length ? 503 : 200, down.length ? { status: 'unavailable', down } : { status: 'ready' });
       }
       if (config.playground && servePlayground(req, res, path)) return;
+      if (await servePage(req, res, path)) return;
       if (path !== '/graphql') return sendJson(res, 404, { error: 'not found' });
       // verified once: a bad token is Apollo's to refuse (in context); the gate only picks a rate bucket by it
       const verified = tokens.viewerOf(req.headers.authorization);

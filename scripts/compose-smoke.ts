@@ -133,6 +133,18 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
     console.log('compose-smoke: checkout and payment work across processes (order PAID through Redis)');
+
+    // payments' onboarding link names the router (PUBLIC_URL), which passes the page to payments
+    const { startPayoutOnboarding } = await seller.ok<{ startPayoutOnboarding: { url: string } }>('StartPayoutOnboarding', {
+      returnUrl: 'http://localhost:3000/payouts/done',
+      refreshUrl: 'http://localhost:3000/payouts/again',
+    });
+    const opened = await fetch(startPayoutOnboarding.url, { redirect: 'manual' });
+    const { me } = await seller.ok<{ me: { seller: { payoutAccount: { status: string } } } }>('PayoutAccount', {});
+    if (opened.status !== 302 || me.seller.payoutAccount.status !== 'ENABLED') {
+      throw new Error(`payout onboarding through the router did not complete: ${opened.status}, ${me.seller.payoutAccount.status}`);
+    }
+    console.log('compose-smoke: payout onboarding works through the router’s public address');
     await scrapedByPrometheus(dataDir);
   } finally {
     await stopAll();

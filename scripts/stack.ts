@@ -64,6 +64,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const bus = createEventBus(options.redisUrl, options.logger, options.eventsPrefix);
   // filled once every subgraph listens; internal calls look their peer up when they are made
   const urls: Partial<Record<string, string>> = {};
+  // the router starts last; links subgraphs hand out point at it (PUBLIC_URL, when set, names it as the world sees it)
+  let routerOrigin: string | undefined;
   const started = await Promise.all(
     names.map((name) =>
       startSubgraph(MODULES[name], {
@@ -77,6 +79,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // stacks sharing a Redis keep their keys apart (caches) as they keep their streams apart
         env: options.eventsPrefix ? { ...env, REDIS_PREFIX: options.eventsPrefix } : env,
         onQuery: options.onQuery ? (sql) => options.onQuery!(name, sql) : undefined,
+        publicUrl: () => env.PUBLIC_URL?.trim() || routerOrigin || `http://localhost:${options.routerPort ?? 4000}`,
       }),
     ),
   );
@@ -107,6 +110,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...options.router,
   };
   const router = await startRouter(config, options.logger.child({ service: 'router' }));
+  routerOrigin = new URL(router.url).origin;
   return {
     routerUrl: router.url,
     bus,

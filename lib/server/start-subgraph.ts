@@ -32,6 +32,8 @@ export interface StartSubgraphOptions {
   peerUrl: (subgraph: string) => string;
   env?: Env;
   onQuery?: (sql: string) => void;
+  /** The router's origin, asked at use time; PUBLIC_URL (or the router's default address) without it. */
+  publicUrl?: () => string;
 }
 
 export interface StartedSubgraph extends RunningSubgraph {
@@ -79,7 +81,8 @@ export async function startSubgraph<TContext extends BaseContext>(
   // consumers see a bus whose deliveries end as dead letters after EVENT_MAX_ATTEMPTS failures, each
   // handled in a span of the trace that recorded the event
   const bus = traceConsumers(deadLetters.protect(options.bus), module.name);
-  const app = await module.create({ db, logger, env, bus, outbox, internal, metrics });
+  const publicUrl = options.publicUrl ?? (() => runtime.publicUrl);
+  const app = await module.create({ db, logger, env, bus, outbox, internal, metrics, publicUrl });
   outbox.start();
   const stopBackground = app.background ? await app.background() : async () => undefined;
   const running = await serveSubgraph(app, {

@@ -21,6 +21,11 @@ export interface SubgraphDeps {
   internal: InternalClient;
   /** The subgraph's metrics, served at /metrics; register what it measures here. */
   metrics: Registry;
+  /**
+   * The marketplace's public address (the router's origin, e.g. https://market.example), for links
+   * in what it sends people; asked at use time, as the router may start after the subgraph.
+   */
+  publicUrl: () => string;
 }
 
 /** Everything the bootstrap needs to know of one subgraph, so that starting any of them is one function. */

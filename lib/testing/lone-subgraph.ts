@@ -42,6 +42,8 @@ export async function startLoneSubgraph(
   const logger = createLogger();
   const bus = new InProcessBus(logger, retryDelaysMs);
   let recording: string[] | undefined;
+  // no router in front: links the subgraph hands out point at the subgraph itself
+  let origin = 'http://unstarted.invalid';
   const subgraph = await startSubgraph(module, {
     databaseUrl,
     ephemeral: true,
@@ -53,7 +55,9 @@ export async function startLoneSubgraph(
     env: { ...env, REDIS_PREFIX: `test-${randomBytes(6).toString('hex')}` },
     // the dead-letter replay poller's statements come from a timer, not from the request measured
     onQuery: (sql) => (/\bevent_failures\b/.test(sql) ? undefined : recording?.push(sql)),
+    publicUrl: () => origin,
   });
+  origin = new URL(subgraph.url).origin;
   const client = new GraphQLClient(subgraph.url);
   return {
     subgraph,

@@ -5,7 +5,7 @@ import { newListing, newSeller, signUp, type TestUser } from '../../lib/testing/
 import { startTestStack, type TestStack } from '../../scripts/test-stack';
 
 /**
- * Every order, payment, reputation and delivery operation, tried by anonymous, by another buyer, by another
+ * Every order, payment, payout, reputation and delivery operation, tried by anonymous, by another buyer, by another
  * seller, by the wrong party of the order and by the right one: each gets data or the contract's code.
  * Refused attempts come first, so the right party's call also proves the refusals changed nothing.
  */
@@ -160,5 +160,25 @@ test('who may keep an address book and set shipping rates', async () => {
   await step('SellerShipping', () => ({ sellerId: seller.sellerId }), {
     anonymous: (r) => expect((r.data as { seller: { shippingRates: unknown[] } }).seller.shippingRates).toHaveLength(1),
     otherBuyer: 'ok',
+  });
+});
+
+test('who may onboard for payouts, choose a schedule and see a seller’s money', async () => {
+  const urls = { returnUrl: 'https://shop.example/done', refreshUrl: 'https://shop.example/again' };
+  const noSeller = (r: GraphQLResponse) => expect(r.data).toEqual({ me: { seller: null } });
+  await step('StartPayoutOnboarding', () => urls, { anonymous: 'UNAUTHENTICATED', otherBuyer: 'FORBIDDEN', buyer: 'FORBIDDEN', seller: 'ok' });
+  await step('PayoutAccount', () => ({}), {
+    anonymous: (r) => expect(r.data).toEqual({ me: null }),
+    buyer: noSeller,
+    otherSeller: (r) => expect(r.data).toEqual({ me: { seller: { payoutAccount: expect.objectContaining({ status: 'NOT_STARTED' }) } } }),
+    seller: 'ok',
+  });
+  await step('SetPayoutSchedule', () => ({ schedule: 'WEEKLY' }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'FORBIDDEN', buyer: 'FORBIDDEN', seller: 'ok' });
+  await step('SellerMoney', () => ({}), {
+    anonymous: (r) => expect(r.data).toEqual({ me: null }),
+    buyer: noSeller,
+    // another seller sees their own money, never this one's schedule
+    otherSeller: (r) => expect((r.data as { me: { seller: { payoutSchedule: string } } }).me.seller.payoutSchedule).toBe('PER_ORDER'),
+    seller: (r) => expect((r.data as { me: { seller: { payoutSchedule: string } } }).me.seller.payoutSchedule).toBe('WEEKLY'),
   });
 });

@@ -5,6 +5,9 @@ import { loaderByKey } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
 import { PaymentEntity, PaymentOrderEntity } from './entities';
 import { accounts, balancesOf, type Balances } from './ledger';
+import type { PayoutAccounts } from './payout-accounts';
+import type { PayoutOnboarding } from './payout-onboarding';
+import type { PayoutSchedules } from './payout-schedules';
 import type { PaymentsService } from './service';
 
 export interface PaymentsLoaders {
@@ -12,13 +15,17 @@ export interface PaymentsLoaders {
   paymentOfPurchase: DataLoader<string, PaymentEntity | null>;
   /** An order's money (the Payout), by order id. */
   payout: DataLoader<string, PaymentOrderEntity | null>;
-  /** The balances of a seller's ledger accounts (escrow and available), by seller id. */
+  /** The balances of a seller's ledger accounts (escrow, available and paid out), by seller id. */
   sellerAccounts: DataLoader<string, Balances>;
 }
 
 export interface PaymentsContext {
   viewer: Viewer | null;
+  db: DataSource;
   payments: PaymentsService;
+  payoutAccounts: PayoutAccounts;
+  onboarding: PayoutOnboarding;
+  schedules: PayoutSchedules;
   loaders: PaymentsLoaders;
 }
 
@@ -34,7 +41,7 @@ export function paymentsLoaders(db: DataSource): PaymentsLoaders {
       (o) => o.orderId,
     ),
     sellerAccounts: new DataLoader(async (sellerIds) => {
-      const names = sellerIds.flatMap((id) => [accounts.escrow(id), accounts.seller(id)]);
+      const names = sellerIds.flatMap((id) => [accounts.escrow(id), accounts.seller(id), accounts.paidOut(id)]);
       const balances = await db.transaction((m) => balancesOf(m, names));
       return sellerIds.map(() => balances);
     }),

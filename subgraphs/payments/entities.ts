@@ -3,7 +3,9 @@ import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 export type PaymentStatus = 'REQUIRES_PAYMENT' | 'SUCCEEDED' | 'CANCELLED';
 export type PayoutStatus = 'PENDING' | 'AVAILABLE' | 'REFUNDED';
 export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
-export type LedgerKind = 'CHARGE' | 'RELEASE' | 'REFUND';
+export type LedgerKind = 'CHARGE' | 'RELEASE' | 'REFUND' | 'TRANSFER' | 'TRANSFER_RETURNED';
+export type TransferStatus = 'PENDING' | 'PAID' | 'FAILED' | 'REVERSED';
+export type PayoutSchedule = 'PER_ORDER' | 'DAILY' | 'WEEKLY';
 
 /** One payment per purchase, for the orders of it that were not cancelled before payment. */
 @Entity({ name: 'payments' })
@@ -122,6 +124,10 @@ export class PaymentOrderEntity {
   @Column({ name: 'transfer_ref', type: 'text', nullable: true })
   transferRef!: string | null;
 
+  /** The transfer that pays this order's share (alone, or with others of the seller's in a DAILY or WEEKLY one). */
+  @Column({ name: 'transfer_id', type: 'uuid', nullable: true })
+  transferId!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }
@@ -159,6 +165,10 @@ export class RefundEntity {
   @Column({ name: 'source_event_id', type: 'uuid', nullable: true })
   sourceEventId!: string | null;
 
+  /** After the seller was paid: the transfer the seller's share is taken back from (a reversal). */
+  @Column({ name: 'reversed_transfer_id', type: 'uuid', nullable: true })
+  reversedTransferId!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
 }
@@ -175,8 +185,9 @@ export class LedgerTransactionEntity {
   @Column({ type: 'text' })
   kind!: LedgerKind;
 
-  @Column({ name: 'payment_id', type: 'uuid' })
-  paymentId!: string;
+  /** Null for a transfer, which may pay orders of several payments. */
+  @Column({ name: 'payment_id', type: 'uuid', nullable: true })
+  paymentId!: string | null;
 
   @Column({ name: 'order_id', type: 'uuid', nullable: true })
   orderId!: string | null;
@@ -206,4 +217,67 @@ export class LedgerEntryEntity {
 
   @Column({ name: 'order_id', type: 'uuid', nullable: true })
   orderId!: string | null;
+}
+
+/**
+ * Money sent to a seller's payout account at the provider: one order's share (PER_ORDER) or all that
+ * was released to them in a day or a week. PENDING until the provider confirms it (PAID); FAILED when
+ * the provider refused it (its orders go into a new transfer); REVERSED once refunds took all of it back.
+ */
+@Entity({ name: 'transfers' })
+export class TransferEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'seller_id', type: 'uuid' })
+  sellerId!: string;
+
+  @Column({ type: 'text' })
+  currency!: string;
+
+  @Column({ type: 'integer' })
+  amount!: number;
+
+  @Column({ type: 'text' })
+  status!: TransferStatus;
+
+  /** Every attempt asks with it: a retry after a lost answer is the same transfer at the provider. */
+  @Column({ name: 'idempotency_key', type: 'text' })
+  idempotencyKey!: string;
+
+  @Column({ name: 'provider_ref', type: 'text', nullable: true })
+  providerRef!: string | null;
+
+  /** Taken back by refunds since (transfer reversals). */
+  @Column({ name: 'reversed_amount', type: 'integer' })
+  reversedAmount!: number;
+
+  @Column({ type: 'integer' })
+  attempts!: number;
+
+  /** Why the last attempt failed, for operators. */
+  @Column({ type: 'text', nullable: true })
+  failure!: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @Column({ name: 'paid_at', type: 'timestamptz', nullable: true })
+  paidAt!: Date | null;
+}
+
+/** How often a seller is paid; PER_ORDER without a row. */
+@Entity({ name: 'payout_schedules' })
+export class PayoutScheduleEntity {
+  @PrimaryColumn({ name: 'seller_id', type: 'uuid' })
+  sellerId!: string;
+
+  @Column({ type: 'text' })
+  schedule!: PayoutSchedule;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
 }

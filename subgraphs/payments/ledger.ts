@@ -11,7 +11,10 @@ import type { LedgerKind } from './entities';
  *   charge   buyer −total            escrow:<seller> +net, fees-pending +fee   (per order)
  *   release  escrow:<seller> −net → seller:<seller> +net;  fees-pending −fee → platform-revenue +fee
  *   refund   escrow:<seller> −net share, fees-pending −fee share (before release), or
- *            seller:<seller> and platform-revenue likewise (after release);  buyer +refund
+ *            seller:<seller> and platform-revenue likewise (after release), or
+ *            paid-out:<seller> and platform-revenue (after the transfer: a reversal);  buyer +refund
+ *   transfer seller:<seller> −share → paid-out:<seller> +share   (per order it pays)
+ *   transfer returned (the provider refused it)  the reverse
  */
 export const accounts = {
   /** Outside money: what the buyer paid in is negative, what went back to them positive. */
@@ -22,6 +25,8 @@ export const accounts = {
   feesPending: 'fees-pending',
   /** The seller's released money, not yet paid out. */
   seller: (sellerId: string) => `seller:${sellerId}`,
+  /** What was transferred to the seller's payout account, less what refunds took back. */
+  paidOut: (sellerId: string) => `paid-out:${sellerId}`,
   platformRevenue: 'platform-revenue',
 } as const;
 
@@ -75,16 +80,31 @@ export function releaseEntries(order: { orderId: string; sellerId: string; curre
 
 export function refundEntries(
   order: { orderId: string; sellerId: string; buyerId: string; currency: string },
-  refund: { amount: number; feeShare: number; fromEscrow: boolean },
+  refund: { amount: number; feeShare: number; fromEscrow: boolean; reversedTransferId: string | null },
 ): Entry[] {
   const { orderId, currency } = order;
-  const sellerAccount = refund.fromEscrow ? accounts.escrow(order.sellerId) : accounts.seller(order.sellerId);
+  const sellerAccount = refund.fromEscrow
+    ? accounts.escrow(order.sellerId)
+    : refund.reversedTransferId
+      ? accounts.paidOut(order.sellerId)
+      : accounts.seller(order.sellerId);
   const feeAccount = refund.fromEscrow ? accounts.feesPending : accounts.platformRevenue;
   return moving([
     { account: sellerAccount, currency, amount: -(refund.amount - refund.feeShare), orderId },
     { account: feeAccount, currency, amount: -refund.feeShare, orderId },
     { account: accounts.buyer(order.buyerId), currency, amount: refund.amount, orderId },
   ]);
+}
+
+/** A transfer pays each of its orders' shares out of the seller's available account; returned, the reverse. */
+export function transferEntries(sellerId: string, currency: string, shares: readonly { orderId: string; amount: number }[], returned = false): Entry[] {
+  const sign = returned ? -1 : 1;
+  return moving(
+    shares.flatMap(({ orderId, amount }) => [
+      { account: accounts.seller(sellerId), currency, amount: -sign * amount, orderId },
+      { account: accounts.paidOut(sellerId), currency, amount: sign * amount, orderId },
+    ]),
+  );
 }
 
 /**
@@ -111,7 +131,7 @@ function roundHalfUpRatio(numerator: bigint, denominator: bigint): number {
 /** Writes one balanced transaction; false when its reference was posted before (nothing is written twice). */
 export async function postTransaction(
   manager: EntityManager,
-  transaction: { reference: string; kind: LedgerKind; paymentId: string; orderId?: string | null; entries: Entry[] },
+  transaction: { reference: string; kind: LedgerKind; paymentId: string | null; orderId?: string | null; entries: Entry[] },
 ): Promise<boolean> {
   if (!isBalanced(transaction.entries)) throw new Error(`ledger transaction ${transaction.reference} does not balance`);
   const inserted: { id: string }[] = await manager.query(
@@ -164,12 +184,13 @@ export async function balancesOf(manager: EntityManager, accountNames: readonly 
 export interface SellerBalanceView {
   pending: Money;
   available: Money;
+  paidOut: Money;
 }
 
 /** In the seller's currency: a seller with no entries has zero of it. */
 export function sellerBalance(balances: Balances, sellerId: string, currency: string): SellerBalanceView {
   const of = (account: string): Money => ({ amount: balances.get(account)?.get(currency) ?? 0, currency });
-  return { pending: of(accounts.escrow(sellerId)), available: of(accounts.seller(sellerId)) };
+  return { pending: of(accounts.escrow(sellerId)), available: of(accounts.seller(sellerId)), paidOut: of(accounts.paidOut(sellerId)) };
 }
 
 /** Transactions whose entries do not sum to zero in some currency: always none (operators and tests check). */

@@ -49,16 +49,13 @@ export interface PaymentProvider {
   }): Promise<{ reference: string }>;
 
   /**
-   * Whether a transfer to the seller can go out now (Stripe: they have a connected account). Escrow
-   * asks before it begins a transfer, so that a seller who cannot be paid yet holds nothing up. A
-   * provider without it can always pay.
+   * Pays the seller's share of an order out of the purchase's charge, when escrow releases it; escrow
+   * asks only for sellers whose payouts are ENABLED (payout-accounts.ts).
    */
-  canTransferTo?(sellerId: string): Promise<boolean>;
-
-  /** Pays the seller's share of an order out of the purchase's charge, when escrow releases it. */
   transfer(input: {
-    chargeReference: string;
-    /** The purchase id: Stripe's transfer_group ties the transfers to the charge. */
+    /** The charge it pays from, when it pays one order; null for a transfer of several (from the platform's balance). */
+    chargeReference: string | null;
+    /** The purchase id (or the transfer's, for several orders): Stripe's transfer_group ties transfers to charges. */
     transferGroup: string;
     /** The seller as this marketplace knows it; the adapter maps it to the provider's account. */
     sellerId: string;

@@ -126,8 +126,9 @@ export class Refunds {
         reference: payment.providerRef,
         chargeReference: payment.chargeRef!,
         amount: { amount: refund.amount, currency: order.currency },
-        reverseTransfer:
-          !refund.fromEscrow && order.transferRef ? { transferReference: order.transferRef, amount: refund.amount - refund.feeShare } : undefined,
+        reverseTransfer: refund.reversedTransferId
+          ? { transferReference: order.transferRef!, amount: refund.amount - refund.feeShare }
+          : undefined,
         idempotencyKey: `refund:${refund.id}`,
       }));
     } catch (error) {
@@ -194,6 +195,8 @@ async function reserve(
     feeShare: refundFeeShare({ amount: order.amount, fee: order.platformFee }, { refunded, feeRefunded: order.refundedFee + pending.fee }, amount),
     // the release waits for pending refunds, so this stays true until the refund settles
     fromEscrow: order.releasedAt === null,
+    // the seller was paid: their share comes back from the transfer (a reversal)
+    reversedTransferId: order.transferRef ? order.transferId : null,
     reason: request.reason,
     status: 'PENDING',
     providerRef: null,
@@ -218,6 +221,14 @@ async function finalise(manager: EntityManager, refundId: string, providerRef: s
     { refundedAmount, refundedFee: order.refundedFee + refund.feeShare, ...(fullyRefunded ? { status: 'REFUNDED' as const } : {}) },
   );
   await refunds.update({ id: refundId }, { status: 'SUCCEEDED', providerRef });
+  if (refund.reversedTransferId) {
+    await manager.query(
+      `UPDATE transfers SET reversed_amount = reversed_amount + $2,
+         status = CASE WHEN reversed_amount + $2 = amount THEN 'REVERSED' ELSE status END, updated_at = now()
+       WHERE id = $1`,
+      [refund.reversedTransferId, refund.amount - refund.feeShare],
+    );
+  }
   await postTransaction(manager, {
     reference: `refund:${refund.id}`,
     kind: 'REFUND',

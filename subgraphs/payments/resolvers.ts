@@ -3,6 +3,7 @@ import { DateTime } from '../../lib/scalars';
 import type { Resolvers } from './generated/resolvers-types';
 import { sellerBalance } from './ledger';
 import { visiblePayment, visiblePayout } from './service';
+import { transfersOf } from './transfer-history';
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -13,6 +14,9 @@ export const resolvers: Resolvers = {
     confirmTestPayment: (_root, { paymentId, card }, { payments, viewer }) => payments.confirmTestPayment(viewer!, paymentId, card),
     refundOrder: (_root, { orderId, amount, reason }, { payments, viewer }) =>
       payments.refundOrder(viewer!, orderId, amount ?? null, reason ?? null),
+    // @requiresScopes(seller) guarantees a viewer; the service checks they are a seller
+    startPayoutOnboarding: (_root, { returnUrl, refreshUrl }, { onboarding, viewer }) => onboarding.start(viewer!, returnUrl, refreshUrl),
+    setPayoutSchedule: (_root, { schedule }, { schedules, viewer }) => schedules.set(viewer!, schedule),
   },
   Payment: {
     __resolveReference: async ({ id }, { loaders, viewer }) => visiblePayment(await loaders.payment.load(id), viewer),
@@ -39,9 +43,17 @@ export const resolvers: Resolvers = {
     // the seller themself only; their balance is in their shop's currency
     balance: async (seller, _args, { loaders, viewer }) =>
       viewer?.seller?.id === seller.id ? sellerBalance(await loaders.sellerAccounts.load(seller.id), seller.id, viewer.seller.currency) : null,
+    payoutAccount: (seller, _args, { payoutAccounts, viewer }) => (viewer?.seller?.id === seller.id ? payoutAccounts.stateOf(seller.id) : null),
+    payoutSchedule: (seller, _args, { schedules, viewer }) => (viewer?.seller?.id === seller.id ? schedules.of(seller.id) : null),
+    transfers: (seller, { first, after }, { db, viewer }) => (viewer?.seller?.id === seller.id ? transfersOf(db, seller.id, first, after) : null),
+  },
+  Transfer: {
+    amount: (transfer) => moneyField({ amount: transfer.amount, currency: transfer.currency }),
+    orders: (transfer) => transfer.orderIds.map((id) => ({ id })),
   },
   SellerBalance: {
     pending: (balance) => moneyField(balance.pending),
     available: (balance) => moneyField(balance.available),
+    paidOut: (balance) => moneyField(balance.paidOut),
   },
 };

@@ -3,7 +3,6 @@ import { badInput } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Money } from '../../lib/money';
 import { PaymentRefusedError, type PaymentProvider } from './provider';
-import { SellerAccountMissingError } from './seller-accounts';
 
 /**
  * Stripe Connect with separate charges and transfers (DESIGN.md 7): one PaymentIntent per purchase,
@@ -23,7 +22,7 @@ export class StripePaymentProvider implements PaymentProvider {
 
   constructor(
     private readonly stripe: Stripe,
-    /** The seller's connected account, or null while they have none. */
+    /** The seller's connected account, or null while they cannot be paid (payout-accounts.ts). */
     private readonly accountOf: (sellerId: string) => Promise<string | null>,
     private readonly logger: Logger,
   ) {}
@@ -104,13 +103,10 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
-  async canTransferTo(sellerId: string): Promise<boolean> {
-    return (await this.accountOf(sellerId)) !== null;
-  }
-
-  async transfer(input: { chargeReference: string; transferGroup: string; sellerId: string; amount: Money; idempotencyKey: string }) {
+  async transfer(input: { chargeReference: string | null; transferGroup: string; sellerId: string; amount: Money; idempotencyKey: string }) {
     const destination = await this.accountOf(input.sellerId);
-    if (!destination) throw new SellerAccountMissingError(input.sellerId);
+    // escrow asked first; the account was disabled since: nothing was sent, and the sweep asks again
+    if (!destination) throw new Error(`seller ${input.sellerId} cannot be paid now: their payout account is not ENABLED`);
     let transfer: Stripe.Transfer;
     try {
       transfer = await this.stripe.transfers.create(
@@ -120,7 +116,7 @@ export class StripePaymentProvider implements PaymentProvider {
           destination,
           transfer_group: input.transferGroup,
           // ties the transfer to the charge: it may go out before the charge's funds settle, and never exceeds it
-          ...(input.chargeReference.startsWith('pi_') ? {} : { source_transaction: input.chargeReference }),
+          ...(input.chargeReference?.startsWith('ch_') ? { source_transaction: input.chargeReference } : {}),
           metadata: { seller_id: input.sellerId },
         },
         { idempotencyKey: input.idempotencyKey },

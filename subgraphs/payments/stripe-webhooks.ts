@@ -5,7 +5,9 @@ import type { Logger } from '../../lib/logger';
 import { readBody, sendJson } from '../../lib/server/http';
 import type { RouteHandler } from '../../lib/server/subgraph-server';
 import { PaymentEntity } from './entities';
+import type { PayoutAccounts } from './payout-accounts';
 import type { PaymentsService } from './service';
+import { payoutStateOf } from './stripe-onboarding';
 
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
 
@@ -14,6 +16,7 @@ export interface StripeWebhookOptions {
   stripe: Stripe;
   webhookSecret: string;
   payments: PaymentsService;
+  payoutAccounts: PayoutAccounts;
   logger: Logger;
 }
 
@@ -60,7 +63,7 @@ export function stripeWebhookRoute(options: StripeWebhookOptions): RouteHandler 
   };
 }
 
-function handlers({ db, payments, logger }: StripeWebhookOptions): (event: Stripe.Event) => Promise<void> {
+function handlers({ db, payments, payoutAccounts, logger }: StripeWebhookOptions): (event: Stripe.Event) => Promise<void> {
   const paymentOf = (intentId: string) =>
     db.transaction((m) => m.getRepository(PaymentEntity).findOneBy({ provider: 'stripe', providerRef: intentId }));
 
@@ -113,8 +116,18 @@ function handlers({ db, payments, logger }: StripeWebhookOptions): (event: Strip
     }
   }
 
+  /**
+   * A seller's connected account changed (onboarding, verification, requirements): its state as of
+   * the event's time, unless a later event was applied (Stripe does not deliver in order).
+   */
+  async function accountUpdated(account: Stripe.Account, created: number): Promise<void> {
+    const sellerId = await payoutAccounts.apply('stripe', account.id, payoutStateOf(account), new Date(created * 1000));
+    if (!sellerId) logger.warn('account.updated for a connected account that no seller has', { account: account.id });
+  }
+
   return async (event) => {
-    // events of sellers' connected accounts concern their own objects, not the platform's payments
+    if (event.type === 'account.updated') return accountUpdated(event.data.object, event.created);
+    // other events of sellers' connected accounts concern their own objects, not the platform's payments
     if (event.account) return;
     switch (event.type) {
       case 'payment_intent.succeeded':

@@ -4,11 +4,11 @@ import { isUniqueViolation } from '../../lib/db/errors';
 import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { recordEvent, type OutboxRelay } from '../../lib/events/outbox';
 import { isUuid } from '../../lib/ids';
-import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
+import { decodeTimeIdCursor, encodeTimeIdCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
 import { integerInRange } from '../../lib/validation';
 import { KnownOrderEntity, ReviewEntity } from './entities';
 import { REVIEWABLE } from './known-orders';
-import { ratingCounts, type ReputationLoaders, type ReviewPageKey } from './loaders';
+import { ratingCounts, type ReputationLoaders } from './loaders';
 import { summarise, type ReputationPrior } from './reputation';
 
 export interface CreateReviewInput {
@@ -21,17 +21,6 @@ export const MAX_BODY = 2000;
 
 /** The constraint that keeps one review per order, whatever races the checks before it lose. */
 const ONE_PER_ORDER = 'reviews_order_id_key';
-
-/** Keyset positions come back from clients: only exact ISO instants and UUIDs reach SQL. */
-function reviewPosition(kind: string, after: string | null | undefined): ReviewPageKey['after'] {
-  const position = decodeCursor(kind, after);
-  if (!position) return null;
-  const [createdAt, id] = position;
-  if (typeof createdAt !== 'string' || typeof id !== 'string' || !isUuid(id)) throw badInput('after is not a cursor of this list', 'after');
-  const date = new Date(createdAt);
-  if (Number.isNaN(date.getTime()) || date.toISOString() !== createdAt) throw badInput('after is not a cursor of this list', 'after');
-  return { createdAt, id };
-}
 
 export class ReviewsService {
   constructor(
@@ -102,11 +91,11 @@ export class ReviewsService {
     const size = pageSize(first);
     // one seller's cursor is refused by another seller's list
     const kind = `reviews:${sellerId}`;
-    const position = reviewPosition(kind, after);
+    const position = decodeTimeIdCursor(kind, after);
     const [rows, summary] = await Promise.all([
       loaders.reviewPage.load({ sellerId, limit: size + 1, after: position }),
       loaders.reputation.load(sellerId),
     ]);
-    return toConnection(rows, size, summary.reviewCount, (r) => encodeCursor(kind, [r.createdAt.toISOString(), r.id]));
+    return toConnection(rows, size, summary.reviewCount, (r) => encodeTimeIdCursor(kind, r));
   }
 }

@@ -99,6 +99,13 @@ export class FakeStripe {
     return { ...intent };
   }
 
+  /** What Stripe does as the seller goes through hosted onboarding: the account changes; a webhook tells the platform. */
+  updateAccount(accountId: string, changes: Record<string, unknown>): StripeObject {
+    const account = this.objects.get(accountId)!;
+    Object.assign(account, changes);
+    return structuredClone(account);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -159,6 +166,9 @@ export class FakeStripe {
     if (method === 'GET' && resource === 'transfers' && id && !action) return this.find(id);
     if (method === 'POST' && resource === 'transfers' && action === 'reversals') return this.reverseTransfer(this.find(id), form);
     if (method === 'POST' && resource === 'refunds' && !id) return this.createRefund(form);
+    if (method === 'POST' && resource === 'accounts' && !id) return this.createAccount(form);
+    if (method === 'GET' && resource === 'accounts' && id && !action) return this.find(id);
+    if (method === 'POST' && resource === 'account_links' && !id) return this.createAccountLink(form);
     throw new StripeFailure(404, 'invalid_request_error', 'resource_missing', `Unrecognized request URL (${method}: ${path})`);
   }
 
@@ -229,6 +239,37 @@ export class FakeStripe {
     }
     transfer.amount_reversed = (transfer.amount_reversed as number) + amount;
     return this.save({ id: newId('trr'), object: 'transfer_reversal', amount, currency: transfer.currency, transfer: transfer.id, metadata: metadataOf(form) });
+  }
+
+  private createAccount(form: Record<string, string>): StripeObject {
+    if (form.type !== 'express' && form.type !== 'standard' && form.type !== 'custom') {
+      throw new StripeFailure(400, 'invalid_request_error', 'parameter_invalid_empty', 'You must provide an account type (or a controller)');
+    }
+    return this.save({
+      id: `acct_${randomBytes(8).toString('hex')}`,
+      object: 'account',
+      type: form.type,
+      details_submitted: false,
+      charges_enabled: false,
+      payouts_enabled: false,
+      capabilities: form['capabilities[transfers][requested]'] === 'true' ? { transfers: 'inactive' } : {},
+      requirements: {
+        currently_due: ['business_type', 'external_account', 'tos_acceptance.date', 'tos_acceptance.ip'],
+        eventually_due: ['business_type', 'external_account', 'tos_acceptance.date', 'tos_acceptance.ip'],
+        past_due: [],
+        disabled_reason: 'requirements.past_due',
+      },
+      metadata: metadataOf(form),
+    });
+  }
+
+  private createAccountLink(form: Record<string, string>): unknown {
+    const account = this.find(form.account);
+    for (const name of ['type', 'return_url', 'refresh_url']) {
+      if (!form[name]) throw new StripeFailure(400, 'invalid_request_error', 'parameter_missing', `Missing required param: ${name}.`);
+    }
+    const created = Math.floor(Date.now() / 1000);
+    return { object: 'account_link', created, expires_at: created + 300, url: `https://connect.stripe.com/setup/e/${account.id}/${randomBytes(8).toString('hex')}` };
   }
 
   private createRefund(form: Record<string, string>): StripeObject {

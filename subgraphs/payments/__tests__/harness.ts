@@ -21,6 +21,11 @@ export interface PaymentsHarness<Paid extends object = object> extends LoneSubgr
   paidOrder(amount?: number, sellerId?: string): Promise<{ purchase: TestPurchase; payment: PaymentResult; order: TestOrder } & Paid>;
   /** What the orders subgraph publishes when an order changes status. */
   orderStatus(purchase: TestPurchase, order: TestOrder, status: string, options?: { wait?: boolean }): Promise<OrderStatusChanged>;
+  /**
+   * The seller onboards for payouts with the test provider, as a seller's browser does: asks for the
+   * link, opens it (the subgraph itself stands where the router would), and is sent back: ENABLED.
+   */
+  onboard(sellerId: string): Promise<void>;
   /** Every event payments has committed so far, delivered. */
   published(): Promise<void>;
   /** The payloads of the events of `type` payments has published that `match`. */
@@ -99,6 +104,14 @@ export async function startPayments<Paid extends object = object>(options: Payme
       if (wait) await bus.settled();
       return event;
     },
+    async onboard(sellerId) {
+      const { startPayoutOnboarding: link } = await ok<{ startPayoutOnboarding: { url: string } }>(sellerViewer(sellerId), START_ONBOARDING, {
+        returnUrl: 'https://shop.example/payouts/done',
+        refreshUrl: 'https://shop.example/payouts/again',
+      });
+      const response = await fetch(link.url, { redirect: 'manual' });
+      if (response.headers.get('location') !== 'https://shop.example/payouts/done') throw new Error(`onboarding did not complete: ${response.status}`);
+    },
     async published() {
       await subgraph.outbox.flush();
       await bus.settled();
@@ -149,6 +162,27 @@ export const CONFIRM = `mutation ($id: ID!, $card: String!) { confirmTestPayment
 export const REFUND = `mutation ($orderId: ID!, $amount: Int, $reason: String) {
   refundOrder(orderId: $orderId, amount: $amount, reason: $reason) { id status amount { amount currency } reason createdAt }
 }`;
+
+export const START_ONBOARDING = `mutation ($returnUrl: String!, $refreshUrl: String!) {
+  startPayoutOnboarding(returnUrl: $returnUrl, refreshUrl: $refreshUrl) { url expiresAt }
+}`;
+export const PAYOUT_ACCOUNT = `query ($representations: [_Any!]!) {
+  _entities(representations: $representations) { ... on Seller { payoutAccount { status payoutsEnabled requirements } } }
+}`;
+
+export interface PayoutAccountView {
+  status: string;
+  payoutsEnabled: boolean;
+  requirements: string[];
+}
+
+/** The seller's payoutAccount as `viewer` sees it (null: not theirs to see). */
+export async function payoutAccountOf(h: Pick<PaymentsHarness, 'ok'>, viewer: Viewer | null, sellerId: string): Promise<PayoutAccountView | null> {
+  const { _entities } = await h.ok<{ _entities: { payoutAccount: PayoutAccountView | null }[] }>(viewer, PAYOUT_ACCOUNT, {
+    representations: [{ __typename: 'Seller', id: sellerId }],
+  });
+  return _entities[0].payoutAccount;
+}
 
 export interface PaymentResult {
   id: string;

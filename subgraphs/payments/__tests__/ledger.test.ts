@@ -1,4 +1,4 @@
-import { chargeEntries, isBalanced, refundEntries, refundFeeShare, releaseEntries, sellerBalance, accounts, type Entry } from '../ledger';
+import { chargeEntries, isBalanced, refundEntries, refundFeeShare, releaseEntries, sellerBalance, transferEntries, accounts, type Entry } from '../ledger';
 
 /** A plain check for the random loops: jest's expect is slow when called a hundred thousand times. */
 function assert(ok: boolean, what: string): void {
@@ -39,15 +39,36 @@ describe('ledger transactions balance', () => {
 
   test('a refund pays the buyer back from escrow before release, from available money after', () => {
     const order = { orderId: 'o1', sellerId: 's1', buyerId, currency: 'USD' };
-    const before = refundEntries(order, { amount: 1000, feeShare: 100, fromEscrow: true });
+    const before = refundEntries(order, { amount: 1000, feeShare: 100, fromEscrow: true, reversedTransferId: null });
     expect(isBalanced(before)).toBe(true);
     expect(sum(before, accounts.escrow('s1'))).toBe(-900);
     expect(sum(before, accounts.feesPending)).toBe(-100);
     expect(sum(before, accounts.buyer(buyerId))).toBe(1000);
-    const after = refundEntries(order, { amount: 1000, feeShare: 100, fromEscrow: false });
+    const after = refundEntries(order, { amount: 1000, feeShare: 100, fromEscrow: false, reversedTransferId: null });
     expect(isBalanced(after)).toBe(true);
     expect(sum(after, accounts.seller('s1'))).toBe(-900);
     expect(sum(after, accounts.platformRevenue)).toBe(-100);
+    // after the seller was paid, their share comes back out of what was paid out (a reversal)
+    const reversed = refundEntries(order, { amount: 1000, feeShare: 100, fromEscrow: false, reversedTransferId: 't1' });
+    expect(isBalanced(reversed)).toBe(true);
+    expect(sum(reversed, accounts.paidOut('s1'))).toBe(-900);
+    expect(sum(reversed, accounts.seller('s1'))).toBe(0);
+    expect(sum(reversed, accounts.platformRevenue)).toBe(-100);
+  });
+
+  test('a transfer moves each order’s share from available to paid out; a returned one moves it back', () => {
+    const shares = [
+      { orderId: 'o1', amount: 900 },
+      { orderId: 'o2', amount: 450 },
+    ];
+    const sent = transferEntries('s1', 'USD', shares);
+    expect(isBalanced(sent)).toBe(true);
+    expect(sum(sent, accounts.seller('s1'))).toBe(-1350);
+    expect(sum(sent, accounts.paidOut('s1'))).toBe(1350);
+    expect(sent.filter((e) => e.orderId === 'o2').map((e) => e.amount)).toEqual([-450, 450]);
+    const returned = transferEntries('s1', 'USD', shares, true);
+    expect(isBalanced([...sent, ...returned])).toBe(true);
+    expect(sum([...sent, ...returned], accounts.seller('s1'))).toBe(0);
   });
 
   test('currencies balance separately', () => {
@@ -149,12 +170,21 @@ test('refunds that fail at the provider (dropped from the sums) never unbalance 
 });
 
 describe('seller balance', () => {
-  test('pending is escrow, available is released money, both in the seller currency; no entries: zero', () => {
+  test('pending is escrow, available is released money, paid out is transferred, all in the seller currency; no entries: zero', () => {
     const balances = new Map([
       [accounts.escrow('s1'), new Map([['USD', 900]])],
       [accounts.seller('s1'), new Map([['USD', 4500]])],
+      [accounts.paidOut('s1'), new Map([['USD', 1200]])],
     ]);
-    expect(sellerBalance(balances, 's1', 'USD')).toEqual({ pending: { amount: 900, currency: 'USD' }, available: { amount: 4500, currency: 'USD' } });
-    expect(sellerBalance(balances, 's2', 'EUR')).toEqual({ pending: { amount: 0, currency: 'EUR' }, available: { amount: 0, currency: 'EUR' } });
+    expect(sellerBalance(balances, 's1', 'USD')).toEqual({
+      pending: { amount: 900, currency: 'USD' },
+      available: { amount: 4500, currency: 'USD' },
+      paidOut: { amount: 1200, currency: 'USD' },
+    });
+    expect(sellerBalance(balances, 's2', 'EUR')).toEqual({
+      pending: { amount: 0, currency: 'EUR' },
+      available: { amount: 0, currency: 'EUR' },
+      paidOut: { amount: 0, currency: 'EUR' },
+    });
   });
 });

@@ -63,7 +63,7 @@ const ENTITIES = `query ($representations: [_Any!]!) {
     ... on Payment { id status amount { amount currency } }
     ... on Purchase { id payment { id status clientSecret amount { amount currency } } }
     ... on Order { id payout { platformFee { amount currency } net { amount currency } status refunded { amount currency } } }
-    ... on Seller { id balance { pending { amount currency } available { amount currency } } }
+    ... on Seller { id balance { pending { amount currency } available { amount currency } paidOut { amount currency } } }
   }
 }`;
 
@@ -76,6 +76,7 @@ interface Payout {
 interface Balance {
   pending: { amount: number; currency: string };
   available: { amount: number; currency: string };
+  paidOut: { amount: number; currency: string };
 }
 
 async function payoutOf(viewer: Viewer | null, orderId: string): Promise<Payout | null> {
@@ -237,11 +238,19 @@ describe('entity fields', () => {
     expect(await payoutOf(null, order.orderId)).toBeNull();
     expect(await payoutOf(seller, randomUUID())).toBeNull();
 
-    expect(await balanceOf(seller, sellerId)).toEqual({ pending: { amount: 4651, currency: 'USD' }, available: { amount: 0, currency: 'USD' } });
+    expect(await balanceOf(seller, sellerId)).toEqual({
+      pending: { amount: 4651, currency: 'USD' },
+      available: { amount: 0, currency: 'USD' },
+      paidOut: { amount: 0, currency: 'USD' },
+    });
     expect(await balanceOf(otherSeller, sellerId)).toBeNull();
     expect(await balanceOf(buyer, sellerId)).toBeNull();
     // a seller who never sold has zero, in their currency
-    expect(await balanceOf(otherSeller, otherSeller.seller!.id)).toEqual({ pending: { amount: 0, currency: 'USD' }, available: { amount: 0, currency: 'USD' } });
+    expect(await balanceOf(otherSeller, otherSeller.seller!.id)).toEqual({
+      pending: { amount: 0, currency: 'USD' },
+      available: { amount: 0, currency: 'USD' },
+      paidOut: { amount: 0, currency: 'USD' },
+    });
   });
 
   test('a zero-fee category leaves everything to the seller', async () => {
@@ -283,6 +292,7 @@ describe('entity fields', () => {
 describe('escrow release on delivery', () => {
   test('DELIVERED makes total − fee available, emits EscrowReleased once, and a duplicate changes nothing', async () => {
     const sellerId = randomUUID();
+    await h.onboard(sellerId);
     const { purchase, order } = await h.paidOrder(5000, sellerId);
     const seller = sellerViewer(sellerId);
     expect(await balanceOf(seller, sellerId)).toMatchObject({ pending: { amount: 4500 }, available: { amount: 0 } });
@@ -292,7 +302,14 @@ describe('escrow release on delivery', () => {
 
     const delivered = await h.orderStatus(purchase, order, 'DELIVERED');
     await eventually(async () => expect((await payoutOf(seller, order.orderId))?.status).toBe('AVAILABLE'));
-    expect(await balanceOf(seller, sellerId)).toEqual({ pending: { amount: 0, currency: 'USD' }, available: { amount: 4500, currency: 'USD' } });
+    // released, and (the seller's payouts being enabled) transferred at once: available → paid out
+    await eventually(async () =>
+      expect(await balanceOf(seller, sellerId)).toEqual({
+        pending: { amount: 0, currency: 'USD' },
+        available: { amount: 0, currency: 'USD' },
+        paidOut: { amount: 4500, currency: 'USD' },
+      }),
+    );
     await eventually(async () => expect(h.eventsOf('EscrowReleased', (p) => p.orderId === order.orderId)).toHaveLength(1));
     expect(h.eventsOf('EscrowReleased', (p) => p.orderId === order.orderId)[0]).toMatchObject({ sellerId, net: { amount: 4500, currency: 'USD' } });
     expect(await h.query(`SELECT transfer_ref FROM payment_orders WHERE order_id = $1`, [order.orderId])).toEqual([{ transfer_ref: expect.stringMatching(/^tr_/) }]);
@@ -304,7 +321,8 @@ describe('escrow release on delivery', () => {
     await h.published();
     expect(await h.count(`SELECT count(*) AS n FROM ledger_entries`)).toBe(ledgerRows);
     expect(h.eventsOf('EscrowReleased', (p) => p.orderId === order.orderId)).toHaveLength(1);
-    expect(await balanceOf(seller, sellerId)).toMatchObject({ pending: { amount: 0 }, available: { amount: 4500 } });
+    expect(await balanceOf(seller, sellerId)).toMatchObject({ pending: { amount: 0 }, available: { amount: 0 }, paidOut: { amount: 4500 } });
+    expect(await h.count(`SELECT count(*) AS n FROM transfers WHERE seller_id = $1`, [sellerId])).toBe(1);
   });
 
   test('an unpaid order is not released, and an unknown order is ignored', async () => {
@@ -555,8 +573,18 @@ describe('the ledger', () => {
     expect(await h.count(`SELECT count(*) AS n FROM ledger_transactions`)).toBeGreaterThan(20);
 
     // each order's money is where its record says: held, released or given back
-    const orders = await h.query<{ order_id: string; seller_id: string; net: number; platform_fee: number; refunded_amount: number; refunded_fee: number; released: boolean }>(
-      `SELECT order_id, seller_id, net, platform_fee, refunded_amount, refunded_fee, released_at IS NOT NULL AS released
+    const orders = await h.query<{
+      order_id: string;
+      seller_id: string;
+      net: number;
+      platform_fee: number;
+      refunded_amount: number;
+      refunded_fee: number;
+      released: boolean;
+      transferred: boolean;
+    }>(
+      `SELECT order_id, seller_id, net, platform_fee, refunded_amount, refunded_fee, released_at IS NOT NULL AS released,
+              transfer_ref IS NOT NULL AS transferred
        FROM payment_orders WHERE charged_at IS NOT NULL`,
     );
     const sums = await h.query<{ order_id: string; account: string; total: number }>(
@@ -566,7 +594,8 @@ describe('the ledger', () => {
     for (const o of orders) {
       const netLeft = o.net - (o.refunded_amount - o.refunded_fee);
       const feeLeft = o.platform_fee - o.refunded_fee;
-      expect([sumOf(o.order_id, 'escrow'), sumOf(o.order_id, 'seller')]).toEqual(o.released ? [0, netLeft] : [netLeft, 0]);
+      const where = [sumOf(o.order_id, 'escrow'), sumOf(o.order_id, 'seller'), sumOf(o.order_id, 'paid-out')];
+      expect(where).toEqual(!o.released ? [netLeft, 0, 0] : o.transferred ? [0, 0, netLeft] : [0, netLeft, 0]);
       expect([sumOf(o.order_id, 'fees-pending'), sumOf(o.order_id, 'platform-revenue')]).toEqual(o.released ? [0, feeLeft] : [feeLeft, 0]);
     }
 
@@ -578,6 +607,7 @@ describe('the ledger', () => {
       expect(await balanceOf(sellerViewer(sellerId), sellerId)).toEqual({
         pending: { amount: await entrySum(`escrow:${sellerId}`), currency: 'USD' },
         available: { amount: await entrySum(`seller:${sellerId}`), currency: 'USD' },
+        paidOut: { amount: await entrySum(`paid-out:${sellerId}`), currency: 'USD' },
       });
     }
   });

@@ -1,103 +1,39 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import Stripe from 'stripe';
 import { codes } from '../../../lib/client/graphql-client';
 import { eventually } from '../../../lib/testing/eventually';
-import { Escrow } from '../escrow';
 import { unbalancedTransactions } from '../ledger';
 import { Refunds } from '../refunds';
-import { SellerAccounts } from '../seller-accounts';
+import { PayoutAccounts } from '../payout-accounts';
+import { PayoutSchedules } from '../payout-schedules';
+import { SellerTransfers } from '../transfers';
 import { createStripeClient } from '../stripe-config';
 import { StripePaymentProvider } from '../stripe-provider';
-import { FakeStripe } from './fake-stripe';
-import { buyerViewer, CONFIRM, purchaseOf, REFUND, sellerViewer, startPayments, type PaymentResult, type PaymentsHarness, type TestPurchase } from './harness';
+import type { FakeStripe } from './fake-stripe';
+import { buyerViewer, CONFIRM, purchaseOf, REFUND, sellerViewer, type PaymentsHarness, type TestPurchase } from './harness';
+import { providerRefOf, startStripePayments, stripeEvent, type StripeHarness, type StripePayment } from './stripe-harness';
 
-/**
- * The payments subgraph (harness.ts) with PAYMENT_PROVIDER=stripe, its Stripe client pointed at a
- * fake Stripe on 127.0.0.1 (fake-stripe.ts). Webhooks are signed as Stripe signs them; the buyer's
- * Stripe.js confirmation is the fake's `succeed`.
- */
+/** Stripe around payments: stripe-harness.ts. */
 
-const STRIPE_KEY = 'sk_test_fake';
-const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
-const fake = new FakeStripe(STRIPE_KEY);
-// only to sign webhooks, as Stripe does
-const signer = new Stripe(STRIPE_KEY);
+let stripe: StripeHarness;
 let h: PaymentsHarness<StripePayment>;
-let sellerAccounts: SellerAccounts;
+let fake: FakeStripe;
+let deliver: StripeHarness['deliver'];
+let sellerAccounts: PayoutAccounts;
 /** What the subgraph runs in the background (the stale-refund retry, the transfer sweep), run by the tests when they choose. */
-let background: { refunds: Refunds; escrow: Escrow };
+let background: { refunds: Refunds; transfers: SellerTransfers };
 
 beforeAll(async () => {
-  await fake.start();
-  h = await startPayments({
-    env: {
-      PAYMENT_PROVIDER: 'stripe',
-      STRIPE_SECRET_KEY: STRIPE_KEY,
-      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      STRIPE_API_HOST: '127.0.0.1',
-      STRIPE_API_PORT: String(fake.port),
-      STRIPE_API_PROTOCOL: 'http',
-    },
-    pay: payWithStripe,
-  });
-  sellerAccounts = new SellerAccounts(h.subgraph.db);
-  const client = createStripeClient({ secretKey: STRIPE_KEY, webhookSecret: WEBHOOK_SECRET, host: '127.0.0.1', port: fake.port, protocol: 'http' });
-  const adapter = new StripePaymentProvider(client, (sellerId) => sellerAccounts.stripeAccountOf(sellerId), h.logger);
+  stripe = await startStripePayments();
+  ({ h, fake, deliver } = stripe);
+  sellerAccounts = new PayoutAccounts(h.subgraph.db);
+  const client = createStripeClient({ secretKey: stripe.secretKey, webhookSecret: stripe.webhookSecret, host: '127.0.0.1', port: fake.port, protocol: 'http' });
+  const adapter = new StripePaymentProvider(client, (sellerId) => sellerAccounts.destinationOf(sellerId), h.logger);
   const wake = () => h.subgraph.outbox.wake();
   const refunds = new Refunds(h.subgraph.db, adapter, wake, h.logger);
-  background = { refunds, escrow: new Escrow(h.subgraph.db, adapter, refunds, wake, h.logger) };
+  background = { refunds, transfers: new SellerTransfers(h.subgraph.db, adapter, new PayoutSchedules(h.subgraph.db), (sellerId) => sellerAccounts.canBePaid(sellerId), h.logger) };
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await fake.stop();
-});
-
-// --- Stripe around payments -----------------------------------------------------------------------
-
-const webhookUrl = () => h.subgraph.url.replace(/\/graphql$/, '/webhooks/stripe');
-
-function stripeEvent(type: string, object: Record<string, unknown>, id = `evt_${randomBytes(12).toString('hex')}`): string {
-  return JSON.stringify({
-    id,
-    object: 'event',
-    api_version: '2025-08-27.basil',
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-    data: { object },
-  });
-}
-
-/** Delivers an event as Stripe does: the raw JSON, signed with the endpoint's secret. */
-async function deliver(payload: string, { secret: signingSecret = WEBHOOK_SECRET, signature }: { secret?: string; signature?: string | null } = {}) {
-  const header = signature === undefined ? signer.webhooks.generateTestHeaderString({ payload, secret: signingSecret }) : signature;
-  const response = await fetch(webhookUrl(), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(header === null ? {} : { 'stripe-signature': header }) },
-    body: payload,
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-interface StripePayment {
-  intentId: string;
-  chargeId: string;
-  payload: string;
-}
-
-/** The buyer pays with Stripe.js, and Stripe reports it. */
-async function payWithStripe(payment: PaymentResult): Promise<StripePayment> {
-  const intentId = providerRefOf(payment);
-  const intent = fake.succeed(intentId);
-  const payload = stripeEvent('payment_intent.succeeded', intent);
-  expect((await deliver(payload)).status).toBe(200);
-  return { intentId, chargeId: intent.latest_charge as string, payload };
-}
-
-const providerRefOf = (payment: PaymentResult) => payment.clientSecret!.replace(/_secret_.*$/, '');
+afterAll(() => stripe?.stop());
 
 /** Every delivery in flight finished within ms: no handler is failing and being delivered again. */
 async function settledWithin(ms: number): Promise<void> {
@@ -118,9 +54,13 @@ const orderRow = async (orderId: string) =>
     `SELECT status, transfer_ref, transfer_amount, released_net, refunded_amount FROM payment_orders WHERE order_id = $1`,
     [orderId],
   ))[0];
-/** What the ledger holds for the seller from one order, in their available account. */
-const sellerLedgerOf = async (sellerId: string, orderId: string) =>
-  Number((await h.query<{ s: string | null }>(`SELECT sum(amount)::text AS s FROM ledger_entries WHERE account = $1 AND order_id = $2`, [`seller:${sellerId}`, orderId]))[0].s ?? 0);
+/** The idempotency key of the transfer that pays the order: the transfer's own. */
+const transferKeyOf = async (orderId: string) =>
+  (await h.query<{ idempotency_key: string }>(`SELECT t.idempotency_key FROM transfers t JOIN payment_orders o ON o.transfer_id = t.id WHERE o.order_id = $1`, [orderId]))[0]
+    ?.idempotency_key;
+/** What the ledger holds for the seller from one order, in their available account (or another of theirs: paid-out). */
+const sellerLedgerOf = async (sellerId: string, orderId: string, account = 'seller') =>
+  Number((await h.query<{ s: string | null }>(`SELECT sum(amount)::text AS s FROM ledger_entries WHERE account = $1 AND order_id = $2`, [`${account}:${sellerId}`, orderId]))[0].s ?? 0);
 const transfersOf = (purchase: TestPurchase) => fake.ofType('transfer', (t) => t.transfer_group === purchase.purchaseId);
 const transferRequestsOf = (purchase: TestPurchase) => fake.requestsTo('POST', '/v1/transfers').filter((r) => r.form.transfer_group === purchase.purchaseId);
 
@@ -176,7 +116,7 @@ describe('Stripe webhooks', () => {
   test('payment_intent.succeeded pays the payment and emits PaymentSucceeded; the same event again changes nothing', async () => {
     const purchase = purchaseOf([{ lines: [{ categorySlug: 'home-garden', amount: 2500 }] }, { lines: [{ categorySlug: 'books', amount: 1800 }] }]);
     const payment = await h.openPayment(purchase);
-    const { payload, chargeId } = await payWithStripe(payment);
+    const { payload, chargeId } = await stripe.pay(payment);
 
     expect(await h.query(`SELECT status, charge_ref FROM payments WHERE id = $1`, [payment.id])).toEqual([{ status: 'SUCCEEDED', charge_ref: chargeId }]);
     await eventually(async () => expect(h.eventsOf('PaymentSucceeded', (p) => p.paymentId === payment.id)).toHaveLength(1));
@@ -199,7 +139,7 @@ describe('Stripe webhooks', () => {
     const payment = await h.openPayment(purchase);
     const intent = fake.succeed(providerRefOf(payment));
     const payload = stripeEvent('payment_intent.succeeded', intent);
-    const signed = signer.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+    const signed = stripe.sign(payload);
 
     expect((await deliver(payload, { secret: `whsec_${randomBytes(16).toString('hex')}` })).status).toBe(400);
     expect((await deliver(payload, { signature: null })).status).toBe(400);
@@ -207,7 +147,7 @@ describe('Stripe webhooks', () => {
     const tampered = payload.replace(`"amount_received":${intent.amount_received}`, '"amount_received":1');
     expect(tampered).not.toBe(payload);
     expect((await deliver(tampered, { signature: signed })).status).toBe(400);
-    expect((await fetch(webhookUrl())).status).toBe(405);
+    expect((await fetch(stripe.webhookUrl)).status).toBe(405);
 
     await h.published();
     expect(await statusOf(payment.id)).toBe('REQUIRES_PAYMENT');
@@ -250,7 +190,7 @@ describe('release to the seller', () => {
     const transfers = fake.requestsTo('POST', '/v1/transfers').filter((r) => r.form.transfer_group === purchase.purchaseId);
     expect(transfers).toHaveLength(1);
     expect(transfers[0]).toMatchObject({
-      idempotencyKey: `transfer:${order.orderId}`,
+      idempotencyKey: await transferKeyOf(order.orderId),
       form: { amount: '900', currency: 'usd', destination: 'acct_seller1', transfer_group: purchase.purchaseId, source_transaction: chargeId },
     });
     const [transfer] = fake.ofType('transfer', (t) => t.transfer_group === purchase.purchaseId);
@@ -268,14 +208,14 @@ describe('release to the seller', () => {
     // the handler finishes: the bus has nothing to deliver again
     await settledWithin(2_000);
     expect(await orderRow(order.orderId)).toMatchObject({ status: 'AVAILABLE', released_net: 1800, transfer_ref: null, transfer_amount: null });
-    expect(await background.escrow.retryTransfers(0)).toBe(0);
+    expect(await background.transfers.retryTransfers(0)).toBe(0);
     expect(transferRequestsOf(purchase)).toHaveLength(0);
 
     await sellerAccounts.link(sellerId, 'acct_late');
-    expect(await background.escrow.retryTransfers(0)).toBe(1);
+    expect(await background.transfers.retryTransfers(0)).toBe(1);
     expect(transferRequestsOf(purchase)).toEqual([
       expect.objectContaining({
-        idempotencyKey: `transfer:${order.orderId}`,
+        idempotencyKey: await transferKeyOf(order.orderId),
         form: expect.objectContaining({ amount: '1800', destination: 'acct_late', source_transaction: chargeId }),
       }),
     ]);
@@ -283,7 +223,7 @@ describe('release to the seller', () => {
     expect(await orderRow(order.orderId)).toMatchObject({ transfer_ref: transfer.id, transfer_amount: 1800 });
 
     // swept again: nothing is sent
-    expect(await background.escrow.retryTransfers(0)).toBe(0);
+    expect(await background.transfers.retryTransfers(0)).toBe(0);
     expect(transferRequestsOf(purchase)).toHaveLength(1);
     expect(transfersOf(purchase)).toHaveLength(1);
   });
@@ -301,7 +241,7 @@ describe('release to the seller', () => {
     expect(await sellerLedgerOf(sellerId, order.orderId)).toBe(806);
 
     await sellerAccounts.link(sellerId, 'acct_afterRefund');
-    expect(await background.escrow.retryTransfers(0)).toBe(1);
+    expect(await background.transfers.retryTransfers(0)).toBe(1);
     const [transfer] = transfersOf(purchase);
     expect(transfersOf(purchase)).toHaveLength(1);
     expect(transfer).toMatchObject({ amount: 900 - 94, destination: 'acct_afterRefund' });
@@ -315,7 +255,31 @@ describe('release to the seller', () => {
     expect(fake.objects.get(transfer.id)).toMatchObject({ amount_reversed: 806 });
     expect(fake.ofType('refund', (r) => r.payment_intent === intentId).map((r) => r.amount)).toEqual([105, 895]);
     expect(await sellerLedgerOf(sellerId, order.orderId)).toBe(0);
+    expect(await sellerLedgerOf(sellerId, order.orderId, 'paid-out')).toBe(0);
     expect(await h.subgraph.db.transaction((m) => unbalancedTransactions(m))).toEqual([]);
+  });
+
+  test('a DAILY seller’s day is one transfer for several charges: no source_transaction, grouped by the transfer', async () => {
+    const sellerId = randomUUID();
+    await sellerAccounts.link(sellerId, 'acct_daily');
+    await h.query(`INSERT INTO payout_schedules (seller_id, schedule) VALUES ($1, 'DAILY')`, [sellerId]);
+    const first = await h.paidOrder(1000, sellerId);
+    const second = await h.paidOrder(2000, sellerId);
+    await h.orderStatus(first.purchase, first.order, 'DELIVERED');
+    await h.orderStatus(second.purchase, second.order, 'DELIVERED');
+    expect(await background.transfers.retryTransfers(0, sellerId)).toBe(0);
+
+    expect(await background.transfers.retryTransfers(0, sellerId, new Date(Date.now() + 86_400_000))).toBe(1);
+    const [{ id, idempotency_key: key }] = await h.query<{ id: string; idempotency_key: string }>(`SELECT id, idempotency_key FROM transfers WHERE seller_id = $1`, [sellerId]);
+    const sent = fake.requestsTo('POST', '/v1/transfers').filter((r) => r.idempotencyKey === key);
+    expect(sent).toEqual([expect.objectContaining({ form: expect.objectContaining({ amount: '2700', destination: 'acct_daily', transfer_group: `payout:${id}` }) })]);
+    expect(sent[0].form.source_transaction).toBeUndefined();
+    // a refund of one of its orders reverses that order's share only
+    const { refundOrder } = await h.ok<{ refundOrder: { id: string; status: string } }>(sellerViewer(sellerId), REFUND, { orderId: first.order.orderId });
+    expect(refundOrder.status).toBe('SUCCEEDED');
+    const transferRef = (await orderRow(first.order.orderId)).transfer_ref!;
+    expect(fake.objects.get(transferRef)).toMatchObject({ amount: 2700, amount_reversed: 900 });
+    expect(await sellerLedgerOf(sellerId, second.order.orderId, 'paid-out')).toBe(1800);
   });
 
   test('while a transfer’s outcome is unknown the order’s refunds wait for it, then come off it', async () => {
@@ -333,11 +297,12 @@ describe('release to the seller', () => {
     expect(await h.count(`SELECT count(*) AS n FROM refunds WHERE order_id = $1`, [order.orderId])).toBe(0);
 
     lost.stop();
-    await eventually(async () => expect((await orderRow(order.orderId)).transfer_ref).toMatch(/^tr_/));
-    await h.bus.settled();
+    // the sweep asks again with the same key: Stripe answers with the transfer it made
+    expect(await background.transfers.retryTransfers(0, sellerId)).toBe(1);
+    expect((await orderRow(order.orderId)).transfer_ref).toMatch(/^tr_/);
     const [transfer] = transfersOf(purchase);
     expect(transfersOf(purchase)).toHaveLength(1);
-    expect(new Set(transferRequestsOf(purchase).map((r) => r.idempotencyKey))).toEqual(new Set([`transfer:${order.orderId}`]));
+    expect(new Set(transferRequestsOf(purchase).map((r) => r.idempotencyKey))).toEqual(new Set([await transferKeyOf(order.orderId)]));
     const { refundOrder } = await h.ok<{ refundOrder: { status: string } }>(sellerViewer(sellerId), REFUND, { orderId: order.orderId, amount: 100 });
     expect(refundOrder.status).toBe('SUCCEEDED');
     expect(fake.objects.get(transfer.id)).toMatchObject({ amount: 900, amount_reversed: 90 });
@@ -431,7 +396,9 @@ describe('refunds with Stripe', () => {
     expect(fake.objects.get(transferId!)).toMatchObject({ amount_reversed: 180 });
     expect(await orderRow(order.orderId)).toMatchObject({ refunded_amount: 200 });
     expect(await h.count(`SELECT count(*) AS n FROM ledger_transactions WHERE order_id = $1 AND kind = 'REFUND'`, [order.orderId])).toBe(1);
-    expect(await sellerLedgerOf(sellerId, order.orderId)).toBe(900 - 180);
+    // transferred, then 180 of it reversed: the rest is paid out, none left available
+    expect(await sellerLedgerOf(sellerId, order.orderId, 'paid-out')).toBe(900 - 180);
+    expect(await sellerLedgerOf(sellerId, order.orderId)).toBe(0);
     expect(await h.subgraph.db.transaction((m) => unbalancedTransactions(m))).toEqual([]);
   });
 });

@@ -5,9 +5,12 @@ import type { PaymentEntity, PaymentOrderEntity } from '../entities';
 import type { RefundView } from '../refunds';
 import type { SellerBalanceView } from '../ledger';
 import type { Ref } from '../service';
+import type { TransferView } from '../transfer-history';
+import type { PayoutAccountState } from '../payout-accounts';
 import type { PaymentsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -52,6 +55,21 @@ export type Mutation = {
    * Refunds never add up to more than was paid for the order (BAD_USER_INPUT). Fully refunded: REFUNDED.
    */
   refundOrder: Refund;
+  /**
+   * The seller only. How often released money is transferred to them: PER_ORDER (the default) as each
+   * order is released; DAILY or WEEKLY, one transfer per period (days and weeks from Monday, in UTC) for
+   * everything released in it. Returns the schedule now in force.
+   */
+  setPayoutSchedule: PayoutSchedule;
+  /**
+   * The seller only. A one-time link to the payment provider's hosted onboarding, where the seller gives
+   * what the provider needs to pay them (Stripe Connect Express: identity, bank account). The first call
+   * makes the seller's connected account; later calls reuse it and give a fresh link. The link expires at
+   * expiresAt; the provider sends the seller to returnUrl when they are done and to refreshUrl when the
+   * link is no longer valid (ask for a new one there). Test provider (the embedded default): the link is a
+   * page of the marketplace's own address that completes onboarding when opened (status ENABLED).
+   */
+  startPayoutOnboarding: PayoutOnboardingLink;
 };
 
 
@@ -72,11 +90,28 @@ export type MutationRefundOrderArgs = {
   reason?: InputMaybe<Scalars['String']['input']>;
 };
 
+
+export type MutationSetPayoutScheduleArgs = {
+  schedule: PayoutSchedule;
+};
+
+
+export type MutationStartPayoutOnboardingArgs = {
+  refreshUrl: Scalars['String']['input'];
+  returnUrl: Scalars['String']['input'];
+};
+
 export type Order = {
   __typename?: 'Order';
   id: Scalars['ID']['output'];
   /** Once the order is paid; its buyer and seller only. */
   payout: Maybe<Payout>;
+};
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
 };
 
 export type Payment = {
@@ -124,6 +159,41 @@ export type Payout = {
   status: PayoutStatus;
 };
 
+/** Where a seller stands with the payment provider for receiving money. */
+export type PayoutAccount = {
+  __typename?: 'PayoutAccount';
+  /** Whether the provider pays out to the seller now; transfers go out only while status is ENABLED. */
+  payoutsEnabled: Scalars['Boolean']['output'];
+  /** What the provider still needs, in its words (Stripe's requirement names, e.g. external_account); empty when nothing. */
+  requirements: Array<Scalars['String']['output']>;
+  status: PayoutAccountStatus;
+};
+
+export type PayoutAccountStatus =
+  /** The provider pays out to the seller: transfers go out. */
+  | 'ENABLED'
+  /** The seller has not given the payment provider their details yet. */
+  | 'NOT_STARTED'
+  /** Details given; the provider is verifying them. */
+  | 'PENDING'
+  /** The provider needs more before it pays out (requirements says what). */
+  | 'RESTRICTED';
+
+export type PayoutOnboardingLink = {
+  __typename?: 'PayoutOnboardingLink';
+  expiresAt: Scalars['DateTime']['output'];
+  /** Where to send the seller: the provider's onboarding, valid once and until expiresAt. */
+  url: Scalars['String']['output'];
+};
+
+export type PayoutSchedule =
+  /** One transfer a day (UTC) for everything released the day before. */
+  | 'DAILY'
+  /** Each order's money is transferred when it is released. */
+  | 'PER_ORDER'
+  /** One transfer a week (from Monday, UTC) for everything released the week before. */
+  | 'WEEKLY';
+
 export type PayoutStatus =
   /** Released to the seller's available balance. */
   | 'AVAILABLE'
@@ -158,15 +228,63 @@ export type Seller = {
   /** The seller themself only (null for anyone else). */
   balance: Maybe<SellerBalance>;
   id: Scalars['ID']['output'];
+  /** The seller themself only (null for anyone else). Money released before it is ENABLED waits in balance.available. */
+  payoutAccount: Maybe<PayoutAccount>;
+  /** The seller themself only (null for anyone else). */
+  payoutSchedule: Maybe<PayoutSchedule>;
+  /** The seller themself only (null for anyone else): their transfers, newest first. */
+  transfers: Maybe<TransferConnection>;
+};
+
+
+export type SellerTransfersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type SellerBalance = {
   __typename?: 'SellerBalance';
-  /** Released, not yet paid out. */
+  /** Released, not yet paid out: waits here while payouts are not ENABLED, or until the schedule's transfer. */
   available: Money;
+  /** Transferred to the seller so far (transfers on their way included), less what refunds took back. */
+  paidOut: Money;
   /** In escrow: paid, not yet released. */
   pending: Money;
 };
+
+/** Money sent to the seller's payout account: one order's share, or a day's or a week's. */
+export type Transfer = {
+  __typename?: 'Transfer';
+  amount: Money;
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** The orders whose money it pays. */
+  orders: Array<Order>;
+  status: TransferStatus;
+};
+
+export type TransferConnection = {
+  __typename?: 'TransferConnection';
+  edges: Array<TransferEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type TransferEdge = {
+  __typename?: 'TransferEdge';
+  cursor: Scalars['String']['output'];
+  node: Transfer;
+};
+
+export type TransferStatus =
+  /** The provider refused it: nothing was sent; its money went back to available and is transferred again later. */
+  | 'FAILED'
+  /** The provider made it. */
+  | 'PAID'
+  /** Sent, or being sent, to the payment provider; asked again until it answers. */
+  | 'PENDING'
+  /** Refunds took all of it back. */
+  | 'REVERSED';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -283,18 +401,27 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<Ref>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Payment: ResolverTypeWrapper<PaymentEntity>;
   PaymentLineInput: PaymentLineInput;
   PaymentOrderInput: PaymentOrderInput;
   PaymentStatus: PaymentStatus;
   Payout: ResolverTypeWrapper<PaymentOrderEntity>;
+  PayoutAccount: ResolverTypeWrapper<PayoutAccountState>;
+  PayoutAccountStatus: PayoutAccountStatus;
+  PayoutOnboardingLink: ResolverTypeWrapper<PayoutOnboardingLink>;
+  PayoutSchedule: PayoutSchedule;
   PayoutStatus: PayoutStatus;
   Purchase: ResolverTypeWrapper<Ref>;
   Refund: ResolverTypeWrapper<RefundView>;
   RefundStatus: RefundStatus;
   Seller: ResolverTypeWrapper<Ref>;
   SellerBalance: ResolverTypeWrapper<SellerBalanceView>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Transfer: ResolverTypeWrapper<TransferView>;
+  TransferConnection: ResolverTypeWrapper<Omit<TransferConnection, 'edges'> & { edges: Array<ResolversTypes['TransferEdge']> }>;
+  TransferEdge: ResolverTypeWrapper<Omit<TransferEdge, 'node'> & { node: ResolversTypes['Transfer'] }>;
+  TransferStatus: TransferStatus;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -307,15 +434,21 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
   Order: Ref;
+  PageInfo: PageInfo;
+  Boolean: Scalars['Boolean']['output'];
   Payment: PaymentEntity;
   PaymentLineInput: PaymentLineInput;
   PaymentOrderInput: PaymentOrderInput;
   Payout: PaymentOrderEntity;
+  PayoutAccount: PayoutAccountState;
+  PayoutOnboardingLink: PayoutOnboardingLink;
   Purchase: Ref;
   Refund: RefundView;
   Seller: Ref;
   SellerBalance: SellerBalanceView;
-  Boolean: Scalars['Boolean']['output'];
+  Transfer: TransferView;
+  TransferConnection: Omit<TransferConnection, 'edges'> & { edges: Array<ResolversParentTypes['TransferEdge']> };
+  TransferEdge: Omit<TransferEdge, 'node'> & { node: ResolversParentTypes['Transfer'] };
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -332,12 +465,19 @@ export type MutationResolvers<ContextType = PaymentsContext, ParentType extends 
   confirmTestPayment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType, RequireFields<MutationConfirmTestPaymentArgs, 'card' | 'paymentId'>>;
   createPayment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType, RequireFields<MutationCreatePaymentArgs, 'input'>>;
   refundOrder?: Resolver<ResolversTypes['Refund'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'orderId'>>;
+  setPayoutSchedule?: Resolver<ResolversTypes['PayoutSchedule'], ParentType, ContextType, RequireFields<MutationSetPayoutScheduleArgs, 'schedule'>>;
+  startPayoutOnboarding?: Resolver<ResolversTypes['PayoutOnboardingLink'], ParentType, ContextType, RequireFields<MutationStartPayoutOnboardingArgs, 'refreshUrl' | 'returnUrl'>>;
 }>;
 
 export type OrderResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   payout?: Resolver<Maybe<ResolversTypes['Payout']>, ParentType, ContextType>;
+}>;
+
+export type PageInfoResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type PaymentResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment'], FederationReferenceType extends FederationReferenceTypes['Payment'] = FederationReferenceTypes['Payment']> = ResolversObject<{
@@ -354,6 +494,17 @@ export type PayoutResolvers<ContextType = PaymentsContext, ParentType extends Re
   platformFee?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   refunded?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PayoutStatus'], ParentType, ContextType>;
+}>;
+
+export type PayoutAccountResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['PayoutAccount'] = ResolversParentTypes['PayoutAccount']> = ResolversObject<{
+  payoutsEnabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  requirements?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PayoutAccountStatus'], ParentType, ContextType>;
+}>;
+
+export type PayoutOnboardingLinkResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['PayoutOnboardingLink'] = ResolversParentTypes['PayoutOnboardingLink']> = ResolversObject<{
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type PurchaseResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Purchase'] = ResolversParentTypes['Purchase'], FederationReferenceType extends FederationReferenceTypes['Purchase'] = FederationReferenceTypes['Purchase']> = ResolversObject<{
@@ -374,11 +525,34 @@ export type SellerResolvers<ContextType = PaymentsContext, ParentType extends Re
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Seller']> | FederationReferenceType, FederationReferenceType, ContextType>;
   balance?: Resolver<Maybe<ResolversTypes['SellerBalance']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  payoutAccount?: Resolver<Maybe<ResolversTypes['PayoutAccount']>, ParentType, ContextType>;
+  payoutSchedule?: Resolver<Maybe<ResolversTypes['PayoutSchedule']>, ParentType, ContextType>;
+  transfers?: Resolver<Maybe<ResolversTypes['TransferConnection']>, ParentType, ContextType, Partial<SellerTransfersArgs>>;
 }>;
 
 export type SellerBalanceResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['SellerBalance'] = ResolversParentTypes['SellerBalance']> = ResolversObject<{
   available?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  paidOut?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   pending?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+}>;
+
+export type TransferResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  orders?: Resolver<Array<ResolversTypes['Order']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['TransferStatus'], ParentType, ContextType>;
+}>;
+
+export type TransferConnectionResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['TransferConnection'] = ResolversParentTypes['TransferConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['TransferEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type TransferEdgeResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['TransferEdge'] = ResolversParentTypes['TransferEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Transfer'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = PaymentsContext> = ResolversObject<{
@@ -386,11 +560,17 @@ export type Resolvers<ContextType = PaymentsContext> = ResolversObject<{
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Payment?: PaymentResolvers<ContextType>;
   Payout?: PayoutResolvers<ContextType>;
+  PayoutAccount?: PayoutAccountResolvers<ContextType>;
+  PayoutOnboardingLink?: PayoutOnboardingLinkResolvers<ContextType>;
   Purchase?: PurchaseResolvers<ContextType>;
   Refund?: RefundResolvers<ContextType>;
   Seller?: SellerResolvers<ContextType>;
   SellerBalance?: SellerBalanceResolvers<ContextType>;
+  Transfer?: TransferResolvers<ContextType>;
+  TransferConnection?: TransferConnectionResolvers<ContextType>;
+  TransferEdge?: TransferEdgeResolvers<ContextType>;
 }>;
 

@@ -1,0 +1,105 @@
+import { unbalancedTransactions } from '../../subgraphs/payments/ledger';
+import { eventually } from '../../lib/testing/eventually';
+import { checkOut, newListing, newSeller, payByTestCard, signUp, type TestUser } from '../../lib/testing/marketplace';
+import { startTestStack, type TestStack } from '../../scripts/test-stack';
+
+/**
+ * Contract step 12 through the router, as a seller's client walks it: payout onboarding with the
+ * test provider (its page on the router's own address), then transfers in SellerMoney; a seller who
+ * onboards late is paid what waited. On PostgreSQL and on the embedded default.
+ */
+
+let stack: TestStack;
+let seller1: TestUser;
+let seller2: TestUser;
+let buyer: TestUser;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  [seller1, seller2, buyer] = await Promise.all([newSeller(stack.client), newSeller(stack.client), signUp(stack.client)]);
+});
+afterAll(() => stack?.stop());
+
+afterEach(async () => {
+  expect(await stack.subgraphs.payments.db.transaction((m) => unbalancedTransactions(m))).toEqual([]);
+});
+
+const RETURN = { returnUrl: 'http://localhost:3000/payouts/done', refreshUrl: 'http://localhost:3000/payouts/again' };
+
+interface Money {
+  amount: number;
+  currency: string;
+}
+interface SellerMoney {
+  balance: { pending: Money; available: Money; paidOut: Money };
+  payoutSchedule: string;
+  transfers: { totalCount: number; edges: { node: { id: string; amount: Money; status: string; orders: { id: string }[] } }[] };
+}
+
+const moneyOf = async (seller: TestUser) => (await seller.client.ok<{ me: { seller: SellerMoney } }>('SellerMoney', {})).me.seller;
+const payoutAccountOf = async (seller: TestUser) =>
+  (await seller.client.ok<{ me: { seller: { payoutAccount: { status: string; payoutsEnabled: boolean; requirements: string[] } } } }>('PayoutAccount', {})).me.seller
+    .payoutAccount;
+
+/** Onboarding as the seller's browser does it: ask for the link, open it, land on the return URL. */
+async function onboard(seller: TestUser): Promise<void> {
+  const { startPayoutOnboarding: link } = await seller.client.ok<{ startPayoutOnboarding: { url: string; expiresAt: string } }>('StartPayoutOnboarding', RETURN);
+  // the marketplace's own public address: the router's
+  expect(new URL(link.url).origin).toBe(new URL(stack.routerUrl).origin);
+  const opened = await fetch(link.url, { redirect: 'manual' });
+  expect(opened.status).toBe(302);
+  expect(opened.headers.get('location')).toBe(RETURN.returnUrl);
+}
+
+/** The seller accepts and ships; the buyer confirms delivery; escrow releases: COMPLETED. */
+async function deliver(seller: TestUser, orderId: string): Promise<void> {
+  await seller.client.ok('AcceptOrder', { id: orderId });
+  await seller.client.ok('ShipOrder', { id: orderId, trackingNumber: '1Z999' });
+  await buyer.client.ok('ConfirmDelivery', { id: orderId });
+  await eventually(async () => expect((await buyer.client.ok<{ order: { status: string } }>('Order', { id: orderId })).order.status).toBe('COMPLETED'));
+}
+
+test('step 12: onboarding, a transfer of the order’s net, and a late seller paid what waited', async () => {
+  expect(await payoutAccountOf(seller1)).toEqual({ status: 'NOT_STARTED', payoutsEnabled: false, requirements: [] });
+  await onboard(seller1);
+  expect(await payoutAccountOf(seller1)).toEqual({ status: 'ENABLED', payoutsEnabled: true, requirements: [] });
+  expect(await payoutAccountOf(seller2)).toMatchObject({ status: 'NOT_STARTED' });
+
+  const [listing1, listing2] = await Promise.all([
+    newListing(seller1.client, { title: 'Payout lamp', price: { amount: 5000, currency: 'USD' }, stock: 3 }),
+    newListing(seller2.client, { title: 'Payout vase', price: { amount: 2000, currency: 'USD' }, stock: 3 }),
+  ]);
+  const purchase = await checkOut(buyer, [listing1, listing2]);
+  await payByTestCard(buyer, purchase.paymentId);
+  for (const { id } of purchase.orders) {
+    await eventually(async () => expect((await buyer.client.ok<{ order: { status: string } }>('Order', { id })).order.status).toBe('PAID'));
+  }
+  const orderOf = (seller: TestUser) => purchase.orders.find((o) => o.seller.id === seller.sellerId)!.id;
+  const netOf = async (seller: TestUser) =>
+    (await seller.client.ok<{ order: { payout: { net: Money } } }>('Order', { id: orderOf(seller) })).order.payout.net.amount;
+
+  await deliver(seller1, orderOf(seller1));
+  const net1 = await netOf(seller1);
+  expect(net1).toBeGreaterThan(0);
+  await eventually(async () => expect((await moneyOf(seller1)).balance).toMatchObject({ available: { amount: 0 }, paidOut: { amount: net1 } }));
+  const money1 = await moneyOf(seller1);
+  expect(money1.payoutSchedule).toBe('PER_ORDER');
+  expect(money1.transfers.totalCount).toBe(1);
+  expect(money1.transfers.edges[0].node).toMatchObject({ amount: { amount: net1, currency: 'USD' }, status: 'PAID', orders: [{ id: orderOf(seller1) }] });
+
+  // seller 2 has not onboarded: released money waits in available
+  await deliver(seller2, orderOf(seller2));
+  const net2 = await netOf(seller2);
+  expect((await moneyOf(seller2)).balance).toMatchObject({ available: { amount: net2 }, paidOut: { amount: 0 } });
+  expect((await moneyOf(seller2)).transfers.totalCount).toBe(0);
+
+  await onboard(seller2);
+  await eventually(async () => expect((await moneyOf(seller2)).balance).toMatchObject({ available: { amount: 0 }, paidOut: { amount: net2 } }));
+  expect((await moneyOf(seller2)).transfers.edges.map((e) => e.node.status)).toEqual(['PAID']);
+});
+
+test('the onboarding page through the router: GET only, an unknown link is not found', async () => {
+  const page = new URL('/payouts/onboarding?token=unknown', stack.routerUrl).toString();
+  expect((await fetch(page, { redirect: 'manual' })).status).toBe(404);
+  expect((await fetch(page, { method: 'POST' })).status).toBe(405);
+});
