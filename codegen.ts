@@ -47,6 +47,9 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       Seller: '../service#Ref',
       Transfer: '../transfer-history#TransferView',
       PayoutAccount: '../payout-accounts#PayoutAccountState',
+      CommissionRules: '../commission#CommissionRulesView',
+      SellerCommission: '../commission-rules#SellerCommissionView',
+      Category: '../commission#CategoryRef',
     },
   },
   reputation: {

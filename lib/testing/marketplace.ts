@@ -9,8 +9,12 @@ let counter = 0;
 export interface TestUser {
   client: GraphQLClient;
   userId: string;
+  email: string;
   sellerId?: string;
 }
+
+/** Every test user's password. */
+export const TEST_PASSWORD = 'a long enough password';
 
 /** Where test users live unless a test says otherwise: a default address in the US. */
 export const TEST_ADDRESS = { name: 'Test Buyer', line1: '1 Main Street', city: 'Springfield', postalCode: '12345', country: 'US' };
@@ -18,10 +22,11 @@ export const TEST_ADDRESS = { name: 'Test Buyer', line1: '1 Main Street', city: 
 /** A new user; with a default address (as checkouts of goods that ship need) unless `address` is false. */
 export async function signUp(client: GraphQLClient, displayName?: string, { address = true }: { address?: boolean } = {}): Promise<TestUser> {
   counter += 1;
+  const email = `user${counter}-${randomUUID().slice(0, 8)}@example.com`;
   const { signUp } = await client.ok<{ signUp: { token: string; user: { id: string } } }>('SignUp', {
-    input: { email: `user${counter}-${randomUUID().slice(0, 8)}@example.com`, password: 'a long enough password', displayName },
+    input: { email, password: TEST_PASSWORD, displayName },
   });
-  const user = { client: client.as(signUp.token), userId: signUp.user.id };
+  const user = { client: client.as(signUp.token), userId: signUp.user.id, email };
   if (address) await user.client.ok('AddAddress', { input: TEST_ADDRESS });
   return user;
 }
@@ -31,7 +36,7 @@ export async function newSeller(client: GraphQLClient, { currency = 'USD', shopN
   const { becomeSeller } = await user.client.ok<{ becomeSeller: { token: string; seller: { id: string } } }>('BecomeSeller', {
     input: { shopName: shopName ?? `Shop ${randomUUID().slice(0, 8)}`, country: 'US', currency },
   });
-  return { client: client.as(becomeSeller.token), userId: user.userId, sellerId: becomeSeller.seller.id };
+  return { client: client.as(becomeSeller.token), userId: user.userId, email: user.email, sellerId: becomeSeller.seller.id };
 }
 
 export interface ListingInput {

@@ -1,12 +1,15 @@
+import { codes } from '../../lib/client/graphql-client';
+import { OPERATOR, grantRole } from '../../subgraphs/accounts/roles';
 import { unbalancedTransactions } from '../../subgraphs/payments/ledger';
 import { eventually } from '../../lib/testing/eventually';
-import { checkOut, newListing, newSeller, payByTestCard, signUp, type TestUser } from '../../lib/testing/marketplace';
+import { checkOut, newListing, newSeller, payByTestCard, signUp, TEST_PASSWORD, type TestUser } from '../../lib/testing/marketplace';
 import { startTestStack, type TestStack } from '../../scripts/test-stack';
 
 /**
  * Contract step 12 through the router, as a seller's client walks it: payout onboarding with the
  * test provider (its page on the router's own address), then transfers in SellerMoney; a seller who
- * onboards late is paid what waited. On PostgreSQL and on the embedded default.
+ * onboards late is paid what waited; then commission rules as operators set them and every order
+ * shows them. On PostgreSQL and on the embedded default.
  */
 
 let stack: TestStack;
@@ -102,4 +105,53 @@ test('the onboarding page through the router: GET only, an unknown link is not f
   const page = new URL('/payouts/onboarding?token=unknown', stack.routerUrl).toString();
   expect((await fetch(page, { redirect: 'manual' })).status).toBe(404);
   expect((await fetch(page, { method: 'POST' })).status).toBe(405);
+});
+
+test('commission: operators set rules by category, every order shows its fee from creation, sellers see their tier', async () => {
+  const operator = await signUp(stack.client);
+  expect(await grantRole(stack.subgraphs.accounts.db, operator.email, OPERATOR)).toBe('granted');
+  const { logIn } = await stack.client.ok<{ logIn: { token: string } }>('LogIn', { input: { email: operator.email, password: TEST_PASSWORD } });
+  const ops = stack.client.as(logIn.token);
+  const input = {
+    defaultRateBps: 900,
+    categories: [{ category: 'electronics', rateBps: 500 }],
+    tiers: [
+      { currency: 'USD', fromAmount: 0, rateBps: 1100 },
+      { currency: 'USD', fromAmount: 1_000_000, rateBps: 700 },
+    ],
+  };
+  // everyone else is refused, and nothing changes
+  for (const client of [stack.client, buyer.client, seller1.client]) {
+    const refused = await client.op('SetCommissionRules', { input: { defaultRateBps: 0 } });
+    expect(codes(refused)).toEqual([client === stack.client ? 'UNAUTHENTICATED' : 'FORBIDDEN']);
+  }
+  const unknown = await ops.op('SetCommissionRules', { input: { ...input, categories: [{ category: 'no-such-category', rateBps: 100 }] } });
+  expect(codes(unknown)).toEqual(['BAD_USER_INPUT']);
+  expect(unknown.errors?.[0].extensions?.field).toBe('input.categories.category');
+
+  const { setCommissionRules } = await ops.ok<{ setCommissionRules: { defaultRateBps: number } }>('SetCommissionRules', { input });
+  expect(setCommissionRules.defaultRateBps).toBe(900);
+  // public, with the category's name from listings
+  const { commissionRules } = await stack.client.ok<{ commissionRules: { categories: { category: { slug: string; name: string }; rateBps: number }[] } }>(
+    'CommissionRules',
+    {},
+  );
+  expect(commissionRules.categories).toEqual([{ category: { slug: 'electronics', name: expect.any(String) }, rateBps: 500 }]);
+  expect(commissionRules.categories[0].category.name).not.toBe('');
+
+  // seller 1 sold less than the first tier's end: 11 % outside electronics
+  const { me } = await seller1.client.ok<{ me: { seller: { commission: { rateBps: number; salesLast30Days: Money } } } }>('MyCommission', {});
+  expect(me.seller.commission.rateBps).toBe(1100);
+  const lamp = await newListing(seller1.client, { title: 'Commission lamp', price: { amount: 10_000, currency: 'USD' }, category: 'home-garden', stock: 2 });
+  const radio = await newListing(seller1.client, { title: 'Commission radio', price: { amount: 10_000, currency: 'USD' }, category: 'electronics', stock: 2 });
+  const purchase = await checkOut(buyer, [lamp]);
+  const second = await checkOut(buyer, [radio]);
+  // known before anything is paid, to the buyer as to the seller
+  const fees = async (client: TestUser['client'], id: string) =>
+    (await client.ok<{ order: { status: string; payout: { platformFee: Money; net: Money; rateBps: number; status: string } } }>('OrderFees', { id })).order;
+  for (const client of [buyer.client, seller1.client]) {
+    expect(await fees(client, purchase.orders[0].id)).toMatchObject({ status: 'PENDING_PAYMENT', payout: { rateBps: 1100, platformFee: { amount: 1100 } } });
+    expect(await fees(client, second.orders[0].id)).toMatchObject({ payout: { rateBps: 500, platformFee: { amount: 500 } } });
+  }
+  expect(codes(await seller2.client.op('OrderFees', { id: purchase.orders[0].id }))).toEqual(['FORBIDDEN']);
 });

@@ -34,6 +34,10 @@ export const resolvers: Resolvers = {
   ListingFacets: {
     categories: async (result) => (await result.counts()).facets,
   },
+  Category: {
+    // other subgraphs name categories by slug (payments' commission rates)
+    __resolveReference: ({ slug }, { loaders }) => loaders.category.load(slug),
+  },
   Listing: {
     // any status: orders keep referring to listings their sellers archived since
     __resolveReference: ({ id }, { loaders }) => loaders.listing.load(id),

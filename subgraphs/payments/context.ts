@@ -5,6 +5,7 @@ import { loaderByKey } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
 import { PaymentEntity, PaymentOrderEntity } from './entities';
 import { accounts, balancesOf, type Balances } from './ledger';
+import type { CommissionRuleBook } from './commission-rules';
 import type { PayoutAccounts } from './payout-accounts';
 import type { PayoutOnboarding } from './payout-onboarding';
 import type { PayoutSchedules } from './payout-schedules';
@@ -22,6 +23,7 @@ export interface PaymentsLoaders {
 export interface PaymentsContext {
   viewer: Viewer | null;
   db: DataSource;
+  commission: CommissionRuleBook;
   payments: PaymentsService;
   payoutAccounts: PayoutAccounts;
   onboarding: PayoutOnboarding;

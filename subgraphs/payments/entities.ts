@@ -85,6 +85,14 @@ export class PaymentOrderEntity {
   @Column({ type: 'integer' })
   net!: number;
 
+  /** Part of amount: shipping, on which no commission is taken. */
+  @Column({ type: 'integer' })
+  shipping!: number;
+
+  /** The commission rate fixed when the order was created (rates by amount where its items fall under several). */
+  @Column({ name: 'rate_bps', type: 'integer' })
+  rateBps!: number;
+
   /** Settled refunds only; refunds still at the provider are PENDING rows of `refunds`. */
   @Column({ name: 'refunded_amount', type: 'integer' })
   refundedAmount!: number;

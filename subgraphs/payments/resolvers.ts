@@ -7,6 +7,13 @@ import { transfersOf } from './transfer-history';
 
 export const resolvers: Resolvers = {
   DateTime,
+  Query: {
+    commissionRules: (_root, _args, { commission }) => commission.inForce(),
+  },
+  CommissionRules: {
+    defaultRateBps: (rules) => rules.defaultBps,
+    categories: (rules) => [...rules.byCategory].map(([slug, rateBps]) => ({ category: { slug }, rateBps })),
+  },
   Mutation: {
     // internal: @requiresScopes(internal) lets only other subgraphs call it
     createPayment: (_root, { input }, { payments }) => payments.createPayment(input),
@@ -17,6 +24,8 @@ export const resolvers: Resolvers = {
     // @requiresScopes(seller) guarantees a viewer; the service checks they are a seller
     startPayoutOnboarding: (_root, { returnUrl, refreshUrl }, { onboarding, viewer }) => onboarding.start(viewer!, returnUrl, refreshUrl),
     setPayoutSchedule: (_root, { schedule }, { schedules, viewer }) => schedules.set(viewer!, schedule),
+    // @requiresScopes(operator) guarantees a viewer; the book checks the role again
+    setCommissionRules: (_root, { input }, { commission, viewer }) => commission.set(viewer!, input),
   },
   Payment: {
     __resolveReference: async ({ id }, { loaders, viewer }) => visiblePayment(await loaders.payment.load(id), viewer),
@@ -29,6 +38,9 @@ export const resolvers: Resolvers = {
   Order: {
     __resolveReference: ({ id }) => ({ id }),
     payout: async (order, _args, { loaders, viewer }) => visiblePayout(await loaders.payout.load(order.id), viewer),
+  },
+  SellerCommission: {
+    salesLast30Days: (commission) => moneyField(commission.salesLast30Days),
   },
   Payout: {
     platformFee: (payout) => moneyField({ amount: payout.platformFee, currency: payout.currency }),
@@ -45,6 +57,8 @@ export const resolvers: Resolvers = {
       viewer?.seller?.id === seller.id ? sellerBalance(await loaders.sellerAccounts.load(seller.id), seller.id, viewer.seller.currency) : null,
     payoutAccount: (seller, _args, { payoutAccounts, viewer }) => (viewer?.seller?.id === seller.id ? payoutAccounts.stateOf(seller.id) : null),
     payoutSchedule: (seller, _args, { schedules, viewer }) => (viewer?.seller?.id === seller.id ? schedules.of(seller.id) : null),
+    commission: (seller, _args, { commission, viewer }) =>
+      viewer?.seller?.id === seller.id ? commission.commissionOf(seller.id, viewer.seller.currency) : null,
     transfers: (seller, { first, after }, { db, viewer }) => (viewer?.seller?.id === seller.id ? transfersOf(db, seller.id, first, after) : null),
   },
   Transfer: {

@@ -8,6 +8,7 @@ import { isUuid } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { isCurrency } from '../../lib/money';
 import { splitOrder, type CommissionRules } from './commission';
+import type { CommissionRuleBook } from './commission-rules';
 import { PaymentEntity, PaymentOrderEntity } from './entities';
 import { chargeEntries, postTransaction } from './ledger';
 import type { PaymentProvider } from './provider';
@@ -37,8 +38,12 @@ export function visiblePayment(payment: PaymentEntity | null, viewer: Viewer | n
 }
 
 /** An order's payout: once paid, to the order's buyer and seller only. */
+/**
+ * An order's money is its buyer's and its seller's business, from the moment the order exists; an
+ * order cancelled before payment has none.
+ */
 export function visiblePayout(payout: PaymentOrderEntity | null, viewer: Viewer | null): PaymentOrderEntity | null {
-  if (!payout?.chargedAt || !viewer) return null;
+  if (!payout || !viewer || (payout.cancelled && !payout.chargedAt)) return null;
   return viewer.userId === payout.buyerId || viewer.seller?.id === payout.sellerId ? payout : null;
 }
 
@@ -46,12 +51,17 @@ interface PlannedOrder {
   orderId: string;
   sellerId: string;
   amount: number;
+  shipping: number;
   fee: number;
   net: number;
+  rateBps: number;
 }
 
-/** Every rule on the input, checked before anything is written or sent to the provider. */
-function plan(input: CreatePaymentInput, rules: CommissionRules): { currency: string; amount: number; orders: PlannedOrder[] } {
+/**
+ * Every rule on the input, checked before anything is written or sent to the provider; the fees by the
+ * rules in force and each seller's rate outside categories with their own (`bases`; the default without).
+ */
+function plan(input: CreatePaymentInput, rules: CommissionRules, bases: ReadonlyMap<string, number>): { currency: string; amount: number; orders: PlannedOrder[] } {
   if (!isUuid(input.purchaseId)) throw badInput('purchaseId must be a UUID', 'purchaseId');
   if (!isUuid(input.buyerId)) throw badInput('buyerId must be a UUID', 'buyerId');
   const currency = input.currency.trim().toUpperCase();
@@ -75,8 +85,20 @@ function plan(input: CreatePaymentInput, rules: CommissionRules): { currency: st
       throw badInput('shipping must be a whole number of minor units, 0 or more', 'orders.shipping');
     }
     // commission is taken on the items; shipping goes to the seller whole
-    const split = splitOrder(lines.map((l) => ({ categorySlug: l.categorySlug.trim(), amount: l.amount })), rules);
-    return { orderId, sellerId, amount: split.amount + shippingAmount, fee: split.fee, net: split.net + shippingAmount };
+    const split = splitOrder(
+      lines.map((l) => ({ categorySlug: l.categorySlug.trim(), amount: l.amount })),
+      rules,
+      bases.get(sellerId) ?? rules.defaultBps,
+    );
+    return {
+      orderId,
+      sellerId,
+      amount: split.amount + shippingAmount,
+      shipping: shippingAmount,
+      fee: split.fee,
+      net: split.net + shippingAmount,
+      rateBps: split.rateBps,
+    };
   });
   const amount = orders.reduce((sum, o) => sum + o.amount, 0);
   if (amount > MAX_AMOUNT) throw badInput('the purchase is worth more than one payment may be', 'orders');
@@ -87,7 +109,7 @@ export class PaymentsService {
   constructor(
     private readonly db: DataSource,
     private readonly provider: PaymentProvider,
-    private readonly rules: CommissionRules,
+    private readonly commission: CommissionRuleBook,
     private readonly refunds: Refunds,
     private readonly afterCommit: () => void,
     private readonly logger: Logger,
@@ -96,11 +118,27 @@ export class PaymentsService {
   ) {}
 
   /**
+   * The rules in force now and each seller's rate outside categories with their own (their volume
+   * tier): fixed into the orders' fees as they are created, never changed after.
+   */
+  private async ratesFor(input: CreatePaymentInput): Promise<[CommissionRules, Map<string, number>]> {
+    const now = new Date();
+    const currency = input.currency.trim().toUpperCase();
+    const sellers = input.orders.map((o) => o.sellerId).filter(isUuid);
+    return this.db.transaction(async (m) => {
+      const rules = await this.commission.inForce(now, m);
+      // a currency that is not one is refused by plan; it has no tiers meanwhile
+      const bases = isCurrency(currency) ? await this.commission.baseRates(m, rules, currency, sellers, now) : new Map<string, number>();
+      return [rules, bases];
+    });
+  }
+
+  /**
    * Opens the payment of a purchase, once: a repeated or concurrent call for the same purchase returns
    * the same payment (the purchase id is unique, and the provider sees the same idempotency key).
    */
   async createPayment(input: CreatePaymentInput): Promise<PaymentEntity> {
-    const planned = plan(input, this.rules);
+    const planned = plan(input, ...(await this.ratesFor(input)));
     const existing = await this.db.transaction((m) => m.getRepository(PaymentEntity).findOneBy({ purchaseId: input.purchaseId }));
     if (existing) return this.samePurchase(existing, input);
 
@@ -149,6 +187,8 @@ export class PaymentsService {
             amount: o.amount,
             platformFee: o.fee,
             net: o.net,
+            shipping: o.shipping,
+            rateBps: o.rateBps,
             refundedAmount: 0,
             refundedFee: 0,
             status: 'PENDING' as const,
@@ -158,6 +198,7 @@ export class PaymentsService {
             releasedNet: null,
             transferAmount: null,
             transferRef: null,
+            transferId: null,
             createdAt: now,
           })),
         );

@@ -1,5 +1,6 @@
 import { Counter } from 'prom-client';
 import { buildSchema } from '../../lib/server/build-schema';
+import type { InternalClient } from '../../lib/server/internal-client';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import type { RouteHandler } from '../../lib/server/subgraph-server';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
@@ -19,6 +20,8 @@ import { Payments1732000000003 } from './migrations/1732000000003-payments';
 import { StripeConnect1732000000007 } from './migrations/1732000000007-stripe-connect';
 import { TransferAmount1732000000008 } from './migrations/1732000000008-transfer-amount';
 import { Transfers1732000000011 } from './migrations/1732000000011-transfers';
+import { CommissionRules1732000000012 } from './migrations/1732000000012-commission-rules';
+import { CommissionRuleBook } from './commission-rules';
 import type { PaymentProvider } from './provider';
 import { Refunds, STALE_REFUND_MS } from './refunds';
 import { resolvers } from './resolvers';
@@ -41,11 +44,11 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
     name: 'payments',
     defaultPort: defaultPort('payments'),
     entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity, PayoutAccountEntity, TransferEntity, PayoutScheduleEntity],
-    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011],
-    create({ db, env, bus, outbox, logger, metrics, publicUrl }) {
+    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011, CommissionRules1732000000012],
+    create({ db, env, bus, outbox, logger, metrics, publicUrl, internal }) {
       // configuration is read first, so that a mistake stops the process at start
       const config = paymentsConfig(env);
-      const rules = config.commission;
+      const commission = new CommissionRuleBook(db, config.commission, (slugs) => unknownCategories(internal, slugs), logger);
       const stripeConfig = options.provider ? null : config.stripe;
       const stripe = stripeConfig && { client: createStripeClient(stripeConfig), webhookSecret: stripeConfig.webhookSecret };
       // a seller whose payouts become ENABLED is paid what waited for them at once (transfers are made below)
@@ -59,7 +62,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const afterCommit = () => outbox.wake();
       const refunds = new Refunds(db, provider, afterCommit, logger);
       const declined = new Counter({ name: 'payments_declined_total', help: 'Card payments the provider declined (succeeded ones: events_published_total{type="PaymentSucceeded"})', registers: [metrics] });
-      const service = new PaymentsService(db, provider, rules, refunds, afterCommit, logger, () => declined.inc());
+      const service = new PaymentsService(db, provider, commission, refunds, afterCommit, logger, () => declined.inc());
       const schedules = new PayoutSchedules(db);
       const sweep = new SellerTransfers(db, provider, schedules, (sellerId) => payoutAccounts.canBePaid(sellerId), logger);
       transfers = sweep;
@@ -70,9 +73,10 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       return {
         name: 'payments',
         schema: buildSchema(loadTypeDefs('payments'), resolvers),
-        context: (viewer) => ({ viewer, db, payments: service, payoutAccounts, onboarding, schedules, loaders: paymentsLoaders(db) }),
+        context: (viewer) => ({ viewer, db, commission, payments: service, payoutAccounts, onboarding, schedules, loaders: paymentsLoaders(db) }),
         routes,
         async background() {
+          await commission.seed();
           const unsubscribe = await bus.subscribe('payments', (event) => escrow.onEvent(event));
           const stopRetrying = refunds.startRetrying(STALE_REFUND_MS / 2);
           const stopTransferring = sweep.startRetrying(TRANSFER_RETRY_AFTER_MS / 2);
@@ -85,6 +89,13 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       };
     },
   };
+}
+
+/** Categories belong to listings: the ones of `slugs` it does not have. */
+async function unknownCategories(internal: InternalClient, slugs: string[]): Promise<string[]> {
+  const { categories } = await internal.call<{ categories: { slug: string }[] }>('listings', `query CommissionCategories { categories { slug } }`, {});
+  const known = new Set(categories.map((c) => c.slug));
+  return slugs.filter((slug) => !known.has(slug));
 }
 
 export const payments = paymentsModule();

@@ -1,9 +1,11 @@
 import { ConfigError } from '../../../lib/config';
-import { commissionRulesFromEnv, parseFeeRules, platformFee, splitOrder, type CommissionRules } from '../commission';
+import { baseRate, commissionRulesFromEnv, hasTiers, parseFeeRules, platformFee, splitOrder, type CommissionRules } from '../commission';
 
-const rules = (defaultBps: number, byCategory: Record<string, number> = {}): CommissionRules => ({
+const rules = (defaultBps: number, byCategory: Record<string, number> = {}, tiers: CommissionRules['tiers'] = []): CommissionRules => ({
   defaultBps,
   byCategory: new Map(Object.entries(byCategory)),
+  tiers,
+  effectiveFrom: new Date(0),
 });
 
 describe('platform fee: round half up of Σ amount × bps / 10000, exact in integers', () => {
@@ -44,23 +46,24 @@ describe('platform fee: round half up of Σ amount × bps / 10000, exact in inte
 
   test('a zero-fee category costs nothing and leaves the whole amount to the seller', () => {
     const r = rules(1000, { books: 0 });
-    expect(splitOrder([{ categorySlug: 'books', amount: 1999 }], r)).toEqual({ amount: 1999, fee: 0, net: 1999 });
+    expect(splitOrder([{ categorySlug: 'books', amount: 1999 }], r)).toEqual({ amount: 1999, fee: 0, net: 1999, rateBps: 0 });
     expect(splitOrder([{ categorySlug: 'books', amount: 1999 }, { categorySlug: 'toys', amount: 1001 }], r)).toEqual({
       amount: 3000,
       fee: 100, // 100.1
       net: 2900,
+      rateBps: 334, // the items' rates weighted by amount: 1001 × 1000 / 3000 = 333.67
     });
   });
 
   test('a 0-decimal currency (JPY) gets whole yen: the rule is about minor units, whatever they are', () => {
-    expect(splitOrder([{ categorySlug: 'x', amount: 1234 }], rules(1000))).toEqual({ amount: 1234, fee: 123, net: 1111 }); // 123.4
-    expect(splitOrder([{ categorySlug: 'x', amount: 1235 }], rules(1000))).toEqual({ amount: 1235, fee: 124, net: 1111 }); // 123.5
+    expect(splitOrder([{ categorySlug: 'x', amount: 1234 }], rules(1000))).toEqual({ amount: 1234, fee: 123, net: 1111, rateBps: 1000 }); // 123.4
+    expect(splitOrder([{ categorySlug: 'x', amount: 1235 }], rules(1000))).toEqual({ amount: 1235, fee: 124, net: 1111, rateBps: 1000 }); // 123.5
   });
 
   test('large amounts stay exact (no floating point), and 100 % takes everything', () => {
     const max = 2 ** 31 - 1;
     expect(platformFee([{ categorySlug: 'x', amount: max }], rules(333))).toBe(Math.floor((max * 333 + 5000) / 10000));
-    expect(splitOrder([{ categorySlug: 'x', amount: max }], rules(10_000))).toEqual({ amount: max, fee: max, net: 0 });
+    expect(splitOrder([{ categorySlug: 'x', amount: max }], rules(10_000))).toEqual({ amount: max, fee: max, net: 0, rateBps: 10_000 });
   });
 
   test('net + fee = total, always (random orders)', () => {
@@ -79,6 +82,32 @@ describe('platform fee: round half up of Σ amount × bps / 10000, exact in inte
       const ok = net + fee === amount && fee >= 0 && net >= 0 && fee * 10000 - exact <= 5000 && exact - fee * 10000 < 5000;
       if (!ok) throw new Error(`${JSON.stringify(lines)}: fee ${fee}, net ${net}`);
     }
+  });
+});
+
+describe('volume tiers', () => {
+  const tiered = rules(1000, { books: 500 }, [
+    { currency: 'USD', fromAmount: 0, rateBps: 1200 },
+    { currency: 'USD', fromAmount: 100_000, rateBps: 800 },
+    { currency: 'USD', fromAmount: 1_000_000, rateBps: 600 },
+    { currency: 'EUR', fromAmount: 0, rateBps: 900 },
+  ]);
+
+  test('the highest tier the seller’s sales reach, in the order’s currency; the default where the currency has none', () => {
+    expect(baseRate(tiered, 'USD', 0)).toBe(1200);
+    expect(baseRate(tiered, 'USD', 99_999)).toBe(1200);
+    expect(baseRate(tiered, 'USD', 100_000)).toBe(800);
+    expect(baseRate(tiered, 'USD', 5_000_000)).toBe(600);
+    expect(baseRate(tiered, 'EUR', 5_000_000)).toBe(900);
+    expect(baseRate(tiered, 'JPY', 5_000_000)).toBe(1000);
+    expect(hasTiers(tiered, 'USD')).toBe(true);
+    expect(hasTiers(tiered, 'JPY')).toBe(false);
+  });
+
+  test('a category with its own rate keeps it whatever the tier; other items take the tier', () => {
+    const base = baseRate(tiered, 'USD', 150_000); // 800
+    expect(splitOrder([{ categorySlug: 'books', amount: 1000 }], tiered, base)).toEqual({ amount: 1000, fee: 50, net: 950, rateBps: 500 });
+    expect(splitOrder([{ categorySlug: 'toys', amount: 1000 }], tiered, base)).toEqual({ amount: 1000, fee: 80, net: 920, rateBps: 800 });
   });
 });
 

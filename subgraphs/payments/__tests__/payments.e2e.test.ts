@@ -203,7 +203,7 @@ describe('confirmTestPayment', () => {
 // --- who sees what --------------------------------------------------------------------------------
 
 describe('entity fields', () => {
-  test('the payment is the buyer’s; the payout the buyer’s and the seller’s, once paid; the balance the seller’s', async () => {
+  test('the payment is the buyer’s; the payout the buyer’s and the seller’s; the balance the seller’s', async () => {
     const sellerId = randomUUID();
     const purchase = purchaseOf([{ sellerId, lines: [{ categorySlug: 'electronics', amount: 3000 }, { categorySlug: 'home-garden', amount: 2001 }] }]);
     const payment = await h.openPayment(purchase);
@@ -225,12 +225,12 @@ describe('entity fields', () => {
     expect(await entityAs(buyer)).toMatchObject({ id: payment.id });
     expect(await entityAs(stranger)).toBeNull();
 
-    // no payout before payment
-    expect(await payoutOf(seller, order.orderId)).toBeNull();
+    // 3000 × 5 % + 2001 × 10 % = 150 + 200.1 = 350.1 → 350: known from the order's creation, before payment
+    const expected = { platformFee: { amount: 350, currency: 'USD' }, net: { amount: 4651, currency: 'USD' }, status: 'PENDING', refunded: { amount: 0, currency: 'USD' } };
+    expect(await payoutOf(seller, order.orderId)).toEqual(expected);
+    expect(await payoutOf(stranger, order.orderId)).toBeNull();
     await h.ok(buyer, CONFIRM, { id: payment.id, card: '4242424242424242' });
 
-    // 3000 × 5 % + 2001 × 10 % = 150 + 200.1 = 350.1 → 350
-    const expected = { platformFee: { amount: 350, currency: 'USD' }, net: { amount: 4651, currency: 'USD' }, status: 'PENDING', refunded: { amount: 0, currency: 'USD' } };
     expect(await payoutOf(seller, order.orderId)).toEqual(expected);
     expect(await payoutOf(buyer, order.orderId)).toEqual(expected);
     expect(await payoutOf(stranger, order.orderId)).toBeNull();

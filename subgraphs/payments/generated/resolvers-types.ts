@@ -7,6 +7,8 @@ import type { SellerBalanceView } from '../ledger';
 import type { Ref } from '../service';
 import type { TransferView } from '../transfer-history';
 import type { PayoutAccountState } from '../payout-accounts';
+import type { CommissionRulesView, CategoryRef } from '../commission';
+import type { SellerCommissionView } from '../commission-rules';
 import type { PaymentsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -21,6 +23,69 @@ export type Scalars = {
   Float: { input: number; output: number; }
   DateTime: { input: Date; output: Date; }
   _FieldSet: { input: unknown; output: unknown; }
+};
+
+/** A category of the catalogue (listings owns it). */
+export type Category = {
+  __typename?: 'Category';
+  slug: Scalars['String']['output'];
+};
+
+export type CategoryRate = {
+  __typename?: 'CategoryRate';
+  category: Category;
+  rateBps: Scalars['Int']['output'];
+};
+
+export type CategoryRateInput = {
+  /** A category slug of Categories. At most 64 characters. */
+  category: Scalars['String']['input'];
+  /** 0 to 5000. */
+  rateBps: Scalars['Int']['input'];
+};
+
+/**
+ * The platform's commission. An order's rate is fixed when the order is created and never changes: for each item,
+ * its category's rate where one is set, else the seller's volume tier (completed sales, in the seller's currency,
+ * over the 30 days before), else the default. fee = Σ items (amount × rate) / 10000, rounded half up to the minor
+ * unit, per order; no commission on shipping. Rates in basis points (1000 = 10 %).
+ */
+export type CommissionRules = {
+  __typename?: 'CommissionRules';
+  categories: Array<CategoryRate>;
+  defaultRateBps: Scalars['Int']['output'];
+  /** Orders created from then on get these rules. */
+  effectiveFrom: Scalars['DateTime']['output'];
+  /** Per currency, fromAmount ascending from 0. */
+  tiers: Array<CommissionTier>;
+};
+
+export type CommissionRulesInput = {
+  /** At most 100, one per category. */
+  categories?: InputMaybe<Array<CategoryRateInput>>;
+  /** 0 to 5000. */
+  defaultRateBps: Scalars['Int']['input'];
+  effectiveFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Per currency: fromAmount from 0, each amount once; at most 20 per currency. */
+  tiers?: InputMaybe<Array<CommissionTierInput>>;
+};
+
+export type CommissionTier = {
+  __typename?: 'CommissionTier';
+  /** ISO 4217. */
+  currency: Scalars['String']['output'];
+  /** Minor units of completed sales over the last 30 days from which the rate applies. */
+  fromAmount: Scalars['Int']['output'];
+  rateBps: Scalars['Int']['output'];
+};
+
+export type CommissionTierInput = {
+  /** ISO 4217, e.g. USD. At most 8 characters. */
+  currency: Scalars['String']['input'];
+  /** Minor units, 0 or more. */
+  fromAmount: Scalars['Int']['input'];
+  /** 0 to 5000. */
+  rateBps: Scalars['Int']['input'];
 };
 
 export type CreatePaymentInput = {
@@ -55,6 +120,12 @@ export type Mutation = {
    * Refunds never add up to more than was paid for the order (BAD_USER_INPUT). Fully refunded: REFUNDED.
    */
   refundOrder: Refund;
+  /**
+   * Operators only. Replaces the whole rule set from effectiveFrom on (default: now; not in the past, at most a year
+   * ahead): orders created from then on get the new rates; orders created before keep theirs. Omitted lists mean
+   * none. A set not yet in force is replaced by another with the same effectiveFrom.
+   */
+  setCommissionRules: CommissionRules;
   /**
    * The seller only. How often released money is transferred to them: PER_ORDER (the default) as each
    * order is released; DAILY or WEEKLY, one transfer per period (days and weeks from Monday, in UTC) for
@@ -91,6 +162,11 @@ export type MutationRefundOrderArgs = {
 };
 
 
+export type MutationSetCommissionRulesArgs = {
+  input: CommissionRulesInput;
+};
+
+
 export type MutationSetPayoutScheduleArgs = {
   schedule: PayoutSchedule;
 };
@@ -104,7 +180,7 @@ export type MutationStartPayoutOnboardingArgs = {
 export type Order = {
   __typename?: 'Order';
   id: Scalars['ID']['output'];
-  /** Once the order is paid; its buyer and seller only. */
+  /** From the moment the order exists; its buyer and seller only. */
   payout: Maybe<Payout>;
 };
 
@@ -152,8 +228,12 @@ export type PaymentStatus =
 /** The seller's side of an order: the platform's commission and what remains for the seller. */
 export type Payout = {
   __typename?: 'Payout';
+  /** The order's total (items and shipping) less the fee: net + platformFee = total. */
   net: Money;
+  /** On the items only: no commission on shipping. */
   platformFee: Money;
+  /** The rate fixed when the order was created (where its items fall under different rates: their rate weighted by amount, rounded half up). */
+  rateBps: Scalars['Int']['output'];
   /** Refunded so far. */
   refunded: Money;
   status: PayoutStatus;
@@ -209,6 +289,12 @@ export type Purchase = {
   payment: Maybe<Payment>;
 };
 
+export type Query = {
+  __typename?: 'Query';
+  /** Public: the platform's fees in force now, so that sellers see them before they sell. */
+  commissionRules: CommissionRules;
+};
+
 export type Refund = {
   __typename?: 'Refund';
   amount: Money;
@@ -227,6 +313,8 @@ export type Seller = {
   __typename?: 'Seller';
   /** The seller themself only (null for anyone else). */
   balance: Maybe<SellerBalance>;
+  /** The seller themself only (null for anyone else): their commission now, in their shop's currency. */
+  commission: Maybe<SellerCommission>;
   id: Scalars['ID']['output'];
   /** The seller themself only (null for anyone else). Money released before it is ENABLED waits in balance.available. */
   payoutAccount: Maybe<PayoutAccount>;
@@ -250,6 +338,14 @@ export type SellerBalance = {
   paidOut: Money;
   /** In escrow: paid, not yet released. */
   pending: Money;
+};
+
+/** What a new order of the seller's would be charged outside categories with their own rate. */
+export type SellerCommission = {
+  __typename?: 'SellerCommission';
+  rateBps: Scalars['Int']['output'];
+  /** Items of orders completed in the last 30 days, less refunds, in the seller's currency: what volume tiers count. */
+  salesLast30Days: Money;
 };
 
 /** Money sent to the seller's payout account: one order's share, or a day's or a week's. */
@@ -393,12 +489,19 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  Category: ResolverTypeWrapper<CategoryRef>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CategoryRate: ResolverTypeWrapper<Omit<CategoryRate, 'category'> & { category: ResolversTypes['Category'] }>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  CategoryRateInput: CategoryRateInput;
+  CommissionRules: ResolverTypeWrapper<CommissionRulesView>;
+  CommissionRulesInput: CommissionRulesInput;
+  CommissionTier: ResolverTypeWrapper<CommissionTier>;
+  CommissionTierInput: CommissionTierInput;
   CreatePaymentInput: CreatePaymentInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Money: ResolverTypeWrapper<Money>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<Ref>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -414,10 +517,12 @@ export type ResolversTypes = ResolversObject<{
   PayoutSchedule: PayoutSchedule;
   PayoutStatus: PayoutStatus;
   Purchase: ResolverTypeWrapper<Ref>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Refund: ResolverTypeWrapper<RefundView>;
   RefundStatus: RefundStatus;
   Seller: ResolverTypeWrapper<Ref>;
   SellerBalance: ResolverTypeWrapper<SellerBalanceView>;
+  SellerCommission: ResolverTypeWrapper<SellerCommissionView>;
   Transfer: ResolverTypeWrapper<TransferView>;
   TransferConnection: ResolverTypeWrapper<Omit<TransferConnection, 'edges'> & { edges: Array<ResolversTypes['TransferEdge']> }>;
   TransferEdge: ResolverTypeWrapper<Omit<TransferEdge, 'node'> & { node: ResolversTypes['Transfer'] }>;
@@ -426,12 +531,19 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  Category: CategoryRef;
+  String: Scalars['String']['output'];
+  CategoryRate: Omit<CategoryRate, 'category'> & { category: ResolversParentTypes['Category'] };
+  Int: Scalars['Int']['output'];
+  CategoryRateInput: CategoryRateInput;
+  CommissionRules: CommissionRulesView;
+  CommissionRulesInput: CommissionRulesInput;
+  CommissionTier: CommissionTier;
+  CommissionTierInput: CommissionTierInput;
   CreatePaymentInput: CreatePaymentInput;
   ID: Scalars['ID']['output'];
-  String: Scalars['String']['output'];
   DateTime: Scalars['DateTime']['output'];
   Money: Money;
-  Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
   Order: Ref;
   PageInfo: PageInfo;
@@ -443,12 +555,36 @@ export type ResolversParentTypes = ResolversObject<{
   PayoutAccount: PayoutAccountState;
   PayoutOnboardingLink: PayoutOnboardingLink;
   Purchase: Ref;
+  Query: Record<PropertyKey, never>;
   Refund: RefundView;
   Seller: Ref;
   SellerBalance: SellerBalanceView;
+  SellerCommission: SellerCommissionView;
   Transfer: TransferView;
   TransferConnection: Omit<TransferConnection, 'edges'> & { edges: Array<ResolversParentTypes['TransferEdge']> };
   TransferEdge: Omit<TransferEdge, 'node'> & { node: ResolversParentTypes['Transfer'] };
+}>;
+
+export type CategoryResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category']> = ResolversObject<{
+  slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type CategoryRateResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['CategoryRate'] = ResolversParentTypes['CategoryRate']> = ResolversObject<{
+  category?: Resolver<ResolversTypes['Category'], ParentType, ContextType>;
+  rateBps?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type CommissionRulesResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['CommissionRules'] = ResolversParentTypes['CommissionRules']> = ResolversObject<{
+  categories?: Resolver<Array<ResolversTypes['CategoryRate']>, ParentType, ContextType>;
+  defaultRateBps?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  effectiveFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  tiers?: Resolver<Array<ResolversTypes['CommissionTier']>, ParentType, ContextType>;
+}>;
+
+export type CommissionTierResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['CommissionTier'] = ResolversParentTypes['CommissionTier']> = ResolversObject<{
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fromAmount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rateBps?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -465,6 +601,7 @@ export type MutationResolvers<ContextType = PaymentsContext, ParentType extends 
   confirmTestPayment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType, RequireFields<MutationConfirmTestPaymentArgs, 'card' | 'paymentId'>>;
   createPayment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType, RequireFields<MutationCreatePaymentArgs, 'input'>>;
   refundOrder?: Resolver<ResolversTypes['Refund'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'orderId'>>;
+  setCommissionRules?: Resolver<ResolversTypes['CommissionRules'], ParentType, ContextType, RequireFields<MutationSetCommissionRulesArgs, 'input'>>;
   setPayoutSchedule?: Resolver<ResolversTypes['PayoutSchedule'], ParentType, ContextType, RequireFields<MutationSetPayoutScheduleArgs, 'schedule'>>;
   startPayoutOnboarding?: Resolver<ResolversTypes['PayoutOnboardingLink'], ParentType, ContextType, RequireFields<MutationStartPayoutOnboardingArgs, 'refreshUrl' | 'returnUrl'>>;
 }>;
@@ -492,6 +629,7 @@ export type PaymentResolvers<ContextType = PaymentsContext, ParentType extends R
 export type PayoutResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Payout'] = ResolversParentTypes['Payout']> = ResolversObject<{
   net?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   platformFee?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  rateBps?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   refunded?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PayoutStatus'], ParentType, ContextType>;
 }>;
@@ -513,6 +651,10 @@ export type PurchaseResolvers<ContextType = PaymentsContext, ParentType extends 
   payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
 }>;
 
+export type QueryResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  commissionRules?: Resolver<ResolversTypes['CommissionRules'], ParentType, ContextType>;
+}>;
+
 export type RefundResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Refund'] = ResolversParentTypes['Refund']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -524,6 +666,7 @@ export type RefundResolvers<ContextType = PaymentsContext, ParentType extends Re
 export type SellerResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Seller'] = ResolversParentTypes['Seller'], FederationReferenceType extends FederationReferenceTypes['Seller'] = FederationReferenceTypes['Seller']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Seller']> | FederationReferenceType, FederationReferenceType, ContextType>;
   balance?: Resolver<Maybe<ResolversTypes['SellerBalance']>, ParentType, ContextType>;
+  commission?: Resolver<Maybe<ResolversTypes['SellerCommission']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   payoutAccount?: Resolver<Maybe<ResolversTypes['PayoutAccount']>, ParentType, ContextType>;
   payoutSchedule?: Resolver<Maybe<ResolversTypes['PayoutSchedule']>, ParentType, ContextType>;
@@ -534,6 +677,11 @@ export type SellerBalanceResolvers<ContextType = PaymentsContext, ParentType ext
   available?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   paidOut?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   pending?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+}>;
+
+export type SellerCommissionResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['SellerCommission'] = ResolversParentTypes['SellerCommission']> = ResolversObject<{
+  rateBps?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  salesLast30Days?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
 
 export type TransferResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer']> = ResolversObject<{
@@ -556,6 +704,10 @@ export type TransferEdgeResolvers<ContextType = PaymentsContext, ParentType exte
 }>;
 
 export type Resolvers<ContextType = PaymentsContext> = ResolversObject<{
+  Category?: CategoryResolvers<ContextType>;
+  CategoryRate?: CategoryRateResolvers<ContextType>;
+  CommissionRules?: CommissionRulesResolvers<ContextType>;
+  CommissionTier?: CommissionTierResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
@@ -566,9 +718,11 @@ export type Resolvers<ContextType = PaymentsContext> = ResolversObject<{
   PayoutAccount?: PayoutAccountResolvers<ContextType>;
   PayoutOnboardingLink?: PayoutOnboardingLinkResolvers<ContextType>;
   Purchase?: PurchaseResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
   Refund?: RefundResolvers<ContextType>;
   Seller?: SellerResolvers<ContextType>;
   SellerBalance?: SellerBalanceResolvers<ContextType>;
+  SellerCommission?: SellerCommissionResolvers<ContextType>;
   Transfer?: TransferResolvers<ContextType>;
   TransferConnection?: TransferConnectionResolvers<ContextType>;
   TransferEdge?: TransferEdgeResolvers<ContextType>;
