@@ -50,6 +50,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       CommissionRules: '../commission#CommissionRulesView',
       SellerCommission: '../commission-rules#SellerCommissionView',
       Category: '../commission#CategoryRef',
+      ReconciliationRun: '../reconciliation#ReconciliationRunView',
     },
   },
   reputation: {

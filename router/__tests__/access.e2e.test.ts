@@ -182,3 +182,24 @@ test('who may onboard for payouts, choose a schedule and see a seller’s money'
     seller: (r) => expect((r.data as { me: { seller: { payoutSchedule: string } } }).me.seller.payoutSchedule).toBe('WEEKLY'),
   });
 });
+
+test('who may see fees and commission, and run the operators’ operations', async () => {
+  await step('CommissionRules', () => ({}), { anonymous: 'ok', otherBuyer: 'ok', seller: 'ok' });
+  await step('OrderFees', () => ({ id: orderId }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: 'FORBIDDEN',
+    buyer: (r) => expect((r.data as { order: { payout: { rateBps: number } } }).order.payout.rateBps).toBeGreaterThanOrEqual(0),
+    seller: 'ok',
+  });
+  await step('MyCommission', () => ({}), {
+    anonymous: (r) => expect(r.data).toEqual({ me: null }),
+    buyer: (r) => expect(r.data).toEqual({ me: { seller: null } }),
+    seller: (r) => expect((r.data as { me: { seller: { commission: { rateBps: number } } } }).me.seller.commission.rateBps).toBeGreaterThanOrEqual(0),
+  });
+  // operators only: everyone here is refused
+  const refusedToAll = { anonymous: 'UNAUTHENTICATED', otherBuyer: 'FORBIDDEN', otherSeller: 'FORBIDDEN', buyer: 'FORBIDDEN', seller: 'FORBIDDEN' };
+  await step('SetCommissionRules', () => ({ input: { defaultRateBps: 0 } }), refusedToAll);
+  await step('RunReconciliation', () => ({}), refusedToAll);
+  await step('ReconciliationRuns', () => ({}), refusedToAll);
+});

@@ -9,6 +9,7 @@ import type { CommissionRuleBook } from './commission-rules';
 import type { PayoutAccounts } from './payout-accounts';
 import type { PayoutOnboarding } from './payout-onboarding';
 import type { PayoutSchedules } from './payout-schedules';
+import type { Reconciliation } from './reconciliation';
 import type { PaymentsService } from './service';
 
 export interface PaymentsLoaders {
@@ -24,6 +25,7 @@ export interface PaymentsContext {
   viewer: Viewer | null;
   db: DataSource;
   commission: CommissionRuleBook;
+  reconciliation: Reconciliation;
   payments: PaymentsService;
   payoutAccounts: PayoutAccounts;
   onboarding: PayoutOnboarding;

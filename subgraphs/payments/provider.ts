@@ -45,6 +45,8 @@ export interface PaymentProvider {
     chargeReference: string;
     amount: Money;
     reverseTransfer?: { transferReference: string; amount: number };
+    /** Our ids the provider keeps with it (Stripe's metadata): refund_id, or voids_payment for a charge given back on receipt. */
+    metadata: Record<string, string>;
     idempotencyKey: string;
   }): Promise<{ reference: string }>;
 
@@ -60,8 +62,33 @@ export interface PaymentProvider {
     /** The seller as this marketplace knows it; the adapter maps it to the provider's account. */
     sellerId: string;
     amount: Money;
+    /** Our transfer's id, kept with it at the provider (transfer_id). */
+    transferId: string;
     idempotencyKey: string;
   }): Promise<{ reference: string }>;
+
+  /**
+   * What the provider itself recorded from `since` on: its payments (one per purchase), refunds and
+   * transfers. Reconciliation compares them with payments' own records.
+   */
+  listRecords(since: Date): AsyncIterable<ProviderRecord>;
+}
+
+/** One of the provider's own records, as reconciliation compares it. */
+export interface ProviderRecord {
+  kind: 'payment' | 'refund' | 'transfer';
+  /** The provider's id: pi_…, re_…, tr_… */
+  reference: string;
+  /**
+   * Our id it carries (metadata): the purchase of a payment, the refund's or the transfer's own id;
+   * `void:<payment id>` for a charge given back on receipt; null when it carries none.
+   */
+  ourId: string | null;
+  amount: number;
+  /** ISO 4217, upper case. */
+  currency: string;
+  state: 'succeeded' | 'pending' | 'failed' | 'canceled';
+  createdAt: Date;
 }
 
 /**

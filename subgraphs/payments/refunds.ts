@@ -7,6 +7,7 @@ import { recordEvent } from '../../lib/events/outbox';
 import type { EventEnvelope } from '../../lib/events/types';
 import { isUuid } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
+import { startPeriodic } from '../../lib/periodic';
 import { PaymentEntity, PaymentOrderEntity, RefundEntity } from './entities';
 import { postTransaction, refundEntries, refundFeeShare } from './ledger';
 import { PaymentRefusedError, type PaymentProvider } from './provider';
@@ -102,15 +103,7 @@ export class Refunds {
 
   /** Runs retryStale every intervalMs; returns how to stop it. */
   startRetrying(intervalMs: number): () => Promise<void> {
-    let running: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(() => {
-      running = running.then(() => this.retryStale()).catch((error: unknown) => this.logger.warn('retrying stale refunds failed', { error }));
-    }, intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
+    return startPeriodic('retrying stale refunds', intervalMs, () => this.retryStale(), this.logger);
   }
 
   /** Steps 2 and 3. With the event that caused the refund, settling also marks the event processed. */
@@ -129,6 +122,7 @@ export class Refunds {
         reverseTransfer: refund.reversedTransferId
           ? { transferReference: order.transferRef!, amount: refund.amount - refund.feeShare }
           : undefined,
+        metadata: { refund_id: refund.id },
         idempotencyKey: `refund:${refund.id}`,
       }));
     } catch (error) {

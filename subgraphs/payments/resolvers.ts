@@ -9,6 +9,8 @@ export const resolvers: Resolvers = {
   DateTime,
   Query: {
     commissionRules: (_root, _args, { commission }) => commission.inForce(),
+    // @requiresScopes(operator) guarantees a viewer; the service checks the role again
+    reconciliationRuns: (_root, { first, after }, { reconciliation, viewer }) => reconciliation.runs(viewer!, first, after),
   },
   CommissionRules: {
     defaultRateBps: (rules) => rules.defaultBps,
@@ -26,6 +28,7 @@ export const resolvers: Resolvers = {
     setPayoutSchedule: (_root, { schedule }, { schedules, viewer }) => schedules.set(viewer!, schedule),
     // @requiresScopes(operator) guarantees a viewer; the book checks the role again
     setCommissionRules: (_root, { input }, { commission, viewer }) => commission.set(viewer!, input),
+    runReconciliation: (_root, _args, { reconciliation, viewer }) => reconciliation.runFor(viewer!),
   },
   Payment: {
     __resolveReference: async ({ id }, { loaders, viewer }) => visiblePayment(await loaders.payment.load(id), viewer),

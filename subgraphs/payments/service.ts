@@ -295,6 +295,7 @@ export class PaymentsService {
       reference: outcome.payment.providerRef,
       chargeReference: chargeRef,
       amount: { amount: charged, currency: outcome.payment.currency },
+      metadata: { voids_payment: outcome.payment.id },
       idempotencyKey: `void:${chargeRef}`,
     });
     this.logger.warn('a charge that no longer matched its payment was refunded', { paymentId, chargeRef });

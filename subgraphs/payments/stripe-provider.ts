@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { badInput } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Money } from '../../lib/money';
-import { PaymentRefusedError, type PaymentProvider } from './provider';
+import { PaymentRefusedError, type PaymentProvider, type ProviderRecord } from './provider';
 
 /**
  * Stripe Connect with separate charges and transfers (DESIGN.md 7): one PaymentIntent per purchase,
@@ -71,13 +71,7 @@ export class StripePaymentProvider implements PaymentProvider {
    * with a transfer reversal, so that the platform's balance has it to refund. (Refund's own
    * reverse_transfer applies to destination charges only, not to separate transfers.)
    */
-  async refund(input: {
-    reference: string;
-    chargeReference: string;
-    amount: Money;
-    reverseTransfer?: { transferReference: string; amount: number };
-    idempotencyKey: string;
-  }): Promise<{ reference: string }> {
+  async refund(input: Parameters<PaymentProvider['refund']>[0]): Promise<{ reference: string }> {
     const reversal = input.reverseTransfer?.amount ? input.reverseTransfer : undefined;
     if (reversal) {
       try {
@@ -92,7 +86,7 @@ export class StripePaymentProvider implements PaymentProvider {
     }
     try {
       const refund = await this.stripe.refunds.create(
-        { payment_intent: input.reference, amount: input.amount.amount },
+        { payment_intent: input.reference, amount: input.amount.amount, metadata: input.metadata },
         { idempotencyKey: input.idempotencyKey },
       );
       return { reference: refund.id };
@@ -103,7 +97,7 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
-  async transfer(input: { chargeReference: string | null; transferGroup: string; sellerId: string; amount: Money; idempotencyKey: string }) {
+  async transfer(input: Parameters<PaymentProvider['transfer']>[0]) {
     const destination = await this.accountOf(input.sellerId);
     // escrow asked first; the account was disabled since: nothing was sent, and the sweep asks again
     if (!destination) throw new Error(`seller ${input.sellerId} cannot be paid now: their payout account is not ENABLED`);
@@ -117,7 +111,7 @@ export class StripePaymentProvider implements PaymentProvider {
           transfer_group: input.transferGroup,
           // ties the transfer to the charge: it may go out before the charge's funds settle, and never exceeds it
           ...(input.chargeReference?.startsWith('ch_') ? { source_transaction: input.chargeReference } : {}),
-          metadata: { seller_id: input.sellerId },
+          metadata: { seller_id: input.sellerId, transfer_id: input.transferId },
         },
         { idempotencyKey: input.idempotencyKey },
       );
@@ -125,6 +119,52 @@ export class StripePaymentProvider implements PaymentProvider {
       throw asRefusal(error, 'Stripe refused the transfer');
     }
     return { reference: transfer.id };
+  }
+
+  /**
+   * Stripe's PaymentIntents, refunds and transfers created from `since` on, newest first, every page
+   * (the library follows starting_after). Transfers that give a refused refund's reversal back
+   * (metadata.restores) are Stripe-side corrections with nothing of ours to match: left out.
+   */
+  async *listRecords(since: Date): AsyncIterable<ProviderRecord> {
+    const created = { gte: Math.floor(since.getTime() / 1000) };
+    const at = (seconds: number) => new Date(seconds * 1000);
+    for await (const intent of this.stripe.paymentIntents.list({ created, limit: 100 })) {
+      const state = intent.status === 'succeeded' ? 'succeeded' : intent.status === 'canceled' ? 'canceled' : 'pending';
+      yield {
+        kind: 'payment',
+        reference: intent.id,
+        ourId: intent.metadata?.purchase_id ?? null,
+        amount: state === 'succeeded' ? intent.amount_received : intent.amount,
+        currency: intent.currency.toUpperCase(),
+        state,
+        createdAt: at(intent.created),
+      };
+    }
+    for await (const refund of this.stripe.refunds.list({ created, limit: 100 })) {
+      const voids = refund.metadata?.voids_payment;
+      yield {
+        kind: 'refund',
+        reference: refund.id,
+        ourId: refund.metadata?.refund_id ?? (voids ? `void:${voids}` : null),
+        amount: refund.amount,
+        currency: refund.currency.toUpperCase(),
+        state: refund.status === 'succeeded' ? 'succeeded' : refund.status === 'failed' || refund.status === 'canceled' ? 'failed' : 'pending',
+        createdAt: at(refund.created),
+      };
+    }
+    for await (const transfer of this.stripe.transfers.list({ created, limit: 100 })) {
+      if (transfer.metadata?.restores) continue;
+      yield {
+        kind: 'transfer',
+        reference: transfer.id,
+        ourId: transfer.metadata?.transfer_id ?? null,
+        amount: transfer.amount,
+        currency: transfer.currency.toUpperCase(),
+        state: 'succeeded',
+        createdAt: at(transfer.created),
+      };
+    }
   }
 
   /**

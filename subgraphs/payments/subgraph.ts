@@ -22,6 +22,8 @@ import { TransferAmount1732000000008 } from './migrations/1732000000008-transfer
 import { Transfers1732000000011 } from './migrations/1732000000011-transfers';
 import { CommissionRules1732000000012 } from './migrations/1732000000012-commission-rules';
 import { CommissionRuleBook } from './commission-rules';
+import { Reconciliation1732000000013 } from './migrations/1732000000013-reconciliation';
+import { Reconciliation } from './reconciliation';
 import type { PaymentProvider } from './provider';
 import { Refunds, STALE_REFUND_MS } from './refunds';
 import { resolvers } from './resolvers';
@@ -34,7 +36,7 @@ import { StripeOnboarding } from './stripe-onboarding';
 import { StripePaymentProvider } from './stripe-provider';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoute } from './stripe-webhooks';
 import { TestOnboarding, TEST_ONBOARDING_PATH } from './test-onboarding';
-import { TestPaymentProvider } from './test-provider';
+import { TableProviderRecords, TestPaymentProvider } from './test-provider';
 import { PayoutSchedules } from './payout-schedules';
 import { SellerTransfers, TRANSFER_RETRY_AFTER_MS } from './transfers';
 
@@ -44,7 +46,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
     name: 'payments',
     defaultPort: defaultPort('payments'),
     entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity, PayoutAccountEntity, TransferEntity, PayoutScheduleEntity],
-    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011, CommissionRules1732000000012],
+    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011, CommissionRules1732000000012, Reconciliation1732000000013],
     create({ db, env, bus, outbox, logger, metrics, publicUrl, internal }) {
       // configuration is read first, so that a mistake stops the process at start
       const config = paymentsConfig(env);
@@ -56,7 +58,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const payoutAccounts = new PayoutAccounts(db, (sellerId) => transfers?.payWaiting(sellerId));
       const provider: PaymentProvider =
         options.provider ??
-        (stripe ? new StripePaymentProvider(stripe.client, (sellerId) => payoutAccounts.destinationOf(sellerId), logger) : new TestPaymentProvider());
+        (stripe ? new StripePaymentProvider(stripe.client, (sellerId) => payoutAccounts.destinationOf(sellerId), logger) : new TestPaymentProvider(new TableProviderRecords(db)));
       const testOnboarding = stripe ? null : new TestOnboarding(db, payoutAccounts, publicUrl, logger);
       const onboarding = new PayoutOnboarding(payoutAccounts, testOnboarding ?? new StripeOnboarding(stripe!.client), logger);
       const afterCommit = () => outbox.wake();
@@ -64,6 +66,8 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const declined = new Counter({ name: 'payments_declined_total', help: 'Card payments the provider declined (succeeded ones: events_published_total{type="PaymentSucceeded"})', registers: [metrics] });
       const service = new PaymentsService(db, provider, commission, refunds, afterCommit, logger, () => declined.inc());
       const schedules = new PayoutSchedules(db);
+      const reconciliation = new Reconciliation(db, provider, config.reconciliation, logger);
+      reconciliation.register(metrics);
       const sweep = new SellerTransfers(db, provider, schedules, (sellerId) => payoutAccounts.canBePaid(sellerId), logger);
       transfers = sweep;
       const escrow = new Escrow(db, provider, refunds, afterCommit, logger, sweep);
@@ -73,14 +77,16 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       return {
         name: 'payments',
         schema: buildSchema(loadTypeDefs('payments'), resolvers),
-        context: (viewer) => ({ viewer, db, commission, payments: service, payoutAccounts, onboarding, schedules, loaders: paymentsLoaders(db) }),
+        context: (viewer) => ({ viewer, db, commission, reconciliation, payments: service, payoutAccounts, onboarding, schedules, loaders: paymentsLoaders(db) }),
         routes,
         async background() {
           await commission.seed();
           const unsubscribe = await bus.subscribe('payments', (event) => escrow.onEvent(event));
           const stopRetrying = refunds.startRetrying(STALE_REFUND_MS / 2);
           const stopTransferring = sweep.startRetrying(TRANSFER_RETRY_AFTER_MS / 2);
+          const stopReconciling = reconciliation.startSchedule();
           return async () => {
+            await stopReconciling();
             await stopTransferring();
             await stopRetrying();
             await unsubscribe();

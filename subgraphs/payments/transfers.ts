@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { Logger } from '../../lib/logger';
+import { startPeriodic } from '../../lib/periodic';
 import { PaymentEntity, PaymentOrderEntity, RefundEntity, TransferEntity, type PayoutSchedule } from './entities';
 import { postTransaction, releasedToSeller, transferEntries } from './ledger';
 import { transferCutoff, type PayoutSchedules } from './payout-schedules';
@@ -108,15 +109,7 @@ export class SellerTransfers {
 
   /** Runs retryTransfers every intervalMs; returns how to stop it. */
   startRetrying(intervalMs: number): () => Promise<void> {
-    let running: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(() => {
-      running = running.then(() => this.retryTransfers()).catch((error: unknown) => this.logger.warn('retrying transfers failed', { error }));
-    }, intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
+    return startPeriodic('retrying transfers', intervalMs, () => this.retryTransfers(), this.logger);
   }
 
   /** A seller's payouts were just enabled: what waited for them goes out now rather than at the next sweep. */
@@ -208,6 +201,7 @@ export class SellerTransfers {
         transferGroup: payment?.purchaseId ?? `payout:${transfer.id}`,
         sellerId: transfer.sellerId,
         amount: { amount: transfer.amount, currency: transfer.currency },
+        transferId: transfer.id,
         idempotencyKey: transfer.idempotencyKey,
       }));
     } catch (error) {

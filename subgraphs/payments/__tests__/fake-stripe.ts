@@ -41,6 +41,8 @@ export class FakeStripe {
   private readonly lostAnswers: { method: string; path: RegExp; times: number }[] = [];
   private server?: Server;
   port = 0;
+  /** The most a list answers per page, whatever limit is asked: small, to make clients page. */
+  listPageSize = 100;
 
   constructor(readonly secretKey: string) {}
 
@@ -112,7 +114,7 @@ export class FakeStripe {
     const body = Buffer.concat(chunks).toString('utf8');
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const form = Object.fromEntries(new URLSearchParams(body));
+    const form = Object.fromEntries(new URLSearchParams(method === 'GET' ? new URL(req.url ?? '/', 'http://localhost').search : body));
     const key = req.headers['idempotency-key'] as string | undefined;
     const request = `${method} ${path} ${body}`;
     const cached = key ? this.answers.get(key) : undefined;
@@ -169,6 +171,7 @@ export class FakeStripe {
     if (method === 'POST' && resource === 'accounts' && !id) return this.createAccount(form);
     if (method === 'GET' && resource === 'accounts' && id && !action) return this.find(id);
     if (method === 'POST' && resource === 'account_links' && !id) return this.createAccountLink(form);
+    if (method === 'GET' && !id && LISTED[resource]) return this.list(LISTED[resource], path, form);
     throw new StripeFailure(404, 'invalid_request_error', 'resource_missing', `Unrecognized request URL (${method}: ${path})`);
   }
 
@@ -179,8 +182,25 @@ export class FakeStripe {
   }
 
   private save(object: StripeObject): StripeObject {
+    object.created ??= Math.floor(Date.now() / 1000);
     this.objects.set(object.id, object);
     return object;
+  }
+
+  /** Adds an object as Stripe would have made it (for instance a charge made in the dashboard). */
+  add(object: StripeObject): StripeObject {
+    return this.save(object);
+  }
+
+  /** Stripe's lists: newest first, created[gte], limit and starting_after. */
+  private list(object: string, url: string, form: Record<string, string>): unknown {
+    const gte = form['created[gte]'] ? Number(form['created[gte]']) : -Infinity;
+    const all = [...this.objects.values()].filter((o) => o.object === object && (o.created as number) >= gte).reverse();
+    all.sort((a, b) => (b.created as number) - (a.created as number));
+    const from = form.starting_after ? all.findIndex((o) => o.id === form.starting_after) + 1 : 0;
+    const size = Math.min(Number(form.limit ?? 10), this.listPageSize);
+    const data = all.slice(from, from + size);
+    return { object: 'list', url, has_more: from + size < all.length, data };
   }
 
   private createPaymentIntent(form: Record<string, string>): StripeObject {
@@ -294,6 +314,9 @@ export class FakeStripe {
     });
   }
 }
+
+/** List endpoints and the objects they list. */
+const LISTED: Record<string, string> = { payment_intents: 'payment_intent', refunds: 'refund', transfers: 'transfer' };
 
 function metadataOf(form: Record<string, string>): Record<string, string> {
   const metadata: Record<string, string> = {};

@@ -319,7 +319,7 @@ describe('refunds with Stripe', () => {
     expect(refundOrder.status).toBe('SUCCEEDED');
 
     const refunds = fake.requestsTo('POST', '/v1/refunds').filter((r) => r.form.payment_intent === intentId);
-    expect(refunds).toEqual([expect.objectContaining({ idempotencyKey: `refund:${refundOrder.id}`, form: { payment_intent: intentId, amount: '300' } })]);
+    expect(refunds).toEqual([expect.objectContaining({ idempotencyKey: `refund:${refundOrder.id}`, form: { payment_intent: intentId, amount: '300', 'metadata[refund_id]': refundOrder.id } })]);
     expect(fake.requestsTo('POST', /\/reversals$/).filter((r) => r.idempotencyKey?.startsWith(`refund:${refundOrder.id}`))).toHaveLength(0);
     const [{ provider_ref }] = await h.query<{ provider_ref: string }>(`SELECT provider_ref FROM refunds WHERE id = $1`, [refundOrder.id]);
     expect(provider_ref).toBe(fake.ofType('refund', (r) => r.payment_intent === intentId)[0].id);

@@ -9,6 +9,7 @@ import type { TransferView } from '../transfer-history';
 import type { PayoutAccountState } from '../payout-accounts';
 import type { CommissionRulesView, CategoryRef } from '../commission';
 import type { SellerCommissionView } from '../commission-rules';
+import type { ReconciliationRunView } from '../reconciliation';
 import type { PaymentsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -98,6 +99,27 @@ export type CreatePaymentInput = {
   purchaseId: Scalars['ID']['input'];
 };
 
+export type Discrepancy = {
+  __typename?: 'Discrepancy';
+  /** What the provider recorded (null: nothing). */
+  actual: Maybe<Scalars['String']['output']>;
+  /** What payments recorded (null: nothing). */
+  expected: Maybe<Scalars['String']['output']>;
+  kind: DiscrepancyKind;
+  /** The provider's id (pi_…, re_…, tr_…) where there is one, else ours. */
+  reference: Scalars['String']['output'];
+};
+
+export type DiscrepancyKind =
+  /** Done on both sides, for different amounts. */
+  | 'AMOUNT_MISMATCH'
+  /** Recorded here as done (a payment succeeded, a refund or a transfer made), unknown to the provider. */
+  | 'MISSING_AT_PROVIDER'
+  /** Done at the provider (money charged, refunded or transferred) and not recorded here as done. */
+  | 'MISSING_HERE'
+  /** Known on both sides, done on one only (e.g. a transfer held FAILED or PENDING here that the provider made). */
+  | 'STATUS_MISMATCH';
+
 export type Money = {
   __typename?: 'Money';
   amount: Scalars['Int']['output'];
@@ -120,6 +142,12 @@ export type Mutation = {
    * Refunds never add up to more than was paid for the order (BAD_USER_INPUT). Fully refunded: REFUNDED.
    */
   refundOrder: Refund;
+  /**
+   * Operators only. Compares every payment, refund and transfer recorded here over the last RECONCILIATION_WINDOW_DAYS
+   * with the payment provider's own records (it also runs on a schedule). Runs one at a time: asked while a run is under
+   * way, it returns that run. Running it twice over the same records gives the same discrepancies.
+   */
+  runReconciliation: ReconciliationRun;
   /**
    * Operators only. Replaces the whole rule set from effectiveFrom on (default: now; not in the past, at most a year
    * ahead): orders created from then on get the new rates; orders created before keep theirs. Omitted lists mean
@@ -293,7 +321,46 @@ export type Query = {
   __typename?: 'Query';
   /** Public: the platform's fees in force now, so that sellers see them before they sell. */
   commissionRules: CommissionRules;
+  /** Operators only. Reconciliation runs, newest first. */
+  reconciliationRuns: ReconciliationRunConnection;
 };
+
+
+export type QueryReconciliationRunsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type ReconciliationRun = {
+  __typename?: 'ReconciliationRun';
+  /** Records compared. */
+  checked: Scalars['Int']['output'];
+  /** Sorted by kind, then reference. */
+  discrepancies: Array<Discrepancy>;
+  finishedAt: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  startedAt: Scalars['DateTime']['output'];
+  status: ReconciliationStatus;
+};
+
+export type ReconciliationRunConnection = {
+  __typename?: 'ReconciliationRunConnection';
+  edges: Array<ReconciliationRunEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type ReconciliationRunEdge = {
+  __typename?: 'ReconciliationRunEdge';
+  cursor: Scalars['String']['output'];
+  node: ReconciliationRun;
+};
+
+export type ReconciliationStatus =
+  /** The provider could not be read; error in the logs. */
+  | 'FAILED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
 
 export type Refund = {
   __typename?: 'Refund';
@@ -501,6 +568,8 @@ export type ResolversTypes = ResolversObject<{
   CreatePaymentInput: CreatePaymentInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Discrepancy: ResolverTypeWrapper<Discrepancy>;
+  DiscrepancyKind: DiscrepancyKind;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<Ref>;
@@ -518,6 +587,10 @@ export type ResolversTypes = ResolversObject<{
   PayoutStatus: PayoutStatus;
   Purchase: ResolverTypeWrapper<Ref>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReconciliationRun: ResolverTypeWrapper<ReconciliationRunView>;
+  ReconciliationRunConnection: ResolverTypeWrapper<Omit<ReconciliationRunConnection, 'edges'> & { edges: Array<ResolversTypes['ReconciliationRunEdge']> }>;
+  ReconciliationRunEdge: ResolverTypeWrapper<Omit<ReconciliationRunEdge, 'node'> & { node: ResolversTypes['ReconciliationRun'] }>;
+  ReconciliationStatus: ReconciliationStatus;
   Refund: ResolverTypeWrapper<RefundView>;
   RefundStatus: RefundStatus;
   Seller: ResolverTypeWrapper<Ref>;
@@ -543,6 +616,7 @@ export type ResolversParentTypes = ResolversObject<{
   CreatePaymentInput: CreatePaymentInput;
   ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
+  Discrepancy: Discrepancy;
   Money: Money;
   Mutation: Record<PropertyKey, never>;
   Order: Ref;
@@ -556,6 +630,9 @@ export type ResolversParentTypes = ResolversObject<{
   PayoutOnboardingLink: PayoutOnboardingLink;
   Purchase: Ref;
   Query: Record<PropertyKey, never>;
+  ReconciliationRun: ReconciliationRunView;
+  ReconciliationRunConnection: Omit<ReconciliationRunConnection, 'edges'> & { edges: Array<ResolversParentTypes['ReconciliationRunEdge']> };
+  ReconciliationRunEdge: Omit<ReconciliationRunEdge, 'node'> & { node: ResolversParentTypes['ReconciliationRun'] };
   Refund: RefundView;
   Seller: Ref;
   SellerBalance: SellerBalanceView;
@@ -591,6 +668,13 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DiscrepancyResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Discrepancy'] = ResolversParentTypes['Discrepancy']> = ResolversObject<{
+  actual?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  expected?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['DiscrepancyKind'], ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type MoneyResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -601,6 +685,7 @@ export type MutationResolvers<ContextType = PaymentsContext, ParentType extends 
   confirmTestPayment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType, RequireFields<MutationConfirmTestPaymentArgs, 'card' | 'paymentId'>>;
   createPayment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType, RequireFields<MutationCreatePaymentArgs, 'input'>>;
   refundOrder?: Resolver<ResolversTypes['Refund'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'orderId'>>;
+  runReconciliation?: Resolver<ResolversTypes['ReconciliationRun'], ParentType, ContextType>;
   setCommissionRules?: Resolver<ResolversTypes['CommissionRules'], ParentType, ContextType, RequireFields<MutationSetCommissionRulesArgs, 'input'>>;
   setPayoutSchedule?: Resolver<ResolversTypes['PayoutSchedule'], ParentType, ContextType, RequireFields<MutationSetPayoutScheduleArgs, 'schedule'>>;
   startPayoutOnboarding?: Resolver<ResolversTypes['PayoutOnboardingLink'], ParentType, ContextType, RequireFields<MutationStartPayoutOnboardingArgs, 'refreshUrl' | 'returnUrl'>>;
@@ -653,6 +738,27 @@ export type PurchaseResolvers<ContextType = PaymentsContext, ParentType extends 
 
 export type QueryResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   commissionRules?: Resolver<ResolversTypes['CommissionRules'], ParentType, ContextType>;
+  reconciliationRuns?: Resolver<ResolversTypes['ReconciliationRunConnection'], ParentType, ContextType, Partial<QueryReconciliationRunsArgs>>;
+}>;
+
+export type ReconciliationRunResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['ReconciliationRun'] = ResolversParentTypes['ReconciliationRun']> = ResolversObject<{
+  checked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  discrepancies?: Resolver<Array<ResolversTypes['Discrepancy']>, ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReconciliationStatus'], ParentType, ContextType>;
+}>;
+
+export type ReconciliationRunConnectionResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['ReconciliationRunConnection'] = ResolversParentTypes['ReconciliationRunConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['ReconciliationRunEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ReconciliationRunEdgeResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['ReconciliationRunEdge'] = ResolversParentTypes['ReconciliationRunEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ReconciliationRun'], ParentType, ContextType>;
 }>;
 
 export type RefundResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Refund'] = ResolversParentTypes['Refund']> = ResolversObject<{
@@ -709,6 +815,7 @@ export type Resolvers<ContextType = PaymentsContext> = ResolversObject<{
   CommissionRules?: CommissionRulesResolvers<ContextType>;
   CommissionTier?: CommissionTierResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Discrepancy?: DiscrepancyResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
@@ -719,6 +826,9 @@ export type Resolvers<ContextType = PaymentsContext> = ResolversObject<{
   PayoutOnboardingLink?: PayoutOnboardingLinkResolvers<ContextType>;
   Purchase?: PurchaseResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReconciliationRun?: ReconciliationRunResolvers<ContextType>;
+  ReconciliationRunConnection?: ReconciliationRunConnectionResolvers<ContextType>;
+  ReconciliationRunEdge?: ReconciliationRunEdgeResolvers<ContextType>;
   Refund?: RefundResolvers<ContextType>;
   Seller?: SellerResolvers<ContextType>;
   SellerBalance?: SellerBalanceResolvers<ContextType>;
