@@ -108,17 +108,22 @@ export function transferEntries(sellerId: string, currency: string, shares: read
 }
 
 /**
- * The platform fee's part of a refund, so that seller and platform pay it back in proportion.
- * Counted cumulatively over the order's refunds: the fee refunded so far is always
- * round half up(refunded so far × fee / total), computed exactly in integers (refunds still PENDING
- * count as refunded). A single refund gets
- * round half up(refund × fee / total); several partial refunds never return more fee than the order
- * had (nor more net), and refunding the whole order returns exactly the whole fee and the whole net.
+ * The platform fee's part of a refund, so that seller and platform pay it back in proportion to the
+ * items refunded (the fee was taken on items only; refunds count against the items first, shipping
+ * last). Counted cumulatively over the order's refunds: the fee refunded so far is always
+ * round half up(min(refunded so far, items) × fee / items), computed exactly in integers (refunds
+ * still PENDING count as refunded). Several partial refunds never return more fee than the order had
+ * (nor more net), and refunding the whole order returns exactly the whole fee and the whole net.
  */
-export function refundFeeShare(order: { amount: number; fee: number }, before: { refunded: number; feeRefunded: number }, refund: number): number {
+export function refundFeeShare(
+  order: { amount: number; fee: number; shipping?: number },
+  before: { refunded: number; feeRefunded: number },
+  refund: number,
+): number {
   const after = before.refunded + refund;
   if (!(refund > 0 && after <= order.amount)) throw new RangeError(`cannot refund ${refund} of ${order.amount - before.refunded} left`);
-  const feeAfter = roundHalfUpRatio(BigInt(after) * BigInt(order.fee), BigInt(order.amount));
+  const items = order.amount - (order.shipping ?? 0);
+  const feeAfter = items > 0 ? roundHalfUpRatio(BigInt(Math.min(after, items)) * BigInt(order.fee), BigInt(items)) : order.fee;
   // A refund that failed at the provider leaves the others' shares as they were: the bounds keep every
   // share within what the refund and the remaining fee allow, and the last refund still squares both.
   return Math.min(Math.max(feeAfter - before.feeRefunded, 0), refund, order.fee - before.feeRefunded);

@@ -186,7 +186,7 @@ async function reserve(
     id: randomUUID(),
     orderId: order.orderId,
     amount,
-    feeShare: refundFeeShare({ amount: order.amount, fee: order.platformFee }, { refunded, feeRefunded: order.refundedFee + pending.fee }, amount),
+    feeShare: refundFeeShare({ amount: order.amount, fee: order.platformFee, shipping: order.shipping }, { refunded, feeRefunded: order.refundedFee + pending.fee }, amount),
     // the release waits for pending refunds, so this stays true until the refund settles
     fromEscrow: order.releasedAt === null,
     // the seller was paid: their share comes back from the transfer (a reversal)

@@ -124,12 +124,14 @@ describe('refund split between seller and platform', () => {
     };
     for (let i = 0; i < 2000; i++) {
       const amount = 1 + random(10_000);
-      const fee = random(amount + 1);
+      // shipping, on which no fee was taken, is part of the amount half the time
+      const shipping = random(2) ? random(amount) : 0;
+      const fee = random(amount - shipping + 1);
       let refunded = 0;
       let feeRefunded = 0;
       while (refunded < amount) {
         const refund = Math.min(amount - refunded, 1 + random(Math.max(1, Math.floor(amount / 3))));
-        const share = refundFeeShare({ amount, fee }, { refunded, feeRefunded }, refund);
+        const share = refundFeeShare({ amount, fee, shipping }, { refunded, feeRefunded }, refund);
         assert(share >= 0, `negative share ${share}`);
         assert(share <= refund, `share ${share} above refund ${refund}`);
         refunded += refund;
@@ -140,6 +142,14 @@ describe('refund split between seller and platform', () => {
       assert(feeRefunded === fee, `fee ${fee}, refunded ${feeRefunded}`);
     }
   });
+});
+
+test('the fee comes back with the items: a refund of the items alone returns the whole fee, shipping none', () => {
+  const order = { amount: 1500, fee: 100, shipping: 500 };
+  expect(refundFeeShare(order, { refunded: 0, feeRefunded: 0 }, 500)).toBe(50); // half the items
+  expect(refundFeeShare(order, { refunded: 0, feeRefunded: 0 }, 1000)).toBe(100);
+  expect(refundFeeShare(order, { refunded: 1000, feeRefunded: 100 }, 500)).toBe(0);
+  expect(refundFeeShare({ amount: 500, fee: 0, shipping: 500 }, { refunded: 0, feeRefunded: 0 }, 500)).toBe(0);
 });
 
 test('refunds that fail at the provider (dropped from the sums) never unbalance the later ones', () => {

@@ -312,7 +312,9 @@ describe('escrow release on delivery', () => {
     );
     await eventually(async () => expect(h.eventsOf('EscrowReleased', (p) => p.orderId === order.orderId)).toHaveLength(1));
     expect(h.eventsOf('EscrowReleased', (p) => p.orderId === order.orderId)[0]).toMatchObject({ sellerId, net: { amount: 4500, currency: 'USD' } });
-    expect(await h.query(`SELECT transfer_ref FROM payment_orders WHERE order_id = $1`, [order.orderId])).toEqual([{ transfer_ref: expect.stringMatching(/^tr_/) }]);
+    await eventually(async () =>
+      expect(await h.query(`SELECT transfer_ref FROM payment_orders WHERE order_id = $1`, [order.orderId])).toEqual([{ transfer_ref: expect.stringMatching(/^tr_/) }]),
+    );
 
     // the same event again (redelivery) and another DELIVERED event for the order: nothing moves
     const ledgerRows = await h.count(`SELECT count(*) AS n FROM ledger_entries`);

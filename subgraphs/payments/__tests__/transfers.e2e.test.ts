@@ -114,7 +114,8 @@ describe('a transfer per order (PER_ORDER, the default)', () => {
     const sellerId = randomUUID();
     await h.onboard(sellerId);
     const { order } = await deliveredOrder(sellerId, 5000);
-    await eventually(async () => expect((await moneyOf(sellerId)).balance).toEqual({ pending: { amount: 0 }, available: { amount: 0 }, paidOut: { amount: 4500, currency: 'USD' } }));
+    await eventually(async () => expect((await transferRows(sellerId))[0]?.status).toBe('PAID'));
+    expect((await moneyOf(sellerId)).balance).toEqual({ pending: { amount: 0 }, available: { amount: 0 }, paidOut: { amount: 4500, currency: 'USD' } });
 
     const money = await moneyOf(sellerId);
     expect(money.payoutSchedule).toBe('PER_ORDER');
