@@ -6,6 +6,7 @@ import { SearchProjection } from '../search/projection';
 import { admitCommonWords } from '../search/pair-counts';
 import { SEARCH_SCHEMA, compactCounters } from '../search/read-model';
 import { reindexSearch } from '../search/reindex';
+import { ListingSearch } from '../search/search';
 import { listings } from '../subgraph';
 
 /**
@@ -328,6 +329,38 @@ describe('two common words', () => {
     await lone.subgraph.db.transaction((manager) => compactCounters(manager));
     await check();
     expect((await counted(`${alpha} ${beta}`)).total).toBe(9);
+  });
+
+  test('a pair rare together is found in one statement that orders its matches: the page the tier walk finds', async () => {
+    const db = lone.subgraph.db;
+    const settings = { priorScore: 3.5, exactCountLimit: 5, fewMatches: 500 };
+    // knows the pair is rare together (the snapshot read), and one that knows no pair as rare (none counts as few)
+    const ordering = new ListingSearch(db, settings);
+    await ordering.fewPairs.refresh();
+    const walking = new ListingSearch(db, { ...settings, fewMatches: 0 });
+    await walking.fewPairs.refresh();
+    const query = `${alpha} ${beta}`;
+    const pageOf = async (search: ListingSearch, { first = 20, after }: { first?: number; after?: string } = {}) => {
+      const result = await search.search({ query, first, after }, { counts: true });
+      return { ids: result.edges.map((edge) => edge.node.id), end: result.pageInfo.endCursor, counts: await result.counts() };
+    };
+    // both read the words once; then each page is statements of its own
+    await pageOf(ordering);
+    await pageOf(walking);
+    const statementsOf = async (search: ListingSearch) => {
+      let page: Awaited<ReturnType<typeof pageOf>> | undefined;
+      const statements = await lone.statements(async () => void (page = await pageOf(search)));
+      return { page: page!, statements: statements.filter((sql) => !/^(START TRANSACTION|COMMIT)/.test(sql)).length };
+    };
+    const [one, walked] = [await statementsOf(ordering), await statementsOf(walking)];
+    expect(one.page).toEqual(walked.page);
+    // a page beyond the first tier: the walk reads the titles' index, then the whole text's
+    expect(one.statements).toBe(1);
+    expect(walked.statements).toBe(2);
+    // and pages by cursor
+    const [first, firstWalked] = [await pageOf(ordering, { first: 3 }), await pageOf(walking, { first: 3 })];
+    expect(first).toEqual(firstWalked);
+    expect(await pageOf(ordering, { first: 3, after: first.end! })).toEqual(await pageOf(walking, { first: 3, after: firstWalked.end! }));
   });
 
   test('a word growing common has its pairs counted from the documents that hold it', async () => {

@@ -7,6 +7,8 @@ import { decodeCursor, encodeCursor, pageSize } from '../../../lib/pagination';
 import type { SellerProfile } from '../seller-profiles';
 import type { Dependencies, SearchCache, SearchChange } from './cache';
 import { countAndRank, countedByCounters, counterStatement, searchCounts } from './counts';
+import { QueryAnalyzer } from './analysis';
+import { FewPairs } from './few-pairs';
 import type { Replica } from './replica';
 import { ORDERS, TIERS, matchesAtMost, orderedPage, relevancePage, type Hit, type KeyType } from './page';
 import { PageRows, listingColumns, type ListingColumns } from './page-rows';
@@ -77,8 +79,8 @@ export interface SearchSettings {
  * replica when one is configured.
  */
 export class ListingSearch {
-  /** A query's analysis depends on its text alone: it is remembered, not asked for again. */
-  private readonly analyses = new LRUCache<string, AnalyzedText>({ max: 10_000 });
+  /** How PostgreSQL reads a query, remembered by text and by word (see QueryAnalyzer). */
+  private readonly analyzer: QueryAnalyzer;
 
   /**
    * Upper bounds of queries' matches, from the word counters. They only choose how a relevance page
@@ -107,6 +109,9 @@ export class ListingSearch {
 
   private readonly reader: DataSource;
 
+  /** Pairs of common words rare together (see FewPairs): their page is found by ordering every match. */
+  readonly fewPairs: FewPairs;
+
   constructor(
     primary: DataSource,
     private readonly settings: SearchSettings,
@@ -116,6 +121,8 @@ export class ListingSearch {
     private readonly replica?: Replica,
   ) {
     this.reader = replica?.reader ?? primary;
+    this.fewPairs = new FewPairs(this.reader, settings.fewMatches);
+    this.analyzer = new QueryAnalyzer(this.reader);
     this.seenOnce = new LRUCache({ max: 100_000, ttl: (cache?.ttlSeconds ?? 60) * 1000 });
   }
 
@@ -126,28 +133,6 @@ export class ListingSearch {
     this.seenOnce.set(signature, true);
     this.cache.skipped();
     return undefined;
-  }
-
-  /** How PostgreSQL's parser reads the query: whether it has words at all, and whether it is one word. */
-  private async analyze(text: string): Promise<AnalyzedText> {
-    const known = this.analyses.get(text);
-    if (known) return known;
-    const [row]: { nodes: number; lexemes: string[]; tsquery: string }[] = await this.reader.query(
-      `SELECT numnode(q) AS nodes, tsvector_to_array(to_tsvector('english', $1)) AS lexemes, q::text AS tsquery
-       FROM websearch_to_tsquery('english', $1) AS q`,
-      [text],
-    );
-    const analysed = {
-      text,
-      empty: row.nodes === 0,
-      singleLexeme: row.nodes === 1 && row.lexemes.length === 1 ? row.lexemes[0] : null,
-      // both words asked for, plainly: `'a' & 'b'` (not `or`, a phrase, a prefix nor an exclusion)
-      pair: row.nodes === 3 && row.lexemes.length === 2 && /^'[^']+' & '[^']+'$/.test(row.tsquery) ? (row.lexemes as [string, string]) : null,
-      lexemes: row.lexemes,
-      tsquery: row.tsquery,
-    };
-    this.analyses.set(text, analysed);
-    return analysed;
   }
 
   /** A change committed: cached answers it can alter are forgotten. */
@@ -209,7 +194,7 @@ export class ListingSearch {
     const sort = effectiveSort(args.sort, query);
     const size = pageSize(args.first);
     const kind = cursorKind(sort, query);
-    const text = query ? await this.analyze(query) : null;
+    const text = query ? await this.analyzer.analyze(query) : null;
     const after = sort === 'RELEVANCE' ? decodePosition(kind, args.after, ['tier', 'float8']) : decodePosition(kind, args.after, [ORDERS[sort].type]);
     const asked = [query, sort, normalisedFilter(filter), size, args.after ?? null];
     const cache = this.admitted(JSON.stringify(asked));
@@ -238,8 +223,8 @@ export class ListingSearch {
       const pass = await countAndRank(this.reader, text!, filter, bound, relevanceAfter, size + 1, pairCounted);
       if (pass) keepCounts(pass.counts);
       if (pass?.page) return pass.page.hits;
-      // (a pair taken to be counted is of common words, each in more documents than a few)
-      const matches = pairCounted ? Number.POSITIVE_INFINITY : await this.matchesAtMost(text!);
+      // a pair taken to be counted is of common words, each in more documents than a few, and often few together
+      const matches = pairCounted ? (this.fewPairs.has(text!.pair!) ? this.settings.fewMatches : Number.POSITIVE_INFINITY) : await this.matchesAtMost(text!);
       return relevancePage(brought, text!, filter, relevanceAfter, size + 1, { matches, fewMatches: this.settings.fewMatches });
     };
     const countAll = () => searchCounts(this.reader, text, filter, bound, pairCounted && !this.uncountedPairs.has(query));
