@@ -17,6 +17,11 @@ export interface EventPayloads {
     items: { listingId: string; quantity: number }[];
     total: { amount: number; currency: string };
   };
+  /**
+   * orders: a checkout was abandoned before its orders were written (a crash, or listings answering too
+   * late, and no retry with its key): whatever stock listings reserved for it goes back.
+   */
+  PurchaseAbandoned: { purchaseId: string; at: string };
   /** payments: the buyer paid for a whole purchase. */
   PaymentSucceeded: { paymentId: string; purchaseId: string; orderIds: string[]; at: string };
   /** payments: escrow released the seller's share of an order. */

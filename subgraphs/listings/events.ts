@@ -1,9 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { isEvent } from '../../lib/events/catalog';
+import { isUuid } from '../../lib/ids';
 import type { EventEnvelope } from '../../lib/events/types';
 import { handleReputationEvent } from './reputation-consumer';
 import { handleSellerRegistered } from './seller-profiles';
-import { returnStock } from './reservations';
+import { releaseReservation, returnStock } from './reservations';
 import type { SearchProjection } from './search/projection';
 import type { ListingSearch } from './search/search';
 
@@ -16,13 +17,17 @@ export interface ListingsEventDeps {
 }
 
 /**
- * What listings does with events: stock back on cancellation, reputation for ranking, shop names to
+ * What listings does with events: stock back on cancellation and on an abandoned checkout, reputation for ranking, shop names to
  * show with listings, and forgetting
  * cached searches and listings once a change to them committed (its own ListingChanged events).
  */
 export async function onListingsEvent(db: DataSource, { projection, search, afterCommit }: ListingsEventDeps, event: EventEnvelope): Promise<void> {
   if (isEvent(event, 'OrderStatusChanged') && event.payload.status === 'CANCELLED') {
     await returnStock(db, projection, event);
+    afterCommit?.();
+  }
+  if (isEvent(event, 'PurchaseAbandoned') && isUuid(event.payload.purchaseId)) {
+    await releaseReservation(db, projection, event);
     afterCommit?.();
   }
   if (isEvent(event, 'SellerReputationChanged') && (await handleReputationEvent(db, projection, event))) {

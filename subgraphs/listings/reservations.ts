@@ -1,3 +1,4 @@
+import { affectedRows } from '../../lib/db/affected';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppError, badInput } from '../../lib/errors';
 import type { MarketplaceEvent } from '../../lib/events/catalog';
@@ -148,15 +149,34 @@ export async function returnStock(db: DataSource, search: SearchProjection, even
   const { purchaseId, items } = event.payload;
   await handleOnce(db, 'listings', event, async (manager) => {
     for (const { listingId, quantity } of items) {
-      const returned: unknown[] = await manager.query(
+      const returned = await manager.query(
         `UPDATE stock_reservations SET returned = returned + $3
-         WHERE reservation_id = $1 AND listing_id = $2 AND returned + $3 <= quantity RETURNING listing_id`,
+         WHERE reservation_id = $1 AND listing_id = $2 AND returned + $3 <= quantity`,
         [purchaseId, listingId, quantity],
       );
-      if (returned.length) {
+      if (affectedRows(returned) > 0) {
         await manager.query(`UPDATE listings SET stock = stock + $2, updated_at = now() WHERE id = $1`, [listingId, quantity]);
       }
     }
     await search.listings(manager, items.map((item) => item.listingId).filter(isUuid));
+  });
+}
+
+/**
+ * A checkout abandoned before its orders were written gives back every unit reserved under its id
+ * and not yet returned, once: a redelivered event finds nothing left to return.
+ */
+export async function releaseReservation(db: DataSource, search: SearchProjection, event: MarketplaceEvent<'PurchaseAbandoned'>): Promise<void> {
+  await handleOnce(db, 'listings', event, async (manager) => {
+    const released: { listing_id: string; back: number }[] = await manager.query(
+      `SELECT listing_id, quantity - returned AS back FROM stock_reservations
+       WHERE reservation_id = $1 AND returned < quantity ORDER BY listing_id FOR UPDATE`,
+      [event.payload.purchaseId],
+    );
+    await manager.query(`UPDATE stock_reservations SET returned = quantity WHERE reservation_id = $1`, [event.payload.purchaseId]);
+    for (const { listing_id: listingId, back } of released) {
+      await manager.query(`UPDATE listings SET stock = stock + $2, updated_at = now() WHERE id = $1`, [listingId, back]);
+    }
+    await search.listings(manager, released.map((row) => row.listing_id));
   });
 }

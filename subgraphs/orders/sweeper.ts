@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { recordEvent } from '../../lib/events/outbox';
 import type { Logger } from '../../lib/logger';
 import { startPeriodic } from '../../lib/periodic';
 import { applyMove } from './transitions';
@@ -11,7 +12,8 @@ export interface SweepConfig {
 
 /**
  * The clock's moves: unpaid purchases past their reservation expire (their orders are cancelled and
- * listings takes the stock back on the event), and shipped orders the buyer never confirmed are
+ * listings takes the stock back on the event), checkouts abandoned before their orders were written
+ * give back what listings reserved for them, and shipped orders the buyer never confirmed are
  * delivered after a while so that the seller's money does not stay in escrow for ever.
  * SKIP LOCKED lets several orders instances sweep at once without doing the same order twice.
  */
@@ -27,18 +29,42 @@ export function startSweeper(db: DataSource, config: SweepConfig, logger: Logger
       [],
       'expire',
     );
+    const abandoned = await abandonCheckouts(db);
     const delivered = await sweep(
       db,
       `SELECT id FROM orders WHERE status = 'SHIPPED' AND shipped_at < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
       [new Date(Date.now() - config.autoConfirmDeliveryMs)],
       'autoConfirmDelivery',
     );
-    if (expired + delivered > 0) {
-      logger.info('orders swept', { expired, delivered });
+    if (expired + abandoned + delivered > 0) {
+      logger.info('orders swept', { expired, abandoned, delivered });
       afterCommit();
     }
   };
   return startPeriodic('orders sweep', config.intervalMs, sweepOnce, logger);
+}
+
+/**
+ * A checkout that never wrote its orders (its process died between reserving stock and writing them,
+ * or listings answered too late and the buyer never retried with the key) is forgotten well past its
+ * expiry, as the checkout itself forgets one that reserved nothing, and PurchaseAbandoned tells
+ * listings to give back whatever it reserved under the purchase's id. A retry with the same key after
+ * that starts afresh.
+ */
+async function abandonCheckouts(db: DataSource): Promise<number> {
+  return db.transaction(async (manager) => {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT p.id FROM purchases p
+       WHERE p.state = 'RESERVING' AND p.expires_at < now() - interval '15 minutes'
+         AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.purchase_id = p.id)
+       LIMIT 100 FOR UPDATE SKIP LOCKED`,
+    );
+    for (const { id } of rows) {
+      await manager.query(`DELETE FROM purchases WHERE id = $1`, [id]);
+      await recordEvent(manager, 'orders', 'PurchaseAbandoned', { purchaseId: id, at: new Date().toISOString() });
+    }
+    return rows.length;
+  });
 }
 
 async function sweep(db: DataSource, select: string, params: unknown[], move: 'expire' | 'autoConfirmDelivery'): Promise<number> {
