@@ -45,7 +45,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       Purchase: '../service#Ref',
       Order: '../service#Ref',
       Seller: '../service#Ref',
-      Transfer: '../transfer-history#TransferView',
+      Transfer: '../entities#TransferEntity',
       PayoutAccount: '../payout-accounts#PayoutAccountState',
       CommissionRules: '../commission#CommissionRulesView',
       SellerCommission: '../commission-rules#SellerCommissionView',

@@ -1,7 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { badInput } from '../errors';
-import { isUuid } from '../ids';
-import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../pagination';
+import { decodeTimeIdCursor, encodeTimeIdCursor, pageSize, toConnection, type Connection } from '../pagination';
 
 /**
  * One page of rows newest first, by keyset on (created_at, id): stable while rows are added, and
@@ -15,19 +13,15 @@ export async function newestFirst<T extends ObjectLiteral & { id: string; create
   after: string | null | undefined,
 ): Promise<Connection<T>> {
   const size = pageSize(first);
-  const position = decodeCursor(kind, after);
+  const position = decodeTimeIdCursor(kind, after);
   const page = rows();
   const alias = page.alias;
   if (position) {
-    const [at, id] = position;
-    if (position.length !== 2 || typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !isUuid(id)) {
-      throw badInput('after is not a cursor of this list', 'after');
-    }
-    page.andWhere(`(${alias}.created_at, ${alias}.id) < (CAST(:afterAt AS timestamptz), CAST(:afterId AS uuid))`, { afterAt: at, afterId: id });
+    page.andWhere(`(${alias}.created_at, ${alias}.id) < (CAST(:afterAt AS timestamptz), CAST(:afterId AS uuid))`, { afterAt: position.createdAt, afterId: position.id });
   }
   const [found, total] = await Promise.all([
     page.orderBy(`${alias}.created_at`, 'DESC').addOrderBy(`${alias}.id`, 'DESC').limit(size + 1).getMany(),
     rows().getCount(),
   ]);
-  return toConnection(found, size, total, (row) => encodeCursor(kind, [row.createdAt.toISOString(), row.id]));
+  return toConnection(found, size, total, (row) => encodeTimeIdCursor(kind, row));
 }

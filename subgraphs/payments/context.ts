@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
-import { loaderByKey } from '../../lib/dataloader';
+import { loaderByKey, loaderOfLists } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
 import { PaymentEntity, PaymentOrderEntity } from './entities';
 import { accounts, balancesOf, type Balances } from './ledger';
@@ -17,6 +17,8 @@ export interface PaymentsLoaders {
   paymentOfPurchase: DataLoader<string, PaymentEntity | null>;
   /** An order's money (the Payout), by order id. */
   payout: DataLoader<string, PaymentOrderEntity | null>;
+  /** The orders a transfer pays, by transfer id, in the order they were released. */
+  ordersOfTransfer: DataLoader<string, PaymentOrderEntity[]>;
   /** The balances of a seller's ledger accounts (escrow, available and paid out), by seller id. */
   sellerAccounts: DataLoader<string, Balances>;
 }
@@ -43,6 +45,13 @@ export function paymentsLoaders(db: DataSource): PaymentsLoaders {
     payout: loaderByKey(
       (ids) => db.transaction((m) => m.getRepository(PaymentOrderEntity).findBy({ orderId: In(validIds(ids)) })),
       (o) => o.orderId,
+    ),
+    ordersOfTransfer: loaderOfLists(
+      (ids) =>
+        db.transaction((m) =>
+          m.getRepository(PaymentOrderEntity).find({ where: { transferId: In(validIds(ids)) }, order: { releasedAt: 'ASC', orderId: 'ASC' } }),
+        ),
+      (o) => o.transferId!,
     ),
     sellerAccounts: new DataLoader(async (sellerIds) => {
       const names = sellerIds.flatMap((id) => [accounts.escrow(id), accounts.seller(id), accounts.paidOut(id)]);

@@ -66,7 +66,7 @@ export const resolvers: Resolvers = {
   },
   Transfer: {
     amount: (transfer) => moneyField({ amount: transfer.amount, currency: transfer.currency }),
-    orders: (transfer) => transfer.orderIds.map((id) => ({ id })),
+    orders: async (transfer, _args, { loaders }) => (await loaders.ordersOfTransfer.load(transfer.id)).map((order) => ({ id: order.orderId })),
   },
   SellerBalance: {
     pending: (balance) => moneyField(balance.pending),

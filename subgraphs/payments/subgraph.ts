@@ -54,8 +54,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const stripeConfig = options.provider ? null : config.stripe;
       const stripe = stripeConfig && { client: createStripeClient(stripeConfig), webhookSecret: stripeConfig.webhookSecret };
       // a seller whose payouts become ENABLED is paid what waited for them at once (transfers are made below)
-      let transfers: SellerTransfers | undefined;
-      const payoutAccounts = new PayoutAccounts(db, (sellerId) => transfers?.payWaiting(sellerId));
+      const payoutAccounts = new PayoutAccounts(db, (sellerId) => transfers.payWaiting(sellerId));
       const provider: PaymentProvider =
         options.provider ??
         (stripe ? new StripePaymentProvider(stripe.client, (sellerId) => payoutAccounts.destinationOf(sellerId), logger) : new TestPaymentProvider(new TableProviderRecords(db)));
@@ -68,9 +67,8 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const schedules = new PayoutSchedules(db);
       const reconciliation = new Reconciliation(db, provider, config.reconciliation, logger);
       reconciliation.register(metrics);
-      const sweep = new SellerTransfers(db, provider, schedules, (sellerId) => payoutAccounts.canBePaid(sellerId), logger);
-      transfers = sweep;
-      const escrow = new Escrow(db, provider, refunds, afterCommit, logger, sweep);
+      const transfers = new SellerTransfers(db, provider, schedules, (sellerId) => payoutAccounts.canBePaid(sellerId), logger);
+      const escrow = new Escrow(db, provider, refunds, afterCommit, logger, transfers);
       const routes: Record<string, RouteHandler> = stripe
         ? { [STRIPE_WEBHOOK_PATH]: stripeWebhookRoute({ db, stripe: stripe.client, webhookSecret: stripe.webhookSecret, payments: service, payoutAccounts, logger }) }
         : { [TEST_ONBOARDING_PATH]: testOnboarding!.route() };
@@ -83,7 +81,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
           await commission.seed();
           const unsubscribe = await bus.subscribe('payments', (event) => escrow.onEvent(event));
           const stopRetrying = refunds.startRetrying(STALE_REFUND_MS / 2);
-          const stopTransferring = sweep.startRetrying(TRANSFER_RETRY_AFTER_MS / 2);
+          const stopTransferring = transfers.startRetrying(TRANSFER_RETRY_AFTER_MS / 2);
           const stopReconciling = reconciliation.startSchedule();
           return async () => {
             await stopReconciling();

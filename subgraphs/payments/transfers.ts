@@ -48,13 +48,15 @@ export class SellerTransfers {
   async afterRelease(orderId: string): Promise<TransferOutcome> {
     const order = await this.db.transaction((m) => m.getRepository(PaymentOrderEntity).findOneBy({ orderId }));
     if (!order?.releasedNet) return 'nothing';
-    if (!order.transferId) {
+    let transferId = order.transferId;
+    if (!transferId) {
       if (!(await this.canBePaid(order.sellerId))) return 'not-enabled';
       const schedule = await this.schedules.of(order.sellerId);
       if (schedule !== 'PER_ORDER') return 'scheduled';
-      await this.begin(order.sellerId, schedule, new Date(), orderId);
+      // the order's own transfer, or (none made here) the one a concurrent call made meanwhile
+      [transferId] = await this.begin(order.sellerId, schedule, new Date(), orderId);
+      transferId ??= (await this.db.transaction((m) => m.getRepository(PaymentOrderEntity).findOneBy({ orderId })))?.transferId ?? null;
     }
-    const transferId = (await this.db.transaction((m) => m.getRepository(PaymentOrderEntity).findOneBy({ orderId })))?.transferId;
     // refunded in full since, or a refund being settled goes first (the sweep pays the rest after it)
     if (!transferId) return 'waiting';
     return this.send(transferId);
