@@ -36,7 +36,13 @@ module.exports = {
     ...(chromium ? [] : ['\\.browser\\.test\\.ts$']),
     ...(postgresServer ? [] : ['\\.cluster\\.test\\.ts$']),
   ],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // otplib's defaults load @scure/base and @noble/hashes, which ship as ES modules only; Node 20 runs
+    // them (require of ESM), jest's module loader does not: it gets them compiled to CommonJS
+    '/node_modules/@(scure|noble)/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@(scure|noble)/)'],
   testTimeout: 120000,
   maxWorkers: 2,
   setupFiles: ['<rootDir>/lib/testing/env.ts'],

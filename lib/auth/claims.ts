@@ -12,6 +12,10 @@ export interface MarketplaceClaims extends JWTPayload {
   /** Space-separated, as OAuth 2 writes scopes. */
   scope: string;
   seller?: { id: string; currency: string };
+  /** The session (accounts' sessions table) the token belongs to. */
+  sid?: string;
+  /** Authentication methods (RFC 8176): `otp` when the user gave a one-time code. */
+  amr?: string[];
 }
 
 export function claimsFor(viewer: Viewer): MarketplaceClaims {
@@ -20,6 +24,8 @@ export function claimsFor(viewer: Viewer): MarketplaceClaims {
     roles: viewer.roles,
     scope: viewer.scopes.join(' '),
     ...(viewer.seller ? { seller: viewer.seller } : {}),
+    ...(viewer.sessionId ? { sid: viewer.sessionId } : {}),
+    amr: viewer.twoFactor ? ['pwd', 'otp'] : ['pwd'],
   };
 }
 
@@ -38,5 +44,7 @@ export function viewerFromClaims(payload: JWTPayload): Viewer {
     ...(seller && typeof seller.id === 'string' && typeof seller.currency === 'string'
       ? { seller: { id: seller.id, currency: seller.currency } }
       : {}),
+    ...(typeof payload.sid === 'string' ? { sessionId: payload.sid } : {}),
+    ...(Array.isArray(payload.amr) && payload.amr.includes('otp') ? { twoFactor: true } : {}),
   };
 }

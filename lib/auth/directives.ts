@@ -7,6 +7,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { forbidden, unauthenticated } from '../errors';
+import { OPERATOR, operatorRefusal } from './operators';
 import type { Viewer } from './viewer';
 
 interface Rule {
@@ -31,6 +32,7 @@ function ruleOf(directives: readonly ConstDirectiveNode[] | undefined): Rule | u
 function check(rule: Rule, viewer: Viewer | null | undefined): void {
   if (!viewer) throw unauthenticated();
   if (rule.scopes && !rule.scopes.some((all) => all.every((scope) => viewer.scopes.includes(scope)))) {
+    if (rule.scopes.some((all) => all.includes(OPERATOR))) throw forbidden(operatorRefusal(viewer));
     throw forbidden(`This needs the ${rule.scopes.map((all) => all.join(' and ')).join(' or ')} role`);
   }
 }

@@ -9,6 +9,10 @@ export interface Viewer {
   /** Present once the user has become a seller. */
   seller?: { id: string; currency: string };
   scopes: string[];
+  /** The session the token was issued for (accounts ends sessions; a request knows which one it is). */
+  sessionId?: string;
+  /** The user signed in with a second factor (operators must). */
+  twoFactor?: boolean;
 }
 
 export const VIEWER_HEADER = 'x-viewer';

@@ -35,8 +35,36 @@ export interface EventPayloads {
   ListingChanged: { listingIds: string[]; categories: string[]; lexemes: string[] };
   /** listings: the search read model was rebuilt (`npm run search:reindex`); every cached search is stale. */
   SearchRebuilt: { documents: number };
-  /** accounts: a user became a seller; the shop name is what other subgraphs show beside the seller's listings. */
-  SellerRegistered: { sellerId: string; shopName: string; at: string };
+  /**
+   * accounts: a user became a seller; the shop name is what other subgraphs show beside the seller's
+   * listings, the user is who hears of the shop's orders (absent from events of before it was added).
+   */
+  SellerRegistered: { sellerId: string; shopName: string; at: string; userId?: string };
+  /** accounts: an account was made; notifications keeps the address it writes to. */
+  UserRegistered: { userId: string; email: string; displayName: string; at: string };
+  /**
+   * accounts: an email with a link to send, which only the addressee may see (its token opens the
+   * account, once, until `expiresAt`): sign-up's address verification, or a password reset.
+   */
+  AccountEmailRequested: {
+    userId: string;
+    email: string;
+    displayName: string;
+    purpose: 'VERIFY_EMAIL' | 'RESET_PASSWORD';
+    url: string;
+    expiresAt: string;
+  };
+  /** accounts: something about how a user signs in changed (told to them, in case it was not them). */
+  AccountSecurityChanged: {
+    userId: string;
+    change: 'NEW_SIGN_IN' | 'PASSWORD_CHANGED' | 'PASSWORD_RESET' | 'TWO_FACTOR_ENABLED' | 'TWO_FACTOR_DISABLED' | 'EMAIL_VERIFIED';
+    at: string;
+  };
+  /**
+   * accounts: an account was deleted; every subgraph erases or anonymises what it holds of the user
+   * (and of their shop), keeping amounts and ids that accounting needs.
+   */
+  AccountDeleted: { userId: string; sellerId: string | null; at: string };
   /** reputation: a seller's score changed. */
   SellerReputationChanged: { sellerId: string; score: number; reviewCount: number; at: string };
 }

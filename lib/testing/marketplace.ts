@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { generate } from 'otplib';
 import type { GraphQLClient } from '../client/graphql-client';
 
 /**
@@ -82,4 +83,40 @@ export async function checkOut(buyer: TestUser, listingIds: string[]): Promise<T
 
 export async function payByTestCard(buyer: TestUser, paymentId: string, card = '4242424242424242'): Promise<void> {
   await buyer.client.ok('ConfirmTestPayment', { paymentId, card });
+}
+
+/**
+ * A code from a TOTP secret, `stepsAhead` periods from now. Each step's code is accepted once and the
+ * next step's a period early at most, so a test signs in at most twice a period with codes (then with
+ * recovery codes).
+ */
+export async function totpCode(secret: string, stepsAhead = 0): Promise<string> {
+  return generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 * stepsAhead });
+}
+
+/** Turns two-factor on for a signed-in user; returns its secret and recovery codes. */
+export async function turnOnTwoFactor(user: TestUser): Promise<{ secret: string; recoveryCodes: string[] }> {
+  const { enableTwoFactor } = await user.client.ok<{ enableTwoFactor: { secret: string } }>('EnableTwoFactor');
+  const { confirmTwoFactor } = await user.client.ok<{ confirmTwoFactor: { recoveryCodes: string[] } }>('ConfirmTwoFactor', {
+    code: await totpCode(enableTwoFactor.secret),
+  });
+  return { secret: enableTwoFactor.secret, recoveryCodes: confirmTwoFactor.recoveryCodes };
+}
+
+/**
+ * An operator as the marketplace requires one: the role granted (by `grant`, the command line's
+ * grantRole on the accounts database), two-factor on, and signed in with a code.
+ */
+export async function newOperator(
+  client: GraphQLClient,
+  grant: (email: string) => Promise<unknown>,
+): Promise<TestUser & { secret: string; recoveryCodes: string[] }> {
+  const user = await signUp(client, 'Operator', { address: false });
+  await grant(user.email);
+  const { secret, recoveryCodes } = await turnOnTwoFactor(user);
+  const { logIn } = await client.ok<{ logIn: { token: string } }>('LogInWithCode', {
+    // the confirming code's step is spent: the next one (accepted a step early) signs in
+    input: { email: user.email, password: TEST_PASSWORD, code: await totpCode(secret, 1) },
+  });
+  return { ...user, client: client.as(logIn.token), secret, recoveryCodes };
 }

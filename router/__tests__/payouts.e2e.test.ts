@@ -2,7 +2,7 @@ import { codes } from '../../lib/client/graphql-client';
 import { OPERATOR, grantRole } from '../../subgraphs/accounts/roles';
 import { unbalancedTransactions } from '../../subgraphs/payments/ledger';
 import { eventually } from '../../lib/testing/eventually';
-import { checkOut, newListing, newSeller, payByTestCard, signUp, TEST_PASSWORD, type TestUser } from '../../lib/testing/marketplace';
+import { checkOut, newListing, newOperator, newSeller, payByTestCard, signUp, TEST_PASSWORD, type TestUser } from '../../lib/testing/marketplace';
 import { STACK_MODES, startTestStack, type TestStack } from '../../scripts/test-stack';
 
 /**
@@ -113,10 +113,7 @@ describe.each(STACK_MODES)('on %s', (mode) => {
   });
 
   test('commission: operators set rules by category, every order shows its fee from creation, sellers see their tier', async () => {
-    const operator = await signUp(stack.client);
-    expect(await grantRole(stack.subgraphs.accounts.db, operator.email, OPERATOR)).toBe('granted');
-    const { logIn } = await stack.client.ok<{ logIn: { token: string } }>('LogIn', { input: { email: operator.email, password: TEST_PASSWORD } });
-    const ops = stack.client.as(logIn.token);
+    const ops = (await newOperator(stack.client, (email) => grantRole(stack.subgraphs.accounts.db, email, OPERATOR))).client;
     const input = {
       defaultRateBps: 900,
       categories: [{ category: 'electronics', rateBps: 500 }],
@@ -125,11 +122,16 @@ describe.each(STACK_MODES)('on %s', (mode) => {
         { currency: 'USD', fromAmount: 1_000_000, rateBps: 700 },
       ],
     };
-    // everyone else is refused, and nothing changes
-    for (const client of [stack.client, buyer.client, seller1.client]) {
+    // everyone else is refused, and nothing changes: an operator without two-factor too
+    const roleOnly = await signUp(stack.client);
+    await grantRole(stack.subgraphs.accounts.db, roleOnly.email, OPERATOR);
+    const { logIn } = await stack.client.ok<{ logIn: { token: string } }>('LogIn', { input: { email: roleOnly.email, password: TEST_PASSWORD } });
+    for (const client of [stack.client, buyer.client, seller1.client, stack.client.as(logIn.token)]) {
       const refused = await client.op('SetCommissionRules', { input: { defaultRateBps: 0 } });
       expect(codes(refused)).toEqual([client === stack.client ? 'UNAUTHENTICATED' : 'FORBIDDEN']);
     }
+    const twoFactorMissing = await stack.client.as(logIn.token).op('SetCommissionRules', { input: { defaultRateBps: 0 } });
+    expect(twoFactorMissing.errors?.[0].message).toMatch(/two-factor/);
     const unknown = await ops.op('SetCommissionRules', { input: { ...input, categories: [{ category: 'no-such-category', rateBps: 100 }] } });
     expect(codes(unknown)).toEqual(['BAD_USER_INPUT']);
     expect(unknown.errors?.[0].extensions?.field).toBe('input.categories.category');
@@ -162,10 +164,7 @@ describe.each(STACK_MODES)('on %s', (mode) => {
   });
 
   test('step 17: reconciliation after all of the above finds nothing; a charge the platform never recorded is MISSING_HERE', async () => {
-    const operator = await signUp(stack.client);
-    await grantRole(stack.subgraphs.accounts.db, operator.email, OPERATOR);
-    const { logIn } = await stack.client.ok<{ logIn: { token: string } }>('LogIn', { input: { email: operator.email, password: TEST_PASSWORD } });
-    const ops = stack.client.as(logIn.token);
+    const ops = (await newOperator(stack.client, (email) => grantRole(stack.subgraphs.accounts.db, email, OPERATOR))).client;
     type Run = { status: string; checked: number; discrepancies: { kind: string; reference: string }[] };
     for (const client of [stack.client, buyer.client, seller1.client]) {
       expect(codes(await client.op('RunReconciliation', {}))).toEqual([client === stack.client ? 'UNAUTHENTICATED' : 'FORBIDDEN']);

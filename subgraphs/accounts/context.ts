@@ -5,6 +5,7 @@ import { loaderByKey, loaderOfLists } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
 import type { AddressBook } from './addresses';
 import { AddressEntity, SellerEntity, UserEntity } from './entities';
+import type { AccountSecurity } from './account-security';
 import type { AccountsService } from './service';
 
 export interface AccountsLoaders {
@@ -22,6 +23,7 @@ export interface AccountsContext {
    */
   selves: Set<string>;
   accounts: AccountsService;
+  security: AccountSecurity;
   addresses: AddressBook;
   loaders: AccountsLoaders;
 }

@@ -15,6 +15,24 @@ export class UserEntity {
   @Column({ name: 'display_name', type: 'text' })
   displayName!: string;
 
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt!: Date | null;
+
+  /** The TOTP secret (base32), set by enableTwoFactor; two-factor is on only once confirmed (enabledAt). */
+  @Column({ name: 'two_factor_secret', type: 'text', nullable: true })
+  twoFactorSecret!: string | null;
+
+  @Column({ name: 'two_factor_enabled_at', type: 'timestamptz', nullable: true })
+  twoFactorEnabledAt!: Date | null;
+
+  /** The last time step a code was accepted for: a code works once (RFC 6238 section 5.2). */
+  @Column({ name: 'two_factor_last_step', type: 'bigint', nullable: true })
+  twoFactorLastStep!: string | null;
+
+  /** Set when the account was deleted: the row stays, anonymised, so that orders keep an id to point to. */
+  @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
+  deletedAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

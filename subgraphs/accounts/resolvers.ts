@@ -20,7 +20,26 @@ export const resolvers: Resolvers = {
       selves.add(result.user.id);
       return result;
     },
+    refreshSession: (_root, { refreshToken }, { security }) => security.refreshSession(refreshToken),
+    logOut: (_root, { refreshToken }, { security }) => security.logOut(refreshToken),
+    requestPasswordReset: (_root, { email }, { security }) => security.requestPasswordReset(email),
+    resetPassword: async (_root, { token, newPassword, code }, { security, selves }) => {
+      const result = await security.resetPassword(token, newPassword, code);
+      selves.add(result.user.id);
+      return result;
+    },
+    verifyEmail: async (_root, { token }, { security, selves }) => {
+      // whoever holds the link holds the mailbox: they may see the address they verified
+      const user = await security.verifyEmail(token);
+      selves.add(user.id);
+      return user;
+    },
     // @authenticated in the SDL guarantees a viewer here
+    changePassword: (_root, { currentPassword, newPassword }, { security, viewer }) => security.changePassword(viewer!, currentPassword, newPassword),
+    resendVerificationEmail: (_root, _args, { security, viewer }) => security.resendVerification(viewer!),
+    enableTwoFactor: (_root, _args, { security, viewer }) => security.enableTwoFactor(viewer!),
+    confirmTwoFactor: (_root, { code }, { security, viewer }) => security.confirmTwoFactor(viewer!, code),
+    disableTwoFactor: (_root, { code }, { security, viewer }) => security.disableTwoFactor(viewer!, code),
     becomeSeller: (_root, { input }, { accounts, viewer }) => accounts.becomeSeller(viewer!, input),
     addAddress: (_root, { input, makeDefault }, { addresses, viewer }) => addresses.add(viewer!, input, makeDefault ?? false),
     removeAddress: (_root, { id }, { addresses, viewer }) => addresses.remove(viewer!, id),
@@ -30,6 +49,8 @@ export const resolvers: Resolvers = {
     email: (user, _args, { selves }) => (selves.has(user.id) ? user.email : null),
     seller: (user, _args, { loaders }) => loaders.sellerOfUser.load(user.id),
     addresses: async (user, _args, { selves, loaders }) => (selves.has(user.id) ? inBookOrder(await loaders.addressesOfUser.load(user.id)) : null),
+    emailVerified: (user, _args, { selves }) => (selves.has(user.id) ? user.emailVerifiedAt !== null : null),
+    twoFactorEnabled: (user, _args, { selves }) => (selves.has(user.id) ? user.twoFactorEnabledAt !== null : null),
   },
   Seller: {
     __resolveReference: ({ id }, { loaders }) => loaders.seller.load(id),

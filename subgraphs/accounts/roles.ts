@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
  * the marketplace (commission, reconciliation, moderation, disputes). The role travels in the user's
  * next token as a role and a scope, which operator-only operations require.
  */
-export const OPERATOR = 'operator';
+export { OPERATOR } from '../../lib/auth/operators';
 
 type Queryable = Pick<DataSource | EntityManager, 'query'>;
 

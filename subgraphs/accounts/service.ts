@@ -1,14 +1,15 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { isUniqueViolation } from '../../lib/db/errors';
-import { badInput, conflict, unauthenticated } from '../../lib/errors';
+import { AppError, badInput, conflict, unauthenticated } from '../../lib/errors';
 import { isCurrency } from '../../lib/money';
 import { recordEvent, type OutboxRelay } from '../../lib/events/outbox';
 import { requiredText } from '../../lib/validation';
+import type { Credentials, SignedIn } from './credentials';
 import { SellerEntity, UserEntity } from './entities';
+import type { LinkPurpose, OneTimeLinks } from './one-time-links';
 import { hashPassword, verifyPassword, type ScryptCost } from './passwords';
-import { rolesOf } from './roles';
-import type { TokenIssuer } from './tokens';
+import type { TwoFactor } from './two-factor';
 
 export interface SignUpInput {
   email: string;
@@ -18,6 +19,7 @@ export interface SignUpInput {
 export interface LogInInput {
   email: string;
   password: string;
+  code?: string | null;
 }
 export interface BecomeSellerInput {
   shopName: string;
@@ -34,15 +36,10 @@ const MIN_PASSWORD = 8;
 /** Bounds the work one request can cause in the KDF. */
 const MAX_PASSWORD = 256;
 
-/** Who a token says the user is: a buyer, a seller once they have a shop, and the roles granted them (roles.ts). */
-export function viewerOf(user: UserEntity, seller: SellerEntity | null, granted: string[] = []): Viewer {
-  const roles = [...(seller ? ['buyer', 'seller'] : ['buyer']), ...granted];
-  return {
-    userId: user.id,
-    roles,
-    scopes: roles,
-    ...(seller ? { seller: { id: seller.id, currency: seller.currency } } : {}),
-  };
+/** The rules of a new password, wherever one is set (sign-up, change, reset). */
+export function checkNewPassword(password: string, field: string): void {
+  if (password.length < MIN_PASSWORD) throw badInput(`password needs at least ${MIN_PASSWORD} characters`, field);
+  if (password.length > MAX_PASSWORD) throw badInput(`password must be at most ${MAX_PASSWORD} characters`, field);
 }
 
 export class AccountsService {
@@ -50,17 +47,30 @@ export class AccountsService {
 
   constructor(
     private readonly db: DataSource,
-    private readonly tokens: TokenIssuer,
+    private readonly credentials: Credentials,
     private readonly cost: ScryptCost,
     private readonly outbox: Pick<OutboxRelay, 'wake'>,
+    private readonly links: OneTimeLinks,
+    private readonly twoFactor: TwoFactor,
   ) {}
 
-  async signUp(input: SignUpInput): Promise<{ token: string; user: UserEntity }> {
-    const email = normaliseEmail(input.email);
-    if (input.password.length < MIN_PASSWORD) {
-      throw badInput(`password needs at least ${MIN_PASSWORD} characters`, 'password');
+  /** Hashes a new password at the configured cost. */
+  hash(password: string): Promise<string> {
+    return hashPassword(password, this.cost);
+  }
+
+  /** Checks a password in the time a wrong email would take too, so that timing tells nothing. */
+  async passwordMatches(user: UserEntity | null, password: string): Promise<boolean> {
+    if (!user || user.deletedAt) {
+      await verifyPassword(password, await this.dummy());
+      return false;
     }
-    if (input.password.length > MAX_PASSWORD) throw badInput(`password must be at most ${MAX_PASSWORD} characters`, 'password');
+    return verifyPassword(password, user.passwordHash);
+  }
+
+  async signUp(input: SignUpInput): Promise<SignedIn & { user: UserEntity }> {
+    const email = normaliseEmail(input.email);
+    checkNewPassword(input.password, 'password');
     const displayName =
       input.displayName === null || input.displayName === undefined
         ? email.split('@')[0]
@@ -69,8 +79,14 @@ export class AccountsService {
     if (await users.exists({ where: { email } })) throw conflict('An account with this email already exists');
     const passwordHash = await hashPassword(input.password, this.cost);
     try {
-      const user = await users.save(users.create({ email, passwordHash, displayName }));
-      return { token: await this.tokens.sign(viewerOf(user, null)), user };
+      const signedIn = await this.db.transaction(async (manager) => {
+        const user = await manager.save(users.create({ email, passwordHash, displayName }));
+        await recordEvent(manager, 'accounts', 'UserRegistered', { userId: user.id, email, displayName, at: user.createdAt.toISOString() });
+        await this.requestEmail(manager, user, 'verify-email');
+        return { ...(await this.credentials.signIn(manager, user, false)), user };
+      });
+      this.outbox.wake();
+      return signedIn;
     } catch (error) {
       // two sign-ups with one email at once: the unique index decides
       if (isUniqueViolation(error, 'users_email_key')) throw conflict('An account with this email already exists');
@@ -78,18 +94,40 @@ export class AccountsService {
     }
   }
 
-  async logIn(input: LogInInput): Promise<{ token: string; user: UserEntity }> {
-    const refused = () => unauthenticated('Wrong email or password');
+  /**
+   * With two-factor on, the password alone is not enough: without a code, or with a wrong one,
+   * UNAUTHENTICATED with `twoFactorRequired`, so that a client knows to ask for the code (which it
+   * learns only with the right password).
+   */
+  async logIn(input: LogInInput): Promise<SignedIn & { user: UserEntity }> {
     const email = input.email.trim().toLowerCase();
     const user = await this.db.getRepository(UserEntity).findOne({ where: { email } });
-    if (!user) {
-      // hash anyway, so that response time does not tell which emails have accounts
-      await verifyPassword(input.password, await this.dummy());
-      throw refused();
-    }
-    if (!(await verifyPassword(input.password, user.passwordHash))) throw refused();
-    const seller = await this.db.getRepository(SellerEntity).findOne({ where: { userId: user.id } });
-    return { token: await this.tokens.sign(viewerOf(user, seller, await rolesOf(this.db, user.id))), user };
+    if (!(await this.passwordMatches(user, input.password))) throw unauthenticated('Wrong email or password');
+    const account = user!;
+    const signedIn = await this.db.transaction(async (manager) => {
+      const twoFactor = account.twoFactorEnabledAt !== null;
+      if (twoFactor && !(input.code && (await this.twoFactor.accept(manager, account, input.code)))) {
+        return undefined;
+      }
+      await recordEvent(manager, 'accounts', 'AccountSecurityChanged', { userId: account.id, change: 'NEW_SIGN_IN', at: new Date().toISOString() });
+      return { ...(await this.credentials.signIn(manager, account, twoFactor)), user: account };
+    });
+    if (!signedIn) throw twoFactorRequired(input.code);
+    this.outbox.wake();
+    return signedIn;
+  }
+
+  /** Sends an email with a one-time link (through notifications), in the caller's transaction. */
+  async requestEmail(manager: EntityManager, user: UserEntity, purpose: LinkPurpose): Promise<void> {
+    const { url, expiresAt } = await this.links.issue(manager, user.id, purpose);
+    await recordEvent(manager, 'accounts', 'AccountEmailRequested', {
+      userId: user.id,
+      email: user.email,
+      displayName: user.displayName,
+      purpose: purpose === 'verify-email' ? 'VERIFY_EMAIL' : 'RESET_PASSWORD',
+      url,
+      expiresAt: expiresAt.toISOString(),
+    });
   }
 
   async becomeSeller(viewer: Viewer, input: BecomeSellerInput): Promise<{ token: string; seller: SellerEntity }> {
@@ -107,11 +145,13 @@ export class AccountsService {
       // the event commits with the seller: listings shows the shop name beside their listings from it
       const seller = await this.db.transaction(async (manager) => {
         const saved = await manager.save(sellers.create({ userId: user.id, shopName, country, currency }));
-        await recordEvent(manager, 'accounts', 'SellerRegistered', { sellerId: saved.id, shopName, at: saved.createdAt.toISOString() });
+        await recordEvent(manager, 'accounts', 'SellerRegistered', { sellerId: saved.id, shopName, at: saved.createdAt.toISOString(), userId: user.id });
         return saved;
       });
       this.outbox.wake();
-      return { token: await this.tokens.sign(viewerOf(user, seller, await rolesOf(this.db, user.id))), seller };
+      // the same session, now a seller's
+      const session = { sessionId: viewer.sessionId, twoFactor: viewer.twoFactor };
+      return { token: await this.credentials.accessToken(this.db, user, session), seller };
     } catch (error) {
       if (isUniqueViolation(error, 'sellers_shop_name_key')) throw conflict('That shop name is taken');
       if (isUniqueViolation(error, 'sellers_user_id_key')) throw conflict('You are a seller already');
@@ -125,7 +165,14 @@ export class AccountsService {
   }
 }
 
-function normaliseEmail(raw: string): string {
+/** Two-factor is on and no right code came: the client asks for one (extensions.twoFactorRequired). */
+export function twoFactorRequired(code: string | null | undefined): AppError {
+  return new AppError('UNAUTHENTICATED', code ? 'That code is not right' : 'Enter the code from your authenticator app', {
+    twoFactorRequired: true,
+  });
+}
+
+export function normaliseEmail(raw: string): string {
   const email = raw.trim().toLowerCase();
   if (email.length > 254 || !EMAIL.test(email)) throw badInput('email is not a valid address', 'email');
   return email;

@@ -9,6 +9,12 @@ import { AddressEntity, SellerEntity, UserEntity } from './entities';
 import { Accounts1732000000000 } from './migrations/1732000000000-accounts';
 import { Addresses1732000000010 } from './migrations/1732000000010-addresses';
 import { Operators1732000000020 } from './migrations/1732000000020-operators';
+import { AccountSecurity1732000000030 } from './migrations/1732000000030-account-security';
+import { AccountSecurity } from './account-security';
+import { Credentials } from './credentials';
+import { OneTimeLinks } from './one-time-links';
+import { Sessions } from './sessions';
+import { TwoFactor } from './two-factor';
 import { DEFAULT_COST } from './passwords';
 import { resolvers } from './resolvers';
 import { AccountsService } from './service';
@@ -18,11 +24,16 @@ export const accounts: SubgraphModule<AccountsContext> = {
   name: 'accounts',
   defaultPort: defaultPort('accounts'),
   entities: [UserEntity, SellerEntity, AddressEntity],
-  migrations: [Accounts1732000000000, Addresses1732000000010, Operators1732000000020],
-  async create({ db, env, outbox }) {
+  migrations: [Accounts1732000000000, Addresses1732000000010, Operators1732000000020, AccountSecurity1732000000030],
+  async create({ db, env, outbox, publicUrl }) {
     const config = accountsConfig(env);
     const tokens = await TokenIssuer.create(config, env);
-    const service = new AccountsService(db, tokens, { ...DEFAULT_COST, logN: config.passwordLogN }, outbox);
+    const sessions = new Sessions(db, config.refreshTokenTtlDays);
+    const credentials = new Credentials(tokens, sessions);
+    const links = new OneTimeLinks(publicUrl);
+    const twoFactor = new TwoFactor(config.totpIssuer);
+    const service = new AccountsService(db, credentials, { ...DEFAULT_COST, logN: config.passwordLogN }, outbox, links, twoFactor);
+    const security = new AccountSecurity(db, service, credentials, sessions, links, twoFactor, outbox);
     const addresses = new AddressBook(db);
     return {
       name: 'accounts',
@@ -31,6 +42,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
         viewer,
         selves: new Set(viewer ? [viewer.userId] : []),
         accounts: service,
+        security,
         addresses,
         loaders: accountsLoaders(db),
       }),

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
-import { badInput, conflict, forbidden } from '../../lib/errors';
+import { requireOperator } from '../../lib/auth/operators';
+import { badInput, conflict } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { isCurrency, type Money } from '../../lib/money';
 import { integerInRange, requiredText } from '../../lib/validation';
@@ -112,7 +113,7 @@ export class CommissionRuleBook {
 
   /** setCommissionRules: operators only; replaces the whole rule set from effectiveFrom (default now) on. */
   async set(viewer: Viewer, input: CommissionRulesInput): Promise<CommissionRules> {
-    if (!viewer.roles.includes('operator')) throw forbidden('Only operators set commission rules');
+    requireOperator(viewer);
     const rules = await this.checked(input);
     return this.db.transaction(async (m) => {
       // a set not yet in force may be replaced by one with the same start; one in force never

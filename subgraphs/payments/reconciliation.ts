@@ -3,7 +3,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { isUniqueViolation } from '../../lib/db/errors';
-import { forbidden } from '../../lib/errors';
+import { requireOperator } from '../../lib/auth/operators';
 import type { Logger } from '../../lib/logger';
 import { decodeTimeIdCursor, encodeTimeIdCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
 import { startPeriodic } from '../../lib/periodic';
@@ -76,7 +76,7 @@ export class Reconciliation {
 
   /** runReconciliation: operators only. */
   async runFor(viewer: Viewer): Promise<ReconciliationRunView> {
-    if (!viewer.roles.includes('operator')) throw forbidden('Only operators run reconciliation');
+    requireOperator(viewer);
     return this.run(viewer.userId);
   }
 
@@ -188,7 +188,7 @@ export class Reconciliation {
 
   /** reconciliationRuns: operators only, newest first. */
   async runs(viewer: Viewer, first: number | null | undefined, after: string | null | undefined): Promise<Connection<ReconciliationRunView>> {
-    if (!viewer.roles.includes('operator')) throw forbidden('Only operators read reconciliation runs');
+    requireOperator(viewer);
     const size = pageSize(first);
     const position = decodeTimeIdCursor(CURSOR, after);
     const { ids, total } = await this.db.transaction(async (m) => {

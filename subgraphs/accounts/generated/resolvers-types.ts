@@ -56,7 +56,9 @@ export type AddressInput = {
 
 export type AuthPayload = {
   __typename?: 'AuthPayload';
-  /** A JWT: send it as Authorization: Bearer <token>. */
+  /** Renews the session once (refreshSession); keep it secret, and keep only the newest. */
+  refreshToken: Scalars['String']['output'];
+  /** A JWT: send it as Authorization: Bearer <token>. It expires after 15 minutes; refreshSession renews it. */
   token: Scalars['String']['output'];
   user: User;
 };
@@ -77,6 +79,8 @@ export type BecomeSellerPayload = {
 };
 
 export type LogInInput = {
+  /** With two-factor on: a current code from the app, or an unused recovery code. At most 64 characters. */
+  code?: InputMaybe<Scalars['String']['input']>;
   /** The address the account signed up with. At most 254 characters. */
   email: Scalars['String']['input'];
   /** At most 256 characters. */
@@ -92,15 +96,58 @@ export type Mutation = {
   addAddress: Address;
   /** Makes the viewer a seller and returns a fresh token that carries the seller role. Already a seller: CONFLICT. */
   becomeSeller: BecomeSellerPayload;
-  /** Wrong email or password: UNAUTHENTICATED, with one message for both. */
+  /** Wrong current password: UNAUTHENTICATED. Every other session of the viewer ends. */
+  changePassword: Scalars['Boolean']['output'];
+  /**
+   * Turns two-factor on with a code from the app: returns 10 one-time recovery codes, shown this once. A
+   * wrong code: BAD_USER_INPUT. A code is accepted once.
+   */
+  confirmTwoFactor: TwoFactorConfirmation;
+  /** Turns two-factor off, with a current code or a recovery code (wrong: BAD_USER_INPUT). */
+  disableTwoFactor: Scalars['Boolean']['output'];
+  /**
+   * Starts turning on two-factor sign-in: a new secret and its otpauth:// URI (for a QR code). Nothing
+   * changes until confirmTwoFactor. On already: CONFLICT.
+   */
+  enableTwoFactor: TwoFactorSetup;
+  /**
+   * Wrong email or password: UNAUTHENTICATED, with one message for both. With two-factor on, input.code is
+   * needed too: without it or with a wrong one, UNAUTHENTICATED with extensions.twoFactorRequired: true.
+   */
   logIn: AuthPayload;
+  /** Ends the session of this refresh token (true, even if it had ended already). */
+  logOut: Scalars['Boolean']['output'];
+  /**
+   * Spends a refresh token for a new access token and the next refresh token. A refresh token works once:
+   * using a spent one again ends every session of its user (a copy was stolen). Unknown, spent, expired
+   * or ended: UNAUTHENTICATED.
+   */
+  refreshSession: SessionTokens;
   /**
    * Removes one of the viewer's addresses and returns true; someone else's, or none: NOT_FOUND. Orders keep
    * the copy they were given. Removing the default makes the most recently added remaining one the default.
    */
   removeAddress: Scalars['Boolean']['output'];
-  /** Creates an account. Duplicate email: CONFLICT. Bad email or a password under 8 characters: BAD_USER_INPUT. */
+  /**
+   * Always true, whether or not the email has an account (it never tells). An account's address gets an
+   * email with a one-time link (30 minutes), at most 5 an hour.
+   */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /** Sends the verification email again; false if the address is verified already. */
+  resendVerificationEmail: Scalars['Boolean']['output'];
+  /**
+   * Sets a new password with the token of a reset link and signs in; every earlier session ends. A used,
+   * expired or unknown token, or a weak password: BAD_USER_INPUT. With two-factor on, a code is needed too
+   * (as for logIn).
+   */
+  resetPassword: AuthPayload;
+  /**
+   * Creates an account and signs in. Duplicate email: CONFLICT. Bad email or a password under 8 characters:
+   * BAD_USER_INPUT. An email whose subject says "verify" brings a link that verifies the address.
+   */
   signUp: AuthPayload;
+  /** Verifies the address with the token of the sign-up email's link. Used, expired or unknown: BAD_USER_INPUT. */
+  verifyEmail: User;
 };
 
 
@@ -115,8 +162,34 @@ export type MutationBecomeSellerArgs = {
 };
 
 
+export type MutationChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
+};
+
+
+export type MutationConfirmTwoFactorArgs = {
+  code: Scalars['String']['input'];
+};
+
+
+export type MutationDisableTwoFactorArgs = {
+  code: Scalars['String']['input'];
+};
+
+
 export type MutationLogInArgs = {
   input: LogInInput;
+};
+
+
+export type MutationLogOutArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationRefreshSessionArgs = {
+  refreshToken: Scalars['String']['input'];
 };
 
 
@@ -125,8 +198,25 @@ export type MutationRemoveAddressArgs = {
 };
 
 
+export type MutationRequestPasswordResetArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  code?: InputMaybe<Scalars['String']['input']>;
+  newPassword: Scalars['String']['input'];
+  token: Scalars['String']['input'];
+};
+
+
 export type MutationSignUpArgs = {
   input: SignUpInput;
+};
+
+
+export type MutationVerifyEmailArgs = {
+  token: Scalars['String']['input'];
 };
 
 export type Query = {
@@ -161,6 +251,12 @@ export type Seller = {
   user: User;
 };
 
+export type SessionTokens = {
+  __typename?: 'SessionTokens';
+  refreshToken: Scalars['String']['output'];
+  token: Scalars['String']['output'];
+};
+
 export type SignUpInput = {
   /** Shown next to reviews; defaults to the part of the email before @. At most 80 characters. */
   displayName?: InputMaybe<Scalars['String']['input']>;
@@ -168,6 +264,20 @@ export type SignUpInput = {
   email: Scalars['String']['input'];
   /** At least 8 characters. At most 256 characters. */
   password: Scalars['String']['input'];
+};
+
+export type TwoFactorConfirmation = {
+  __typename?: 'TwoFactorConfirmation';
+  /** Each signs in once in place of a code (when the phone is lost). Shown this once. */
+  recoveryCodes: Array<Scalars['String']['output']>;
+};
+
+export type TwoFactorSetup = {
+  __typename?: 'TwoFactorSetup';
+  /** otpauth://totp/... for a QR code. */
+  otpauthUrl: Scalars['String']['output'];
+  /** Base32, for typing into an authenticator app. */
+  secret: Scalars['String']['output'];
 };
 
 export type User = {
@@ -178,9 +288,13 @@ export type User = {
   displayName: Scalars['String']['output'];
   /** Visible to the user themself only; null for anyone else. */
   email: Maybe<Scalars['String']['output']>;
+  /** Whether the email address is verified. Visible to the user themself only; null for anyone else. */
+  emailVerified: Maybe<Scalars['Boolean']['output']>;
   id: Scalars['ID']['output'];
   /** Present once the user has become a seller. */
   seller: Maybe<Seller>;
+  /** Whether sign-in takes a one-time code. Visible to the user themself only; null for anyone else. */
+  twoFactorEnabled: Maybe<Scalars['Boolean']['output']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -295,7 +409,10 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Seller: ResolverTypeWrapper<SellerEntity>;
+  SessionTokens: ResolverTypeWrapper<SessionTokens>;
   SignUpInput: SignUpInput;
+  TwoFactorConfirmation: ResolverTypeWrapper<TwoFactorConfirmation>;
+  TwoFactorSetup: ResolverTypeWrapper<TwoFactorSetup>;
   User: ResolverTypeWrapper<UserEntity>;
 }>;
 
@@ -314,7 +431,10 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
   Seller: SellerEntity;
+  SessionTokens: SessionTokens;
   SignUpInput: SignUpInput;
+  TwoFactorConfirmation: TwoFactorConfirmation;
+  TwoFactorSetup: TwoFactorSetup;
   User: UserEntity;
 }>;
 
@@ -332,6 +452,7 @@ export type AddressResolvers<ContextType = AccountsContext, ParentType extends R
 }>;
 
 export type AuthPayloadResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
+  refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
@@ -348,9 +469,19 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type MutationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationAddAddressArgs, 'input'>>;
   becomeSeller?: Resolver<ResolversTypes['BecomeSellerPayload'], ParentType, ContextType, RequireFields<MutationBecomeSellerArgs, 'input'>>;
+  changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
+  confirmTwoFactor?: Resolver<ResolversTypes['TwoFactorConfirmation'], ParentType, ContextType, RequireFields<MutationConfirmTwoFactorArgs, 'code'>>;
+  disableTwoFactor?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDisableTwoFactorArgs, 'code'>>;
+  enableTwoFactor?: Resolver<ResolversTypes['TwoFactorSetup'], ParentType, ContextType>;
   logIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLogInArgs, 'input'>>;
+  logOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogOutArgs, 'refreshToken'>>;
+  refreshSession?: Resolver<ResolversTypes['SessionTokens'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
   removeAddress?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveAddressArgs, 'id'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  resendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  resetPassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
+  verifyEmail?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'token'>>;
 }>;
 
 export type QueryResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -369,14 +500,30 @@ export type SellerResolvers<ContextType = AccountsContext, ParentType extends Re
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
+export type SessionTokensResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['SessionTokens'] = ResolversParentTypes['SessionTokens']> = ResolversObject<{
+  refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type TwoFactorConfirmationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['TwoFactorConfirmation'] = ResolversParentTypes['TwoFactorConfirmation']> = ResolversObject<{
+  recoveryCodes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type TwoFactorSetupResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['TwoFactorSetup'] = ResolversParentTypes['TwoFactorSetup']> = ResolversObject<{
+  otpauthUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   addresses?: Resolver<Maybe<Array<ResolversTypes['Address']>>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  emailVerified?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   seller?: Resolver<Maybe<ResolversTypes['Seller']>, ParentType, ContextType>;
+  twoFactorEnabled?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = AccountsContext> = ResolversObject<{
@@ -387,6 +534,9 @@ export type Resolvers<ContextType = AccountsContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Seller?: SellerResolvers<ContextType>;
+  SessionTokens?: SessionTokensResolvers<ContextType>;
+  TwoFactorConfirmation?: TwoFactorConfirmationResolvers<ContextType>;
+  TwoFactorSetup?: TwoFactorSetupResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 
