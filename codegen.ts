@@ -63,6 +63,16 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       User: '../reputation#UserRef',
     },
   },
+  notifications: {
+    context: '../context#NotificationsContext',
+    mappers: {
+      User: '../access#UserRef',
+      Order: '../access#OrderRef',
+      Notification: '../entities#NotificationEntity',
+      NotificationPreference: '../preferences#Preference',
+      OrderMessage: '../entities#OrderMessageEntity',
+    },
+  },
 };
 
 /**

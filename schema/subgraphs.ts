@@ -9,6 +9,7 @@ export const SUBGRAPHS = [
   { name: 'orders', port: 4003 },
   { name: 'payments', port: 4004 },
   { name: 'reputation', port: 4005 },
+  { name: 'notifications', port: 4006 },
 ] as const;
 
 export type SubgraphName = (typeof SUBGRAPHS)[number]['name'];

@@ -17,9 +17,11 @@ import { listings } from '../subgraphs/listings/subgraph';
 import { orders } from '../subgraphs/orders/subgraph';
 import { payments } from '../subgraphs/payments/subgraph';
 import { reputation } from '../subgraphs/reputation/subgraph';
+import { notifications } from '../subgraphs/notifications/subgraph';
 import type { SubgraphName } from '../schema/subgraphs';
 
-const MODULES: Record<SubgraphName, SubgraphModule> = { accounts, listings, orders, payments, reputation };
+/** Every subgraph's module by name: what the stack (and the benchmarks' services) start. */
+export const MODULES: Record<SubgraphName, SubgraphModule> = { accounts, listings, orders, payments, reputation, notifications };
 
 export interface StackOptions {
   /** Events through Redis Streams; the in-process bus without it. */

@@ -16,6 +16,12 @@ export interface EventPayloads {
     /** What the order holds, so consumers (stock, reviews, escrow) need no call back. */
     items: { listingId: string; quantity: number }[];
     total: { amount: number; currency: string };
+    /** Who moved it (BUYER, SELLER or SYSTEM), so that the other party is the one told. */
+    by?: string;
+    /** SHIPPED: how it travels. */
+    shipment?: { carrier: string | null; trackingNumber: string | null };
+    /** CANCELLED: why, as the canceller said or the system decided. */
+    reason?: string;
   };
   /**
    * orders: a checkout was abandoned before its orders were written (a crash, or listings answering too
@@ -26,6 +32,8 @@ export interface EventPayloads {
   PaymentSucceeded: { paymentId: string; purchaseId: string; orderIds: string[]; at: string };
   /** payments: escrow released the seller's share of an order. */
   EscrowReleased: { orderId: string; sellerId: string; net: { amount: number; currency: string }; at: string };
+  /** payments: a seller's transfer was made (PAID at the provider). */
+  TransferSent: { transferId: string; sellerId: string; amount: { amount: number; currency: string }; at: string };
   /** payments: money went back to the buyer for an order. */
   OrderRefunded: { orderId: string; amount: { amount: number; currency: string }; fullyRefunded: boolean; at: string };
   /**
@@ -65,6 +73,14 @@ export interface EventPayloads {
    * (and of their shop), keeping amounts and ids that accounting needs.
    */
   AccountDeleted: { userId: string; sellerId: string | null; at: string };
+  /** reputation: a buyer reviewed an order (its seller hears of it). */
+  ReviewPosted: { reviewId: string; orderId: string; sellerId: string; authorId: string; rating: number; at: string };
+  /** listings: a listing's stock fell to its low-stock threshold (told once per fall, not per sale below it). */
+  StockLow: { listingId: string; sellerId: string; title: string; stock: number; threshold: number; at: string };
+  /** orders: an unpaid purchase expires soon (its buyer is reminded, once). */
+  PurchaseExpiring: { purchaseId: string; buyerId: string; orderIds: string[]; expiresAt: string };
+  /** notifications: a notification for the app was made (every notifications instance tells its live subscribers). */
+  NotificationCreated: { id: string; userId: string; kind: string; title: string; body: string; orderId: string | null; createdAt: string };
   /** reputation: a seller's score changed. */
   SellerReputationChanged: { sellerId: string; score: number; reviewCount: number; at: string };
 }

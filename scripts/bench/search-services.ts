@@ -3,25 +3,19 @@ import { siblingDatabaseUrl } from '../../lib/db/data-source';
 import { createEventBus } from '../../lib/events/bus';
 import { createLogger } from '../../lib/logger';
 import { reputationPriorFromEnv } from '../../lib/reputation-prior';
-import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { startSubgraph, type StartedSubgraph } from '../../lib/server/start-subgraph';
 import type { SubgraphName } from '../../schema/subgraphs';
-import { accounts } from '../../subgraphs/accounts/subgraph';
-import { listings } from '../../subgraphs/listings/subgraph';
 import { reindexSearch } from '../../subgraphs/listings/search/reindex';
-import { orders } from '../../subgraphs/orders/subgraph';
-import { payments } from '../../subgraphs/payments/subgraph';
-import { reputation } from '../../subgraphs/reputation/subgraph';
+import { MODULES } from '../stack';
 import { loadListings, sellers } from './catalogue';
 
 /**
- * The search benchmark's services, in a process of their own (the router is another): the five
+ * The search benchmark's services, in a process of their own (the router is another): the
  * subgraphs on BENCH_DATABASE_URL's server (one database each, kept between runs so that a large
  * catalogue loads once) or on embedded PGlite, loaded with BENCH_LISTINGS listings of BENCH_SELLERS
  * sellers when they do not hold them yet, then made searchable by a rebuild of the read model.
  * Tells its parent where everything is with one JSON line on stdout.
  */
-const MODULES: Record<SubgraphName, SubgraphModule> = { accounts, listings, orders, payments, reputation };
 const LISTINGS = Number(process.env.BENCH_LISTINGS);
 const SELLERS = Number(process.env.BENCH_SELLERS ?? 2000);
 const say = (message: string) => process.stderr.write(`${message}\n`);

@@ -8,6 +8,10 @@ export const resolvers: Resolvers = {
     me: (_root, _args, { viewer, loaders }) => (viewer ? loaders.user.load(viewer.userId) : null),
     seller: (_root, { id }, { loaders }) => loaders.seller.load(id),
     deliveryAddress: (_root, { userId, addressId }, { addresses }) => addresses.forDelivery(userId, addressId),
+    contact: async (_root, { userId }, { loaders }) => {
+      const user = await loaders.user.load(userId);
+      return user && !user.deletedAt ? { email: user.email, displayName: user.displayName } : null;
+    },
   },
   Mutation: {
     signUp: async (_root, { input }, { accounts, selves }) => {

@@ -46,6 +46,10 @@ export class ListingEntity {
   @Column({ type: 'integer' })
   stock!: number;
 
+  /** Its seller is told (StockLow) when a sale brings the stock down to this. */
+  @Column({ name: 'low_stock_threshold', type: 'integer', default: 3 })
+  lowStockThreshold!: number;
+
   @Column({ type: 'text' })
   status!: ListingStatus;
 

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AppError, badInput } from '../../lib/errors';
 import type { MarketplaceEvent } from '../../lib/events/catalog';
 import { handleOnce } from '../../lib/events/consumer';
+import { recordEvent } from '../../lib/events/outbox';
 import { isUuid } from '../../lib/ids';
 import { moneyField, type Money } from '../../lib/money';
 import { integerInRange } from '../../lib/validation';
@@ -90,10 +91,11 @@ export async function reserveStock(
       price_amount: number;
       currency: string;
       stock: number;
+      low_stock_threshold: number;
       status: string;
       fulfillment: Fulfillment;
     }[] = await manager.query(
-        `SELECT id, seller_id, title, category_slug, price_amount, currency, stock, status, fulfillment
+        `SELECT id, seller_id, title, category_slug, price_amount, currency, stock, low_stock_threshold, status, fulfillment
          FROM listings WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
         [[...wanted.keys()]],
       );
@@ -122,6 +124,18 @@ export async function reserveStock(
     for (const [listingId, quantity] of wanted) {
       const listing = byId.get(listingId)!;
       await manager.query(`UPDATE listings SET stock = stock - $2, updated_at = now() WHERE id = $1`, [listingId, quantity]);
+      const left = listing.stock - quantity;
+      // told once, when a sale crosses the threshold; sales below it, and stock given back, say nothing
+      if (listing.stock > listing.low_stock_threshold && left <= listing.low_stock_threshold) {
+        await recordEvent(manager, 'listings', 'StockLow', {
+          listingId,
+          sellerId: listing.seller_id,
+          title: listing.title,
+          stock: left,
+          threshold: listing.low_stock_threshold,
+          at: new Date().toISOString(),
+        });
+      }
       await manager.query(
         `INSERT INTO stock_reservations (reservation_id, listing_id, seller_id, title, category_slug, unit_price, currency, quantity, fulfillment)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

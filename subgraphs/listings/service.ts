@@ -27,6 +27,7 @@ export interface CreateListingInput {
   price: MoneyInput;
   category: string;
   stock: number;
+  lowStockThreshold?: number | null;
   fulfillment?: Fulfillment | null;
 }
 /** Absent and null fields stay as they are. */
@@ -36,12 +37,13 @@ export interface UpdateListingInput {
   price?: MoneyInput | null;
   category?: string | null;
   stock?: number | null;
+  lowStockThreshold?: number | null;
   fulfillment?: Fulfillment | null;
 }
 
 type Seller = NonNullable<Viewer['seller']>;
 type Changes = Partial<
-  Pick<ListingEntity, 'title' | 'description' | 'priceAmount' | 'currency' | 'categorySlug' | 'stock' | 'status' | 'fulfillment'>
+  Pick<ListingEntity, 'title' | 'description' | 'priceAmount' | 'currency' | 'categorySlug' | 'stock' | 'lowStockThreshold' | 'status' | 'fulfillment'>
 >;
 
 const MAX_TITLE = 200;
@@ -49,6 +51,8 @@ const MAX_DESCRIPTION = 5000;
 /** One million in major units of a two-decimal currency: beyond it, a typo is likelier than a price. */
 const MAX_PRICE = 100_000_000;
 const MAX_STOCK = 1_000_000;
+/** A handful left: enough warning to restock before a listing sells out. */
+export const DEFAULT_LOW_STOCK_THRESHOLD = 3;
 
 /**
  * @requiresScopes checks the scope only. A token of an external OIDC issuer may grant the seller
@@ -125,6 +129,9 @@ export class ListingsService {
     const description = requiredText(input.description, 'description', { max: MAX_DESCRIPTION });
     const { priceAmount, currency } = price(input.price, seller);
     const stock = integerInRange(input.stock, 'stock', { min: 0, max: MAX_STOCK });
+    const lowStockThreshold = given(input.lowStockThreshold)
+      ? integerInRange(input.lowStockThreshold, 'lowStockThreshold', { min: 0, max: MAX_STOCK })
+      : DEFAULT_LOW_STOCK_THRESHOLD;
     const categorySlug = await this.existingCategory(input.category);
     const listings = this.db.getRepository(ListingEntity);
     return listings.save(
@@ -136,6 +143,7 @@ export class ListingsService {
         currency,
         categorySlug,
         stock,
+        lowStockThreshold,
         fulfillment: input.fulfillment ?? 'SHIPPING',
         status: 'DRAFT',
       }),
@@ -150,6 +158,9 @@ export class ListingsService {
     if (given(input.description)) changes.description = requiredText(input.description, 'description', { max: MAX_DESCRIPTION });
     if (given(input.price)) Object.assign(changes, price(input.price, seller));
     if (given(input.stock)) changes.stock = integerInRange(input.stock, 'stock', { min: 0, max: MAX_STOCK });
+    if (given(input.lowStockThreshold)) {
+      changes.lowStockThreshold = integerInRange(input.lowStockThreshold, 'lowStockThreshold', { min: 0, max: MAX_STOCK });
+    }
     if (given(input.category)) changes.categorySlug = await this.existingCategory(input.category);
     if (given(input.fulfillment)) changes.fulfillment = input.fulfillment;
     return this.change(seller, id, (listing) => {

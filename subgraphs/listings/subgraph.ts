@@ -11,6 +11,7 @@ import { WordStatistics1732000000130 } from './migrations/1732000000130-word-sta
 import { CategoryCounts1732000000140 } from './migrations/1732000000140-category-counts';
 import { PairCounts1732000000150 } from './migrations/1732000000150-pair-counts';
 import { Fulfillment1732000000160 } from './migrations/1732000000160-fulfillment';
+import { LowStock1732000000170 } from './migrations/1732000000170-low-stock';
 import { listingsConfig } from './config';
 import { startCommonWordAdmission, startCounterCompaction } from './search/compaction';
 import { setUpSearch } from './search/setup';
@@ -36,6 +37,7 @@ export const listings: SubgraphModule<ListingsContext> = {
     CategoryCounts1732000000140,
     PairCounts1732000000150,
     Fulfillment1732000000160,
+    LowStock1732000000170,
   ],
   async create({ db, bus, env, logger, outbox, internal, metrics }) {
     const config = listingsConfig(env);

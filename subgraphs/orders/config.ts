@@ -9,6 +9,8 @@ export interface OrdersConfig {
   sweepIntervalMs: number;
   /** A SHIPPED order the buyer has not confirmed is DELIVERED after this long. */
   autoConfirmDeliveryMs: number;
+  /** The buyer of an unpaid purchase is reminded (PurchaseExpiring) this long before it expires. */
+  expiryReminderMs: number;
 }
 
 export function ordersConfig(env: Env): OrdersConfig {
@@ -16,5 +18,6 @@ export function ordersConfig(env: Env): OrdersConfig {
     reservationTtlMs: integer('CHECKOUT_RESERVATION_TTL_SECONDS', 15 * 60, env) * 1000,
     sweepIntervalMs: integer('ORDERS_SWEEP_INTERVAL_MS', 5000, env),
     autoConfirmDeliveryMs: integer('DELIVERY_AUTO_CONFIRM_SECONDS', 14 * 24 * 3600, env) * 1000,
+    expiryReminderMs: integer('PURCHASE_EXPIRY_REMINDER_SECONDS', 5 * 60, env) * 1000,
   };
 }

@@ -12,6 +12,7 @@ import { onOrdersEvent } from './events';
 import { Orders1732000000002 } from './migrations/1732000000002-orders';
 import { ShippingRates1732000000020 } from './migrations/1732000000020-shipping-rates';
 import { Delivery1732000000030 } from './migrations/1732000000030-delivery';
+import { ExpiryReminders1732000000040 } from './migrations/1732000000040-expiry-reminders';
 import { resolvers } from './resolvers';
 import { OrdersService } from './service';
 import { ShippingRates } from './shipping';
@@ -21,7 +22,7 @@ export const orders: SubgraphModule<OrdersContext> = {
   name: 'orders',
   defaultPort: defaultPort('orders'),
   entities: [PurchaseEntity, OrderEntity, OrderItemEntity, StatusChangeEntity, ShippingRateEntity],
-  migrations: [Orders1732000000002, ShippingRates1732000000020, Delivery1732000000030],
+  migrations: [Orders1732000000002, ShippingRates1732000000020, Delivery1732000000030, ExpiryReminders1732000000040],
   create({ db, env, bus, outbox, internal, logger, metrics }) {
     const afterCommit = () => outbox.wake();
     const config = ordersConfig(env);
@@ -52,6 +53,7 @@ export const orders: SubgraphModule<OrdersContext> = {
           {
             intervalMs: config.sweepIntervalMs,
             autoConfirmDeliveryMs: config.autoConfirmDeliveryMs,
+            expiryReminderMs: config.expiryReminderMs,
           },
           logger,
           afterCommit,

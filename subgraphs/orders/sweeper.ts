@@ -8,10 +8,12 @@ export interface SweepConfig {
   intervalMs: number;
   /** A shipped order counts as delivered this long after shipping if the buyer never confirms. */
   autoConfirmDeliveryMs: number;
+  /** How long before an unpaid purchase expires its buyer is reminded. */
+  expiryReminderMs: number;
 }
 
 /**
- * The clock's moves: unpaid purchases past their reservation expire (their orders are cancelled and
+ * The clock's moves: buyers of unpaid purchases are reminded before they expire, unpaid purchases past their reservation expire (their orders are cancelled and
  * listings takes the stock back on the event), checkouts abandoned before their orders were written
  * give back what listings reserved for them, and shipped orders the buyer never confirmed are
  * delivered after a while so that the seller's money does not stay in escrow for ever.
@@ -29,6 +31,7 @@ export function startSweeper(db: DataSource, config: SweepConfig, logger: Logger
       [],
       'expire',
     );
+    const reminded = await remindExpiring(db, config.expiryReminderMs);
     const abandoned = await abandonCheckouts(db);
     const delivered = await sweep(
       db,
@@ -36,12 +39,37 @@ export function startSweeper(db: DataSource, config: SweepConfig, logger: Logger
       [new Date(Date.now() - config.autoConfirmDeliveryMs)],
       'autoConfirmDelivery',
     );
-    if (expired + abandoned + delivered > 0) {
-      logger.info('orders swept', { expired, abandoned, delivered });
+    if (expired + reminded + abandoned + delivered > 0) {
+      logger.info('orders swept', { expired, reminded, abandoned, delivered });
       afterCommit();
     }
   };
   return startPeriodic('orders sweep', config.intervalMs, sweepOnce, logger);
+}
+
+/** Unpaid purchases that expire within `withinMs` are told to their buyer (PurchaseExpiring), once each. */
+async function remindExpiring(db: DataSource, withinMs: number): Promise<number> {
+  return db.transaction(async (manager) => {
+    const rows: { id: string; buyer_id: string; expires_at: Date; order_ids: string[] }[] = await manager.query(
+      `SELECT p.id, p.buyer_id, p.expires_at,
+              ARRAY(SELECT o.id::text FROM orders o WHERE o.purchase_id = p.id ORDER BY o.id) AS order_ids
+         FROM purchases p
+        WHERE p.expiry_reminded_at IS NULL AND p.expires_at > now() AND p.expires_at < now() + make_interval(secs => $1)
+          AND EXISTS (SELECT 1 FROM orders o WHERE o.purchase_id = p.id AND o.status = 'PENDING_PAYMENT')
+        LIMIT 100 FOR UPDATE OF p SKIP LOCKED`,
+      [withinMs / 1000],
+    );
+    for (const row of rows) {
+      await manager.query(`UPDATE purchases SET expiry_reminded_at = now() WHERE id = $1`, [row.id]);
+      await recordEvent(manager, 'orders', 'PurchaseExpiring', {
+        purchaseId: row.id,
+        buyerId: row.buyer_id,
+        orderIds: row.order_ids,
+        expiresAt: new Date(row.expires_at).toISOString(),
+      });
+    }
+    return rows.length;
+  });
 }
 
 /**

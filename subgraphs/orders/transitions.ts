@@ -64,6 +64,9 @@ export async function applyMove(
     at: now.toISOString(),
     items: items.map((i) => ({ listingId: i.listingId, quantity: i.quantity })),
     total: { amount: order.totalAmount, currency: order.currency.trim() },
+    by: actor,
+    ...(move === 'ship' ? { shipment: { carrier: changes.carrier ?? null, trackingNumber: changes.trackingNumber ?? null } } : {}),
+    ...(changes.cancellationReason ? { reason: changes.cancellationReason } : {}),
   });
   return { ...order, ...changes } as OrderEntity;
 }

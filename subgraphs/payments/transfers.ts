@@ -6,6 +6,7 @@ import { PaymentEntity, PaymentOrderEntity, RefundEntity, TransferEntity, type P
 import { postTransaction, releasedToSeller, transferEntries } from './ledger';
 import { transferCutoff, type PayoutSchedules } from './payout-schedules';
 import { PaymentRefusedError, type PaymentProvider } from './provider';
+import { recordEvent } from '../../lib/events/outbox';
 
 /** A released order not yet paid is tried again by the sweep this long after its release (the release tries first). */
 export const TRANSFER_RETRY_AFTER_MS = 60_000;
@@ -215,7 +216,15 @@ export class SellerTransfers {
       const confirmed = await m
         .getRepository(TransferEntity)
         .update({ id: transfer.id, status: 'PENDING' }, { status: 'PAID', providerRef: reference, paidAt: new Date(), updatedAt: new Date(), failure: null, attempts: transfer.attempts + 1 });
-      if (confirmed.affected) await m.getRepository(PaymentOrderEntity).update({ transferId: transfer.id }, { transferRef: reference });
+      if (!confirmed.affected) return;
+      await m.getRepository(PaymentOrderEntity).update({ transferId: transfer.id }, { transferRef: reference });
+      // the seller hears that money is on its way (the outbox's poll publishes it: a transfer is not urgent to the second)
+      await recordEvent(m, 'payments', 'TransferSent', {
+        transferId: transfer.id,
+        sellerId: transfer.sellerId,
+        amount: { amount: transfer.amount, currency: transfer.currency },
+        at: new Date().toISOString(),
+      });
     });
     return 'transferred';
   }

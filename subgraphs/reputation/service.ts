@@ -65,6 +65,14 @@ export class ReviewsService {
         const [{ at }]: { at: string }[] = await manager.query(
           `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`,
         );
+        await recordEvent(manager, 'reputation', 'ReviewPosted', {
+          reviewId: saved.id,
+          orderId,
+          sellerId: order.sellerId,
+          authorId: viewer.userId,
+          rating,
+          at,
+        });
         await recordEvent(manager, 'reputation', 'SellerReputationChanged', {
           sellerId: order.sellerId,
           score: summary.score,

@@ -78,6 +78,13 @@ export type BecomeSellerPayload = {
   token: Scalars['String']['output'];
 };
 
+/** A user's address and name, for the notifications subgraph to write to them. */
+export type Contact = {
+  __typename?: 'Contact';
+  displayName: Scalars['String']['output'];
+  email: Scalars['String']['output'];
+};
+
 export type LogInInput = {
   /** With two-factor on: a current code from the app, or an unused recovery code. At most 64 characters. */
   code?: InputMaybe<Scalars['String']['input']>;
@@ -221,12 +228,19 @@ export type MutationVerifyEmailArgs = {
 
 export type Query = {
   __typename?: 'Query';
+  /** For notifications (other subgraphs only): where to write to a user; null once the account is deleted. */
+  contact: Maybe<Contact>;
   /** For checkout (other subgraphs only): one of a user's addresses, or their default without an id; null if there is none. */
   deliveryAddress: Maybe<Address>;
   /** The signed-in user; null without a token (not an error). */
   me: Maybe<User>;
   /** A seller's public profile. */
   seller: Maybe<Seller>;
+};
+
+
+export type QueryContactArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -404,6 +418,7 @@ export type ResolversTypes = ResolversObject<{
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   BecomeSellerInput: BecomeSellerInput;
   BecomeSellerPayload: ResolverTypeWrapper<Omit<BecomeSellerPayload, 'seller'> & { seller: ResolversTypes['Seller'] }>;
+  Contact: ResolverTypeWrapper<Contact>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   LogInInput: LogInInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -426,6 +441,7 @@ export type ResolversParentTypes = ResolversObject<{
   AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   BecomeSellerInput: BecomeSellerInput;
   BecomeSellerPayload: Omit<BecomeSellerPayload, 'seller'> & { seller: ResolversParentTypes['Seller'] };
+  Contact: Contact;
   DateTime: Scalars['DateTime']['output'];
   LogInInput: LogInInput;
   Mutation: Record<PropertyKey, never>;
@@ -462,6 +478,11 @@ export type BecomeSellerPayloadResolvers<ContextType = AccountsContext, ParentTy
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type ContactResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Contact'] = ResolversParentTypes['Contact']> = ResolversObject<{
+  displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -485,6 +506,7 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
 }>;
 
 export type QueryResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType, RequireFields<QueryContactArgs, 'userId'>>;
   deliveryAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType, RequireFields<QueryDeliveryAddressArgs, 'userId'>>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   seller?: Resolver<Maybe<ResolversTypes['Seller']>, ParentType, ContextType, RequireFields<QuerySellerArgs, 'id'>>;
@@ -530,6 +552,7 @@ export type Resolvers<ContextType = AccountsContext> = ResolversObject<{
   Address?: AddressResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   BecomeSellerPayload?: BecomeSellerPayloadResolvers<ContextType>;
+  Contact?: ContactResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

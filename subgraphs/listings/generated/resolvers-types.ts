@@ -34,6 +34,8 @@ export type CreateListingInput = {
   description: Scalars['String']['input'];
   /** How it reaches the buyer; SHIPPING when not given. */
   fulfillment?: InputMaybe<Fulfillment>;
+  /** The seller is told (LOW_STOCK) when sales bring the stock down to this; 3 when not given. */
+  lowStockThreshold?: InputMaybe<Scalars['Int']['input']>;
   /** Must be in the seller's currency; amount > 0. */
   price: MoneyInput;
   stock: Scalars['Int']['input'];
@@ -60,6 +62,8 @@ export type Listing = {
   description: Scalars['String']['output'];
   fulfillment: Fulfillment;
   id: Scalars['ID']['output'];
+  /** Its seller is told (LOW_STOCK) when sales bring the stock down to this. */
+  lowStockThreshold: Scalars['Int']['output'];
   price: Money;
   /**
    * Its seller. The shop name and reputation come with the listing, from the listings subgraph's copy
@@ -295,6 +299,7 @@ export type UpdateListingInput = {
   /** Searched along with the title. At most 5000 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
   fulfillment?: InputMaybe<Fulfillment>;
+  lowStockThreshold?: InputMaybe<Scalars['Int']['input']>;
   price?: InputMaybe<MoneyInput>;
   stock?: InputMaybe<Scalars['Int']['input']>;
   /** The listing's name, shown in search results and on orders. At most 200 characters. */
@@ -489,6 +494,7 @@ export type ListingResolvers<ContextType = ListingsContext, ParentType extends R
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   fulfillment?: Resolver<ResolversTypes['Fulfillment'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lowStockThreshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   seller?: Resolver<ResolversTypes['Seller'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ListingStatus'], ParentType, ContextType>;

@@ -1,0 +1,203 @@
+import { codes } from '../../lib/client/graphql-client';
+import { eventually } from '../../lib/testing/eventually';
+import { follow, routerSocket } from '../../lib/testing/live';
+import { checkOut, newListing, newSeller, payByTestCard, signUp, type TestUser } from '../../lib/testing/marketplace';
+import { TestSmtpServer } from '../../lib/testing/smtp';
+import { STACK_MODES, startTestStack, type TestStack } from '../../scripts/test-stack';
+
+/**
+ * Journey step 13 (contract v2, notifications.graphql) through the router, on PostgreSQL and on the
+ * embedded default: paid orders reach their sellers in the app, live and by email (a real SMTP
+ * server), a shipment reaches the buyer with its tracking number, and an order's buyer and seller
+ * talk, each message telling the other; nobody else sees any of it.
+ */
+interface Notice {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  readAt: string | null;
+  order: { id: string; status: string } | null;
+}
+interface Inbox {
+  me: { unreadNotificationCount: number; notifications: { totalCount: number; edges: { node: Notice }[] } };
+}
+
+describe.each(STACK_MODES)('notifications on %s', (mode) => {
+  let stack: TestStack;
+  const smtp = new TestSmtpServer();
+  beforeAll(async () => {
+    await smtp.start();
+    stack = await startTestStack({ embedded: mode === 'embedded', env: { ...process.env, SMTP_URL: smtp.url, EMAIL_RETRY_DELAY_SECONDS: '1' } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await smtp.stop();
+  });
+
+  const inboxOf = async (user: TestUser, variables: Record<string, unknown> = {}) => (await user.client.ok<Inbox>('MyNotifications', variables)).me;
+  const kindsOf = async (user: TestUser) => (await inboxOf(user)).notifications.edges.map((e) => e.node.kind);
+
+  test('step 13: sellers hear of paid orders in the app, live and by email; the buyer of the shipment; messages go both ways', async () => {
+    const [seller1, seller2, buyer, stranger] = await Promise.all([newSeller(stack.client), newSeller(stack.client), signUp(stack.client), signUp(stack.client)]);
+    const lamp = await newListing(seller1.client, { title: 'Notified lamp', stock: 10 });
+    const atlas = await newListing(seller2.client, { title: 'Notified atlas', stock: 10, category: 'books' });
+    const sockets = [seller1, seller2, buyer].map((user) => routerSocket(stack.routerUrl, user.client.token));
+    try {
+      const [live1, live2, liveBuyer] = sockets.map((socket) => follow<{ notificationReceived: Notice }>(socket, 'NotificationReceived'));
+      const purchase = await checkOut(buyer, [lamp, atlas]);
+      const order1 = purchase.orders.find((o) => o.seller.id === seller1.sellerId)!.id;
+      const order2 = purchase.orders.find((o) => o.seller.id === seller2.sellerId)!.id;
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the subscriptions are open
+      await payByTestCard(buyer, purchase.paymentId);
+
+      for (const [seller, order, live] of [[seller1, order1, live1], [seller2, order2, live2]] as const) {
+        const newOrder = await eventually(async () => {
+          const found = (await inboxOf(seller)).notifications.edges.find((e) => e.node.kind === 'NEW_ORDER');
+          expect(found).toBeDefined();
+          return found!.node;
+        });
+        expect(newOrder).toMatchObject({ order: { id: order }, readAt: null });
+        await eventually(async () => expect(live.events.map((e) => e.notificationReceived)).toContainEqual(expect.objectContaining({ id: newOrder.id, kind: 'NEW_ORDER' })));
+        const [mail] = await eventually(async () => {
+          const mails = smtp.to(seller.email, newOrder.title);
+          expect(mails).toHaveLength(1);
+          return mails;
+        });
+        expect(mail.text).toContain(newOrder.body);
+        expect(mail.html).toContain(newOrder.title);
+        expect(String(mail.header('list-unsubscribe'))).toMatch(/\/notifications\/unsubscribe\?token=/);
+      }
+      // each seller hears of their own order only, the buyer of neither
+      expect(live1.events.filter((e) => e.notificationReceived.kind === 'NEW_ORDER').map((e) => e.notificationReceived.order?.id)).toEqual([order1]);
+      expect(await kindsOf(buyer)).not.toContain('NEW_ORDER');
+
+      // the shipment reaches the buyer with its carrier and tracking number
+      await seller1.client.ok('AcceptOrder', { id: order1 });
+      await seller1.client.ok('ShipOrderWithCarrier', { id: order1, carrier: 'UPS', trackingNumber: '1Z999AA10123456784' });
+      const shipped = await eventually(async () => {
+        const found = (await inboxOf(buyer)).notifications.edges.find((e) => e.node.kind === 'ORDER_SHIPPED');
+        expect(found).toBeDefined();
+        return found!.node;
+      });
+      expect(shipped.body).toContain('UPS');
+      expect(shipped.body).toContain('1Z999AA10123456784');
+      expect(shipped.order).toEqual({ id: order1, status: 'SHIPPED' });
+      await eventually(async () => expect(liveBuyer.events.map((e) => e.notificationReceived.kind)).toEqual(expect.arrayContaining(['ORDER_ACCEPTED', 'ORDER_SHIPPED'])));
+      await eventually(async () => expect(smtp.to(buyer.email, 'shipped')).toHaveLength(1));
+
+      // the order's buyer and seller talk; each message tells the other
+      const sent = await buyer.client.ok<{ sendOrderMessage: { id: string; body: string; author: { id: string } } }>('SendOrderMessage', {
+        orderId: order1,
+        body: '  Could you leave it with the neighbour?  ',
+      });
+      expect(sent.sendOrderMessage).toMatchObject({ body: 'Could you leave it with the neighbour?', author: { id: buyer.userId } });
+      await seller1.client.ok('SendOrderMessage', { orderId: order1, body: 'Of course.' });
+      await eventually(async () => expect(await kindsOf(seller1)).toContain('NEW_MESSAGE'));
+      await eventually(async () => expect(await kindsOf(buyer)).toContain('NEW_MESSAGE'));
+      await eventually(async () => expect(smtp.to(seller1.email, 'New message')).toHaveLength(1));
+      type Conversation = { order: { messages: { totalCount: number; edges: { node: { body: string; author: { id: string; displayName: string } } }[] } } };
+      for (const party of [buyer, seller1]) {
+        const { order } = await party.client.ok<Conversation>('OrderMessages', { orderId: order1 });
+        expect(order.messages.totalCount).toBe(2);
+        expect(order.messages.edges.map((e) => [e.node.body, e.node.author.id])).toEqual([
+          ['Could you leave it with the neighbour?', buyer.userId],
+          ['Of course.', seller1.userId],
+        ]);
+      }
+      // nobody else reads or writes
+      for (const other of [stranger, seller2]) {
+        expect(codes(await other.client.op('SendOrderMessage', { orderId: order1, body: 'Hello?' }))).toEqual(['FORBIDDEN']);
+        expect(codes(await other.client.op('OrderMessages', { orderId: order1 }))).toEqual(['FORBIDDEN']);
+      }
+      expect(codes(await stack.client.op('SendOrderMessage', { orderId: order1, body: 'Hello?' }))).toEqual(['UNAUTHENTICATED']);
+      expect(codes(await buyer.client.op('SendOrderMessage', { orderId: order1, body: '   ' }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await buyer.client.op('SendOrderMessage', { orderId: order1, body: 'x'.repeat(2001) }))).toEqual(['BAD_USER_INPUT']);
+      expect((await buyer.client.ok<Conversation>('OrderMessages', { orderId: order1 })).order.messages.totalCount).toBe(2);
+      // nobody hears anyone else's notifications
+      expect(live2.events.map((e) => e.notificationReceived.kind)).toEqual(['NEW_ORDER']);
+      expect(stranger.client.token).toBeDefined();
+      expect((await inboxOf(stranger)).notifications.edges.map((e) => e.node.kind).filter((k) => k !== 'ACCOUNT_SECURITY')).toEqual([]);
+    } finally {
+      await Promise.all(sockets.map((socket) => socket.dispose()));
+    }
+  });
+
+  test('reading: newest first, pages, unread only; marking read ignores ids of others', async () => {
+    const seller = await newSeller(stack.client);
+    const buyer = await signUp(stack.client);
+    const listing = await newListing(seller.client, { title: 'Often bought', stock: 50 });
+    for (let i = 0; i < 3; i++) await payByTestCard(buyer, (await checkOut(buyer, [listing])).paymentId);
+    await eventually(async () => expect((await kindsOf(seller)).filter((k) => k === 'NEW_ORDER')).toHaveLength(3));
+    const all = await inboxOf(seller, { first: 2 });
+    const page1 = all.notifications.edges.map((e) => e.node);
+    expect(page1).toHaveLength(2);
+    const { pageInfo } = (await seller.client.ok<{ me: { notifications: { pageInfo: { endCursor: string; hasNextPage: boolean } } } }>('MyNotifications', { first: 2 })).me
+      .notifications;
+    expect(pageInfo.hasNextPage).toBe(true);
+    const page2 = (await inboxOf(seller, { first: 2, after: pageInfo.endCursor })).notifications.edges.map((e) => e.node);
+    expect(new Set([...page1, ...page2].map((n) => n.id)).size).toBe(page1.length + page2.length);
+    expect(codes(await seller.client.op('MyNotifications', { after: 'not-a-cursor' }))).toEqual(['BAD_USER_INPUT']);
+
+    const buyersOwn = (await inboxOf(buyer)).notifications.edges.map((e) => e.node.id);
+    const unread = all.unreadNotificationCount;
+    const { markNotificationsRead } = await seller.client.ok<{ markNotificationsRead: number }>('MarkNotificationsRead', { ids: [page1[0].id, ...buyersOwn, 'nope'] });
+    expect(markNotificationsRead).toBe(unread - 1);
+    expect((await inboxOf(buyer)).notifications.edges.every((e) => e.node.readAt === null)).toBe(true);
+    expect((await inboxOf(seller, { unreadOnly: true })).notifications.totalCount).toBe(unread - 1);
+    expect((await seller.client.ok<{ markNotificationsRead: number }>('MarkNotificationsRead', {})).markNotificationsRead).toBe(0);
+    expect((await inboxOf(seller)).unreadNotificationCount).toBe(0);
+    expect(codes(await stack.client.op('MarkNotificationsRead', {}))).toEqual(['UNAUTHENTICATED']);
+    expect((await stack.client.ok<{ me: null }>('MyNotifications')).me).toBeNull();
+  });
+
+  test('preferences: per kind in the app and by email; mandatory kinds keep their email; one-click unsubscribe', async () => {
+    const seller = await newSeller(stack.client);
+    const buyer = await signUp(stack.client);
+    type Prefs = { me: { notificationPreferences: { kind: string; inApp: boolean; email: boolean; mandatory: boolean }[] } };
+    const prefs = (await seller.client.ok<Prefs>('NotificationPreferences')).me.notificationPreferences;
+    expect(prefs.find((p) => p.kind === 'NEW_ORDER')).toEqual({ kind: 'NEW_ORDER', inApp: true, email: true, mandatory: false });
+    expect(prefs.find((p) => p.kind === 'FUNDS_RELEASED')).toEqual({ kind: 'FUNDS_RELEASED', inApp: true, email: true, mandatory: true });
+    const refused = await seller.client.op('SetNotificationPreference', { kind: 'TRANSFER_SENT', inApp: true, email: false });
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    expect((await seller.client.ok<Prefs>('NotificationPreferences')).me.notificationPreferences.find((p) => p.kind === 'TRANSFER_SENT')!.email).toBe(true);
+
+    // NEW_ORDER in the app only, then by one-click unsubscribe from a LOW_STOCK email, no more LOW_STOCK email
+    await seller.client.ok('SetNotificationPreference', { kind: 'NEW_ORDER', inApp: true, email: false });
+    const listing = await newListing(seller.client, { title: 'Nearly gone', stock: 4 });
+    await payByTestCard(buyer, (await checkOut(buyer, [listing])).paymentId);
+    await eventually(async () => expect(await kindsOf(seller)).toEqual(expect.arrayContaining(['NEW_ORDER', 'LOW_STOCK'])));
+    const [lowStock] = await eventually(async () => {
+      const mails = smtp.to(seller.email, 'Low stock');
+      expect(mails).toHaveLength(1);
+      return mails;
+    });
+    expect(lowStock.text).toContain('Only 3 left');
+    expect(smtp.to(seller.email, 'New order')).toEqual([]);
+    const link = /<([^>]+)>/.exec(String(lowStock.header('list-unsubscribe')))![1];
+    expect(String(lowStock.header('list-unsubscribe-post'))).toBe('List-Unsubscribe=One-Click');
+    // the link works through the router; a GET changes nothing, the one-click POST unsubscribes
+    expect(new URL(link).origin).toBe(new URL(stack.routerUrl).origin);
+    expect((await fetch(link)).status).toBe(200);
+    expect((await seller.client.ok<Prefs>('NotificationPreferences')).me.notificationPreferences.find((p) => p.kind === 'LOW_STOCK')!.email).toBe(true);
+    const post = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(post.status).toBe(200);
+    expect((await seller.client.ok<Prefs>('NotificationPreferences')).me.notificationPreferences.find((p) => p.kind === 'LOW_STOCK')).toEqual({
+      kind: 'LOW_STOCK',
+      inApp: true,
+      email: false,
+      mandatory: false,
+    });
+    const forged = link.replace(/token=[^&]+/, 'token=Zm9vIExPV19TVE9DSw.bad');
+    expect((await fetch(forged, { method: 'POST' })).status).toBe(404);
+
+    // with the app off too, nothing at all
+    await seller.client.ok('SetNotificationPreference', { kind: 'NEW_ORDER', inApp: false, email: false });
+    const before = (await kindsOf(seller)).filter((k) => k === 'NEW_ORDER').length;
+    const last = await checkOut(buyer, [listing]);
+    await payByTestCard(buyer, last.paymentId);
+    await eventually(async () => expect((await buyer.client.ok<{ order: { status: string } }>('Order', { id: last.orders[0].id })).order.status).toBe('PAID'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await kindsOf(seller)).filter((k) => k === 'NEW_ORDER')).toHaveLength(before);
+  });
+});

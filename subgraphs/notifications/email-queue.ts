@@ -1,0 +1,157 @@
+import PgBoss from 'pg-boss';
+import { Counter, type Registry } from 'prom-client';
+import type { DataSource, EntityManager } from 'typeorm';
+import { returnedRows } from '../../lib/db/affected';
+import type { Logger } from '../../lib/logger';
+import { isPermanentFailure, type Mailer, type OutgoingEmail } from './mailer';
+
+const QUEUE = 'notification-email';
+/** A worker that claimed an email and died leaves it to another after this (an SMTP exchange takes seconds). */
+const CLAIM_SECONDS = 120;
+
+type Queryable = Pick<EntityManager, 'query'>;
+
+/** pg-boss runs its SQL through one of ours: the subgraph's pool, or the transaction a job is made in. */
+function sqlOf(db: Queryable) {
+  return {
+    async executeSql(text: string, values?: unknown[]) {
+      const result: unknown = await db.query(text, values);
+      // TypeORM answers UPDATE and DELETE with [rows, count] (see lib/db/affected)
+      const rows = Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result;
+      return { rows: Array.isArray(rows) ? rows : [] };
+    },
+  };
+}
+
+export interface QueueSettings {
+  maxAttempts: number;
+  retryDelaySeconds: number;
+  concurrency: number;
+}
+
+/**
+ * Email through a durable queue: pg-boss, on the subgraph's own PostgreSQL (PGlite included), so that
+ * a job commits with the notification that asks for it (no email without its notification, nor the
+ * reverse) and the embedded default needs no broker. pg-boss gives the retries with backoff and hands
+ * each job to one worker of all instances; the `emails` row gives exactly one sending: a worker sends
+ * only the email it claimed, so a job run twice (an expired one retried while its first worker still
+ * sends) finds it SENT or claimed and does nothing. After `maxAttempts`, or at once when the server
+ * refuses for good (5xx), the email is DEAD: the dead-letter list is the emails table itself, so that it
+ * says why and operators retry by id (`npm run notifications`).
+ */
+export class EmailQueue {
+  private readonly boss: PgBoss;
+  private readonly workers: string[] = [];
+  private readonly outcomes: Counter<'outcome'>;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly mailer: Mailer,
+    private readonly settings: QueueSettings,
+    private readonly logger: Logger,
+    metrics?: Registry,
+  ) {
+    this.boss = new PgBoss({ db: sqlOf(db), schema: 'pgboss' });
+    this.boss.on('error', (error) => logger.warn('email queue error', { error }));
+    this.outcomes = new Counter({
+      name: 'emails_total',
+      help: 'Email attempts by outcome: sent, retried (the server failed for now) or dead (refused for good, or out of attempts)',
+      labelNames: ['outcome'],
+      registers: metrics ? [metrics] : [],
+    });
+  }
+
+  /** Prepares pg-boss's tables and the queue, and starts this instance's workers unless `work` is false (the command line). */
+  async start({ work = true }: { work?: boolean } = {}): Promise<void> {
+    await this.boss.start();
+    const options = {
+      name: QUEUE,
+      retryLimit: this.settings.maxAttempts - 1,
+      retryDelay: this.settings.retryDelaySeconds,
+      retryBackoff: true,
+      expireInSeconds: CLAIM_SECONDS,
+    };
+    await this.boss.createQueue(QUEUE, options);
+    await this.boss.updateQueue(QUEUE, options);
+    if (!work) return;
+    for (let i = 0; i < this.settings.concurrency; i++) {
+      this.workers.push(
+        await this.boss.work<{ emailId: string }>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async ([job]) =>
+          this.deliver(job.data.emailId, job.retryCount),
+        ),
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    this.mailer.close();
+  }
+
+  /** Queues emails in the caller's transaction: they are sent only if it commits. */
+  async enqueue(manager: EntityManager, emailIds: string[]): Promise<void> {
+    if (emailIds.length === 0) return;
+    await this.boss.insert(emailIds.map((emailId) => ({ name: QUEUE, data: { emailId } })), { db: sqlOf(manager) });
+  }
+
+  /** Wakes this instance's idle workers, after a commit that queued emails. */
+  wake(): void {
+    for (const id of this.workers) this.boss.notifyWorker(id);
+  }
+
+  /** Dead letters back to the queue, with a fresh set of attempts. Returns how many. */
+  async retryDead(ids: string[] | 'all'): Promise<number> {
+    const revived = await this.db.transaction(async (manager) => {
+      const rows = returnedRows<{ id: string }>(
+        await manager.query(
+          `UPDATE emails SET status = 'PENDING', attempts = 0, last_error = NULL
+            WHERE status = 'DEAD' AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[])) RETURNING id`,
+          [ids === 'all' ? null : ids],
+        ),
+      );
+      await this.enqueue(manager, rows.map((row) => row.id));
+      return rows.length;
+    });
+    this.wake();
+    return revived;
+  }
+
+  /** One attempt at one email; throws to have pg-boss retry it later. */
+  private async deliver(emailId: string, retryCount: number): Promise<void> {
+    const email = await this.claim(emailId);
+    if (!email) return;
+    try {
+      await this.mailer.send(email);
+    } catch (error) {
+      const last = retryCount + 1 >= this.settings.maxAttempts;
+      const dead = last || isPermanentFailure(error);
+      await this.db.query(`UPDATE emails SET status = $2, last_error = $3, claimed_until = NULL WHERE id = $1`, [
+        emailId,
+        dead ? 'DEAD' : 'PENDING',
+        String((error as Error).message ?? error).slice(0, 1000),
+      ]);
+      this.outcomes.inc({ outcome: dead ? 'dead' : 'retried' });
+      if (dead) {
+        this.logger.warn('email is a dead letter', { emailId, attempts: retryCount + 1, error });
+        return;
+      }
+      throw error;
+    }
+    await this.db.query(`UPDATE emails SET status = 'SENT', sent_at = now(), claimed_until = NULL WHERE id = $1`, [emailId]);
+    this.outcomes.inc({ outcome: 'sent' });
+  }
+
+  /** Takes an email to send if nobody has sent it or holds it: the one guard against sending twice. */
+  private async claim(emailId: string): Promise<OutgoingEmail | undefined> {
+    const [row] = returnedRows<{ id: string; to_address: string; subject: string; text_body: string; html_body: string; unsubscribe_url: string | null }>(
+      await this.db.query(
+        `UPDATE emails SET status = 'SENDING', attempts = attempts + 1, claimed_until = now() + make_interval(secs => $2)
+          WHERE id = $1 AND (status = 'PENDING' OR (status = 'SENDING' AND claimed_until < now()))
+          RETURNING id, to_address, subject, text_body, html_body, unsubscribe_url`,
+        [emailId, CLAIM_SECONDS],
+      ),
+    );
+    if (!row) return undefined;
+    return { id: row.id, to: row.to_address, subject: row.subject, text: row.text_body, html: row.html_body, unsubscribeUrl: row.unsubscribe_url };
+  }
+}

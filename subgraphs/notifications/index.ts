@@ -1,0 +1,4 @@
+import { runSubgraph } from '../../lib/server/run-subgraph';
+import { notifications } from './subgraph';
+
+void runSubgraph(notifications);
