@@ -10,6 +10,9 @@ import { sendJson } from '../lib/server/http';
 export const SUBGRAPH_PAGES: Readonly<Record<string, { subgraph: string; post?: true }>> = {
   // the test provider's payout onboarding (payments/test-onboarding.ts)
   '/payouts/onboarding': { subgraph: 'payments' },
+  // the links of accounts' emails: a page with a button or a form, which posts the change
+  '/account/verify-email': { subgraph: 'accounts', post: true },
+  '/account/reset-password': { subgraph: 'accounts', post: true },
   // unsubscribe links in emails: a page, and the one-click POST mail clients send (RFC 8058)
   '/notifications/unsubscribe': { subgraph: 'notifications', post: true },
 };

@@ -11,6 +11,7 @@ import { Addresses1732000000010 } from './migrations/1732000000010-addresses';
 import { Operators1732000000020 } from './migrations/1732000000020-operators';
 import { AccountSecurity1732000000030 } from './migrations/1732000000030-account-security';
 import { AccountSecurity } from './account-security';
+import { accountPages } from './account-pages';
 import { Credentials } from './credentials';
 import { OneTimeLinks } from './one-time-links';
 import { Sessions } from './sessions';
@@ -25,7 +26,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
   defaultPort: defaultPort('accounts'),
   entities: [UserEntity, SellerEntity, AddressEntity],
   migrations: [Accounts1732000000000, Addresses1732000000010, Operators1732000000020, AccountSecurity1732000000030],
-  async create({ db, env, outbox, publicUrl }) {
+  async create({ db, env, outbox, publicUrl, logger }) {
     const config = accountsConfig(env);
     const tokens = await TokenIssuer.create(config, env);
     const sessions = new Sessions(db, config.refreshTokenTtlDays);
@@ -46,7 +47,10 @@ export const accounts: SubgraphModule<AccountsContext> = {
         addresses,
         loaders: accountsLoaders(db),
       }),
-      routes: { '/.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'max-age=300' }) },
+      routes: {
+        '/.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'max-age=300' }),
+        ...accountPages(security, logger),
+      },
     };
   },
 };

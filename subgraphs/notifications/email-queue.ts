@@ -8,6 +8,8 @@ import { isPermanentFailure, type Mailer, type OutgoingEmail } from './mailer';
 const QUEUE = 'notification-email';
 /** A worker that claimed an email and died leaves it to another after this (an SMTP exchange takes seconds). */
 const CLAIM_SECONDS = 120;
+/** How often an idle worker looks for jobs another instance queued (this instance's own wake it at once). */
+const POLL_MS = 1000;
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -21,6 +23,15 @@ function sqlOf(db: Queryable) {
       return { rows: Array.isArray(rows) ? rows : [] };
     },
   };
+}
+
+export interface DeadLetter {
+  id: string;
+  to: string;
+  subject: string;
+  attempts: number;
+  error: string | null;
+  createdAt: Date;
 }
 
 export interface QueueSettings {
@@ -41,12 +52,17 @@ export interface QueueSettings {
  */
 export class EmailQueue {
   private readonly boss: PgBoss;
-  private readonly workers: string[] = [];
   private readonly outcomes: Counter<'outcome'>;
+  /** The workers' loops, awaited on stop. */
+  private workers: Promise<void>[] = [];
+  private stopping = false;
+  /** Idle workers wait on these; wake() and stop() call them. */
+  private waiting: (() => void)[] = [];
 
   constructor(
     private readonly db: DataSource,
-    private readonly mailer: Mailer,
+    /** Null where no worker runs (the command line only queues). */
+    private readonly mailer: Mailer | null,
     private readonly settings: QueueSettings,
     private readonly logger: Logger,
     metrics?: Registry,
@@ -73,19 +89,66 @@ export class EmailQueue {
     };
     await this.boss.createQueue(QUEUE, options);
     await this.boss.updateQueue(QUEUE, options);
-    if (!work) return;
-    for (let i = 0; i < this.settings.concurrency; i++) {
-      this.workers.push(
-        await this.boss.work<{ emailId: string }>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async ([job]) =>
-          this.deliver(job.data.emailId, job.retryCount),
-        ),
-      );
+    if (!work || !this.mailer) return;
+    this.workers = Array.from({ length: this.settings.concurrency }, () => this.work());
+  }
+
+  /** Stops taking jobs, lets the ones in hand finish, then stops pg-boss's own timers. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeAll();
+    await Promise.all(this.workers);
+    await this.boss.stop({ graceful: false, wait: true });
+    this.mailer?.close();
+  }
+
+  /**
+   * One worker: fetch a job, send, complete or fail it, again. Written out rather than pg-boss's
+   * work(), whose stop() returns while a fetch is still in flight: the job it brings back would then be
+   * run against a closed database. Here stop() waits for each loop to end.
+   */
+  private async work(): Promise<void> {
+    while (!this.stopping) {
+      let jobs: PgBoss.JobWithMetadata<{ emailId: string }>[];
+      try {
+        jobs = (await this.boss.fetch<{ emailId: string }>(QUEUE, { batchSize: 1, includeMetadata: true })) ?? [];
+      } catch (error) {
+        this.logger.warn('email queue unreachable', { error });
+        await this.idle(POLL_MS * 5);
+        continue;
+      }
+      if (jobs.length === 0) {
+        await this.idle(POLL_MS);
+        continue;
+      }
+      for (const job of jobs) {
+        try {
+          await this.deliver(job.data.emailId, job.retryCount);
+          await this.boss.complete(QUEUE, job.id);
+        } catch (error) {
+          // pg-boss retries it after its backoff, or gives up after the last attempt (deliver made it DEAD then)
+          await this.boss.fail(QUEUE, job.id, { message: String((error as Error).message ?? error) }).catch((failed: unknown) =>
+            this.logger.warn('email job could not be failed; it expires and is retried', { error: failed }),
+          );
+        }
+      }
     }
   }
 
-  async stop(): Promise<void> {
-    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
-    this.mailer.close();
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting = this.waiting.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiting.push(done);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.waiting]) wake();
   }
 
   /** Queues emails in the caller's transaction: they are sent only if it commits. */
@@ -96,7 +159,15 @@ export class EmailQueue {
 
   /** Wakes this instance's idle workers, after a commit that queued emails. */
   wake(): void {
-    for (const id of this.workers) this.boss.notifyWorker(id);
+    this.wakeAll();
+  }
+
+  /** The dead letters, oldest first, with why they died. */
+  async deadLetters(): Promise<DeadLetter[]> {
+    const rows: { id: string; to_address: string; subject: string; attempts: number; last_error: string | null; created_at: Date }[] = await this.db.query(
+      `SELECT id, to_address, subject, attempts, last_error, created_at FROM emails WHERE status = 'DEAD' ORDER BY created_at, id`,
+    );
+    return rows.map((row) => ({ id: row.id, to: row.to_address, subject: row.subject, attempts: row.attempts, error: row.last_error, createdAt: new Date(row.created_at) }));
   }
 
   /** Dead letters back to the queue, with a fresh set of attempts. Returns how many. */
@@ -121,7 +192,7 @@ export class EmailQueue {
     const email = await this.claim(emailId);
     if (!email) return;
     try {
-      await this.mailer.send(email);
+      await this.mailer!.send(email);
     } catch (error) {
       const last = retryCount + 1 >= this.settings.maxAttempts;
       const dead = last || isPermanentFailure(error);

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { MarketplaceEvent } from '../../../lib/events/catalog';
+import { eventually } from '../../../lib/testing/eventually';
+import { signUp } from '../../../lib/testing/marketplace';
+import { TestSmtpServer } from '../../../lib/testing/smtp';
+import { STACK_MODES, startTestStack, type TestStack } from '../../../scripts/test-stack';
+
+/**
+ * Email through the queue and its workers, against a real SMTP server in the test process: delivered
+ * with text and HTML; the server down, then back (retried, delivered once); the server refusing for
+ * good, or every attempt failing (a dead letter); an event delivered twice (one email). The command
+ * line and two instances are in email-operators.shared-services.test.ts.
+ */
+const MAX_ATTEMPTS = 3;
+
+describe.each(STACK_MODES)('email on %s', (mode) => {
+  let stack: TestStack;
+  const smtp = new TestSmtpServer();
+  const env = { ...process.env, EMAIL_RETRY_DELAY_SECONDS: '1', EMAIL_MAX_ATTEMPTS: String(MAX_ATTEMPTS) };
+  beforeAll(async () => {
+    await smtp.start();
+    stack = await startTestStack({ embedded: mode === 'embedded', env: { ...env, SMTP_URL: smtp.url } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await smtp.stop();
+  });
+
+  type EmailRow = { status: string; attempts: number; last_error: string | null; id: string };
+  const emailsTo = (address: string): Promise<EmailRow[]> =>
+    stack.subgraphs.notifications.db.transaction((m) => m.query(`SELECT id, status, attempts, last_error FROM emails WHERE to_address = $1`, [address]));
+
+  test('sign-up sends one verification email, in text and HTML, with its link', async () => {
+    const user = await signUp(stack.client, 'Ada Lovelace');
+    const [mail] = await eventually(async () => {
+      const mails = smtp.to(user.email, /verify/i);
+      expect(mails).toHaveLength(1);
+      return mails;
+    });
+    expect(mail.text).toContain('Hello Ada Lovelace');
+    const link = /https?:\/\/\S+\/account\/verify-email\?token=\S+/.exec(mail.text)![0];
+    expect(mail.html).toContain(`href="${link}"`);
+    // an account email cannot be unsubscribed from
+    expect(mail.header('list-unsubscribe')).toBeUndefined();
+    expect(mail.messageId).toMatch(/^<[0-9a-f-]{36}@/);
+    expect(await emailsTo(user.email)).toEqual([expect.objectContaining({ status: 'SENT', attempts: 1 })]);
+  });
+
+  test('the server down, then back: retried, and delivered once', async () => {
+    await smtp.stop();
+    const user = await signUp(stack.client);
+    await eventually(async () => expect((await emailsTo(user.email))[0]).toMatchObject({ status: 'PENDING', attempts: 1 }));
+    await smtp.start();
+    await eventually(async () => expect(smtp.to(user.email)).toHaveLength(1), { timeoutMs: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(smtp.to(user.email)).toHaveLength(1);
+    expect((await emailsTo(user.email))[0]).toMatchObject({ status: 'SENT', attempts: 2 });
+  });
+
+  test('an event delivered twice makes one email', async () => {
+    const email = `twice-${randomUUID().slice(0, 8)}@example.com`;
+    const event: MarketplaceEvent<'AccountEmailRequested'> = {
+      id: randomUUID(),
+      type: 'AccountEmailRequested',
+      source: 'accounts',
+      occurredAt: new Date().toISOString(),
+      payload: { userId: randomUUID(), email, displayName: 'Twice', purpose: 'VERIFY_EMAIL', url: 'http://localhost/x?token=y', expiresAt: new Date().toISOString() },
+    };
+    await stack.bus.publish([event, event]);
+    await eventually(async () => expect(smtp.to(email)).toHaveLength(1));
+    await stack.bus.publish([event]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(smtp.to(email)).toHaveLength(1);
+    expect(await emailsTo(email)).toHaveLength(1);
+  });
+
+  test('refused for good (550): a dead letter at once, not retried', async () => {
+    smtp.refuse = true;
+    try {
+      const user = await signUp(stack.client);
+      await eventually(async () => expect((await emailsTo(user.email))[0]).toMatchObject({ status: 'DEAD', attempts: 1 }));
+      expect((await emailsTo(user.email))[0].last_error).toMatch(/550/);
+    } finally {
+      smtp.refuse = false;
+    }
+  });
+
+  test('out of attempts: a dead letter after EMAIL_MAX_ATTEMPTS', async () => {
+    await smtp.stop();
+    try {
+      const user = await signUp(stack.client);
+      await eventually(async () => expect((await emailsTo(user.email))[0]).toMatchObject({ status: 'DEAD', attempts: MAX_ATTEMPTS }), { timeoutMs: 30_000 });
+    } finally {
+      await smtp.start();
+    }
+  });
+});
