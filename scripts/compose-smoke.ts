@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { parse } from 'yaml';
 import { GraphQLClient } from '../lib/client/graphql-client';
 import { dropDatabase } from '../lib/db/data-source';
+import { TestSmtpServer } from '../lib/testing/smtp';
 import { ROOT } from '../schema/subgraphs';
 
 /**
@@ -56,6 +57,9 @@ async function waitFor(url: string, name: string, child: ChildProcess, seconds =
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'compose-smoke-'));
   const children: { name: string; child: ChildProcess }[] = [];
+  // Mailpit's place: an SMTP server on the port the notifications service sends to
+  const smtpUrl = ours.map(([, s]) => s.environment?.SMTP_URL).find(Boolean);
+  const mailbox = smtpUrl ? await new TestSmtpServer(Number(new URL(localise(smtpUrl, dataDir)).port)).start() : undefined;
   const stopAll = async () => {
     await Promise.all(
       children.map(({ child }) =>
@@ -134,6 +138,17 @@ async function main() {
     }
     console.log('compose-smoke: checkout and payment work across processes (order PAID through Redis)');
 
+    // the seller hears of the paid order by email: notifications heard it through Redis and its worker sent it
+    if (mailbox) {
+      const sellerEmail = email;
+      const mailDeadline = Date.now() + 30_000;
+      while (mailbox.to(sellerEmail, 'New order').length === 0) {
+        if (Date.now() > mailDeadline) throw new Error(`no NEW_ORDER email reached ${sellerEmail}: ${JSON.stringify(mailbox.received.map((m) => [m.to, m.subject]))}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      console.log('compose-smoke: the seller got the new order by email (notifications, over SMTP)');
+    }
+
     // payments' onboarding link names the router (PUBLIC_URL), which passes the page to payments
     const { startPayoutOnboarding } = await seller.ok<{ startPayoutOnboarding: { url: string } }>('StartPayoutOnboarding', {
       returnUrl: 'http://localhost:3000/payouts/done',
@@ -148,6 +163,7 @@ async function main() {
     await scrapedByPrometheus(dataDir);
   } finally {
     await stopAll();
+    await mailbox?.stop();
   }
   const unclean = children.filter(({ child }) => child.exitCode !== 0);
   if (unclean.length) throw new Error(`did not stop cleanly: ${unclean.map((c) => `${c.name} (${c.child.exitCode ?? c.child.signalCode})`).join(', ')}`);

@@ -72,7 +72,13 @@ export interface EventPayloads {
    * accounts: an account was deleted; every subgraph erases or anonymises what it holds of the user
    * (and of their shop), keeping amounts and ids that accounting needs.
    */
-  AccountDeleted: { userId: string; sellerId: string | null; at: string };
+  AccountDeleted: {
+    userId: string;
+    sellerId: string | null;
+    /** What the closed shop is called from then on (shop names are shown with orders and reviews). */
+    closedShopName: string | null;
+    at: string;
+  };
   /** reputation: a buyer reviewed an order (its seller hears of it). */
   ReviewPosted: { reviewId: string; orderId: string; sellerId: string; authorId: string; rating: number; at: string };
   /** listings: a listing's stock fell to its low-stock threshold (told once per fall, not per sale below it). */

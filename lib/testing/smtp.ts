@@ -28,7 +28,9 @@ export class TestSmtpServer {
   /** Answer every message with 550 (a mailbox refused for good). */
   refuse = false;
   private server?: SMTPServer;
-  private port = 0;
+
+  /** Port 0 picks a free one at the first start. */
+  constructor(private port = 0) {}
 
   get url(): string {
     return `smtp://127.0.0.1:${this.port}`;

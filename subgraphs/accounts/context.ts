@@ -6,6 +6,7 @@ import { validIds } from '../../lib/ids';
 import type { AddressBook } from './addresses';
 import { AddressEntity, SellerEntity, UserEntity } from './entities';
 import type { AccountSecurity } from './account-security';
+import type { AccountPrivacy } from './privacy';
 import type { AccountsService } from './service';
 
 export interface AccountsLoaders {
@@ -24,6 +25,7 @@ export interface AccountsContext {
   selves: Set<string>;
   accounts: AccountsService;
   security: AccountSecurity;
+  privacy: AccountPrivacy;
   addresses: AddressBook;
   loaders: AccountsLoaders;
 }

@@ -44,6 +44,7 @@ export const resolvers: Resolvers = {
     enableTwoFactor: (_root, _args, { security, viewer }) => security.enableTwoFactor(viewer!),
     confirmTwoFactor: (_root, { code }, { security, viewer }) => security.confirmTwoFactor(viewer!, code),
     disableTwoFactor: (_root, { code }, { security, viewer }) => security.disableTwoFactor(viewer!, code),
+    deleteMyAccount: (_root, { password }, { privacy, viewer }) => privacy.deleteAccount(viewer!, password),
     becomeSeller: (_root, { input }, { accounts, viewer }) => accounts.becomeSeller(viewer!, input),
     addAddress: (_root, { input, makeDefault }, { addresses, viewer }) => addresses.add(viewer!, input, makeDefault ?? false),
     removeAddress: (_root, { id }, { addresses, viewer }) => addresses.remove(viewer!, id),
@@ -55,6 +56,8 @@ export const resolvers: Resolvers = {
     addresses: async (user, _args, { selves, loaders }) => (selves.has(user.id) ? inBookOrder(await loaders.addressesOfUser.load(user.id)) : null),
     emailVerified: (user, _args, { selves }) => (selves.has(user.id) ? user.emailVerifiedAt !== null : null),
     twoFactorEnabled: (user, _args, { selves }) => (selves.has(user.id) ? user.twoFactorEnabledAt !== null : null),
+    // the viewer only: not someone who just signed up or in within this request (they have no export to ask for yet)
+    exportData: (user, _args, { viewer, privacy }) => (viewer?.userId === user.id ? privacy.exportData(user.id) : null),
   },
   Seller: {
     __resolveReference: ({ id }, { loaders }) => loaders.seller.load(id),

@@ -12,6 +12,7 @@ import { Operators1732000000020 } from './migrations/1732000000020-operators';
 import { AccountSecurity1732000000030 } from './migrations/1732000000030-account-security';
 import { AccountSecurity } from './account-security';
 import { accountPages } from './account-pages';
+import { AccountPrivacy } from './privacy';
 import { Credentials } from './credentials';
 import { OneTimeLinks } from './one-time-links';
 import { Sessions } from './sessions';
@@ -26,7 +27,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
   defaultPort: defaultPort('accounts'),
   entities: [UserEntity, SellerEntity, AddressEntity],
   migrations: [Accounts1732000000000, Addresses1732000000010, Operators1732000000020, AccountSecurity1732000000030],
-  async create({ db, env, outbox, publicUrl, logger }) {
+  async create({ db, env, outbox, publicUrl, logger, internal }) {
     const config = accountsConfig(env);
     const tokens = await TokenIssuer.create(config, env);
     const sessions = new Sessions(db, config.refreshTokenTtlDays);
@@ -35,6 +36,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
     const twoFactor = new TwoFactor(config.totpIssuer);
     const service = new AccountsService(db, credentials, { ...DEFAULT_COST, logN: config.passwordLogN }, outbox, links, twoFactor);
     const security = new AccountSecurity(db, service, credentials, sessions, links, twoFactor, outbox);
+    const privacy = new AccountPrivacy(db, internal, service, sessions, outbox);
     const addresses = new AddressBook(db);
     return {
       name: 'accounts',
@@ -44,6 +46,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
         selves: new Set(viewer ? [viewer.userId] : []),
         accounts: service,
         security,
+        privacy,
         addresses,
         loaders: accountsLoaders(db),
       }),

@@ -25,6 +25,8 @@ export interface ListingsLoaders {
 
 export interface ListingsContext {
   viewer: Viewer | null;
+  /** For what reads the database directly (accounts' internal questions about a user). */
+  db: DataSource;
   listings: ListingsService;
   loaders: ListingsLoaders;
 }

@@ -2,6 +2,7 @@ import { moneyField } from '../../lib/money';
 import { DateTime } from '../../lib/scalars';
 import { selectsAnyOf } from '../../lib/selection';
 import type { Resolvers } from './generated/resolvers-types';
+import { personalData } from './privacy';
 
 /** The fields of a search that need its counts. */
 const COUNTED_FIELDS = ['totalCount', 'totalCountIsExact', 'facets'];
@@ -9,6 +10,7 @@ const COUNTED_FIELDS = ['totalCount', 'totalCountIsExact', 'facets'];
 export const resolvers: Resolvers = {
   DateTime,
   Query: {
+    listingsPersonalData: async (_root, { userId, sellerId }, { db }) => JSON.stringify(await personalData(db, userId, sellerId ?? null)),
     listings: async (_root, args, { listings, loaders }, info) => {
       const result = await listings.search(args, { counts: selectsAnyOf(info, COUNTED_FIELDS) });
       loaders.knowSellers(result.sellers);

@@ -48,7 +48,7 @@ export const listings: SubgraphModule<ListingsContext> = {
     return {
       name: 'listings',
       schema: buildSchema(loadTypeDefs('listings'), resolvers),
-      context: (viewer) => ({ viewer, listings: service, loaders: listingsLoaders(db, sellers) }),
+      context: (viewer) => ({ viewer, db, listings: service, loaders: listingsLoaders(db, sellers) }),
       async background() {
         const unsubscribe = await bus.subscribe('listings', (event) => onListingsEvent(db, { projection, search, afterCommit }, event));
         const stopCompaction = startCounterCompaction(db, config.counterCompactionMs, logger);

@@ -19,6 +19,8 @@ export interface OrdersLoaders {
 
 export interface OrdersContext {
   viewer: Viewer | null;
+  /** For what reads the database directly (accounts' internal questions about a user). */
+  db: DataSource;
   orders: OrdersService;
   shipping: ShippingRates;
   live: LiveOrders;

@@ -2,12 +2,14 @@ import type { DataSource } from 'typeorm';
 import { isEvent } from '../../lib/events/catalog';
 import { handleOnce } from '../../lib/events/consumer';
 import type { EventEnvelope } from '../../lib/events/types';
+import { forgetAccount } from './privacy';
 import { applyMove } from './transitions';
 
 /**
  * Payments moves orders through events, never by calling orders: a captured payment, a released
  * escrow or a full refund is committed with its event in payments' outbox, so orders cannot miss it
  * even while it is down, and a late or repeated event is a no-op (the transition table refuses it).
+ * A deleted account's orders forget where they went.
  */
 export async function onOrdersEvent(db: DataSource, event: EventEnvelope, afterCommit: () => void): Promise<void> {
   const handled = await handleOnce(db, 'orders', event, async (manager) => {
@@ -17,6 +19,8 @@ export async function onOrdersEvent(db: DataSource, event: EventEnvelope, afterC
       await applyMove(manager, event.payload.orderId, 'complete', 'SYSTEM');
     } else if (isEvent(event, 'OrderRefunded') && event.payload.fullyRefunded) {
       await applyMove(manager, event.payload.orderId, 'markRefunded', 'SYSTEM');
+    } else if (isEvent(event, 'AccountDeleted')) {
+      await forgetAccount(manager, event.payload.userId);
     }
   });
   if (handled) afterCommit();

@@ -4,10 +4,13 @@ import type { Resolvers } from './generated/resolvers-types';
 import { seesAddress, trackingUrl } from './delivery-view';
 import { inListOrder } from './shipping';
 import { roleIn } from './transitions';
+import { openOrdersOf, personalData } from './privacy';
 
 export const resolvers: Resolvers = {
   DateTime,
   Query: {
+    ordersPersonalData: async (_root, { userId, sellerId }, { db }) => JSON.stringify(await personalData(db, userId, sellerId ?? null)),
+    openOrderCount: (_root, { userId, sellerId }, { db }) => openOrdersOf(db, userId, sellerId ?? null),
     // @authenticated / @requiresScopes in the SDL guarantee a viewer in every field below
     order: (_root, { id }, { orders, viewer, loaders }) => orders.order(viewer!, id, (key) => loaders.order.load(key)),
     purchase: (_root, { id }, { orders, viewer, loaders }) => orders.purchase(viewer!, id, (key) => loaders.purchase.load(key)),

@@ -37,6 +37,7 @@ export const orders: SubgraphModule<OrdersContext> = {
       context: (viewer) => {
         const context: OrdersContext = {
           viewer,
+          db,
           orders: service,
           shipping,
           live,

@@ -4,6 +4,7 @@ import { handleOnce } from '../../lib/events/consumer';
 import type { EventEnvelope } from '../../lib/events/types';
 import { isUuid } from '../../lib/ids';
 import { KnownOrderEntity } from './entities';
+import { forgetAccount } from './privacy';
 
 /**
  * How far along its life an order is. Orders only ever moves an order forward (PENDING_PAYMENT →
@@ -85,6 +86,10 @@ export async function recordOrderStatus(manager: EntityManager, change: StatusCh
 
 /** What reputation does with other subgraphs' events: each one once, whatever order they come in. */
 export async function onReputationEvent(db: DataSource, event: EventEnvelope): Promise<void> {
+  if (isEvent(event, 'AccountDeleted') && isUuid(event.payload.userId)) {
+    await handleOnce(db, 'reputation', event, (manager) => forgetAccount(manager, event.payload.userId));
+    return;
+  }
   if (!isEvent(event, 'OrderStatusChanged') || !wellFormed(event.payload)) return;
   await handleOnce(db, 'reputation', event, (manager) => recordOrderStatus(manager, event.payload));
 }

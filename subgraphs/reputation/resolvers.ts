@@ -1,7 +1,11 @@
 import { DateTime } from '../../lib/scalars';
 import type { Resolvers } from './generated/resolvers-types';
+import { personalData } from './privacy';
 
 export const resolvers: Resolvers = {
+  Query: {
+    reputationPersonalData: async (_root, { userId, sellerId }, { db }) => JSON.stringify(await personalData(db, userId, sellerId ?? null)),
+  },
   DateTime,
   Mutation: {
     // @authenticated in the SDL guarantees a viewer here

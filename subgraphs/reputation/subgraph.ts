@@ -22,7 +22,7 @@ export const reputation: SubgraphModule<ReputationContext> = {
     return {
       name: 'reputation',
       schema: buildSchema(loadTypeDefs('reputation'), resolvers),
-      context: (viewer) => ({ viewer, reviews: service, loaders: reputationLoaders(db, prior) }),
+      context: (viewer) => ({ viewer, db, reviews: service, loaders: reputationLoaders(db, prior) }),
       // orders' status changes feed the read model that decides who may review what
       background: () => bus.subscribe('reputation', (event) => onReputationEvent(db, event)),
     };

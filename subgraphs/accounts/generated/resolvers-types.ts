@@ -110,6 +110,13 @@ export type Mutation = {
    * wrong code: BAD_USER_INPUT. A code is accepted once.
    */
   confirmTwoFactor: TwoFactorConfirmation;
+  /**
+   * Deletes the viewer's account, with their password (wrong: UNAUTHENTICATED). Refused (CONFLICT) while
+   * any of their orders, as buyer or seller, is not finished (its money is in escrow). Personal data is
+   * erased or anonymised in every subgraph; orders and the ledger keep their amounts under the anonymous
+   * id. The email can sign up again afterwards.
+   */
+  deleteMyAccount: Scalars['Boolean']['output'];
   /** Turns two-factor off, with a current code or a recovery code (wrong: BAD_USER_INPUT). */
   disableTwoFactor: Scalars['Boolean']['output'];
   /**
@@ -177,6 +184,11 @@ export type MutationChangePasswordArgs = {
 
 export type MutationConfirmTwoFactorArgs = {
   code: Scalars['String']['input'];
+};
+
+
+export type MutationDeleteMyAccountArgs = {
+  password: Scalars['String']['input'];
 };
 
 
@@ -304,6 +316,12 @@ export type User = {
   email: Maybe<Scalars['String']['output']>;
   /** Whether the email address is verified. Visible to the user themself only; null for anyone else. */
   emailVerified: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Everything the marketplace holds about the user, from every subgraph, as one JSON document: profile,
+   * addresses, sessions, listings, orders, payments and refunds, reviews written and received, messages,
+   * notifications. The user themself only; null for anyone else.
+   */
+  exportData: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   /** Present once the user has become a seller. */
   seller: Maybe<Seller>;
@@ -492,6 +510,7 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   becomeSeller?: Resolver<ResolversTypes['BecomeSellerPayload'], ParentType, ContextType, RequireFields<MutationBecomeSellerArgs, 'input'>>;
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   confirmTwoFactor?: Resolver<ResolversTypes['TwoFactorConfirmation'], ParentType, ContextType, RequireFields<MutationConfirmTwoFactorArgs, 'code'>>;
+  deleteMyAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteMyAccountArgs, 'password'>>;
   disableTwoFactor?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDisableTwoFactorArgs, 'code'>>;
   enableTwoFactor?: Resolver<ResolversTypes['TwoFactorSetup'], ParentType, ContextType>;
   logIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLogInArgs, 'input'>>;
@@ -543,6 +562,7 @@ export type UserResolvers<ContextType = AccountsContext, ParentType extends Reso
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   emailVerified?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  exportData?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   seller?: Resolver<Maybe<ResolversTypes['Seller']>, ParentType, ContextType>;
   twoFactorEnabled?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;

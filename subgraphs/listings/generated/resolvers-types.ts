@@ -224,6 +224,8 @@ export type Query = {
    * (websearch syntax: "a phrase", -exclusion, or). query is at most 200 characters; first is capped at 100.
    */
   listings: ListingSearchConnection;
+  /** For accounts (other subgraphs only): everything listings holds about a user and their shop, as JSON, for their export. */
+  listingsPersonalData: Scalars['String']['output'];
 };
 
 
@@ -238,6 +240,12 @@ export type QueryListingsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   query?: InputMaybe<Scalars['String']['input']>;
   sort?: InputMaybe<ListingSort>;
+};
+
+
+export type QueryListingsPersonalDataArgs = {
+  sellerId?: InputMaybe<Scalars['ID']['input']>;
+  userId: Scalars['ID']['input'];
 };
 
 export type Reputation = {
@@ -549,6 +557,7 @@ export type QueryResolvers<ContextType = ListingsContext, ParentType extends Res
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   listing?: Resolver<Maybe<ResolversTypes['Listing']>, ParentType, ContextType, RequireFields<QueryListingArgs, 'id'>>;
   listings?: Resolver<ResolversTypes['ListingSearchConnection'], ParentType, ContextType, Partial<QueryListingsArgs>>;
+  listingsPersonalData?: Resolver<ResolversTypes['String'], ParentType, ContextType, RequireFields<QueryListingsPersonalDataArgs, 'userId'>>;
 }>;
 
 export type ReservedItemResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['ReservedItem'] = ResolversParentTypes['ReservedItem']> = ResolversObject<{

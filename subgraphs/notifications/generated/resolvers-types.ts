@@ -167,12 +167,13 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
-  /** For accounts (other subgraphs only): everything notifications holds about a user, as JSON, for their export. */
+  /** For accounts (other subgraphs only): everything notifications holds about a user and their shop, as JSON, for their export. */
   notificationsPersonalData: Scalars['String']['output'];
 };
 
 
 export type QueryNotificationsPersonalDataArgs = {
+  sellerId?: InputMaybe<Scalars['ID']['input']>;
   userId: Scalars['ID']['input'];
 };
 

@@ -268,8 +268,12 @@ export type Query = {
   __typename?: 'Query';
   /** The viewer's orders as a buyer, newest first. */
   myOrders: OrderConnection;
+  /** For accounts (other subgraphs only): how many orders of a user, as buyer or as seller, have not finished (COMPLETED, CANCELLED or REFUNDED). */
+  openOrderCount: Scalars['Int']['output'];
   /** Only the order's buyer and seller may read it: FORBIDDEN for anyone else. */
   order: Maybe<Order>;
+  /** For accounts (other subgraphs only): everything orders holds about a user and their shop, as JSON, for their export. */
+  ordersPersonalData: Scalars['String']['output'];
   /** Only the purchase's buyer: FORBIDDEN for anyone else. */
   purchase: Maybe<Purchase>;
   /** The viewer's orders as a seller, newest first, of one status if given. */
@@ -283,8 +287,20 @@ export type QueryMyOrdersArgs = {
 };
 
 
+export type QueryOpenOrderCountArgs = {
+  sellerId?: InputMaybe<Scalars['ID']['input']>;
+  userId: Scalars['ID']['input'];
+};
+
+
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryOrdersPersonalDataArgs = {
+  sellerId?: InputMaybe<Scalars['ID']['input']>;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -624,7 +640,9 @@ export type PurchaseResolvers<ContextType = OrdersContext, ParentType extends Re
 
 export type QueryResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   myOrders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryMyOrdersArgs>>;
+  openOrderCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<QueryOpenOrderCountArgs, 'userId'>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
+  ordersPersonalData?: Resolver<ResolversTypes['String'], ParentType, ContextType, RequireFields<QueryOrdersPersonalDataArgs, 'userId'>>;
   purchase?: Resolver<Maybe<ResolversTypes['Purchase']>, ParentType, ContextType, RequireFields<QueryPurchaseArgs, 'id'>>;
   sellerOrders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QuerySellerOrdersArgs>>;
 }>;

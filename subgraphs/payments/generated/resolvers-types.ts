@@ -320,8 +320,16 @@ export type Query = {
   __typename?: 'Query';
   /** Public: the platform's fees in force now, so that sellers see them before they sell. */
   commissionRules: CommissionRules;
+  /** For accounts (other subgraphs only): everything payments holds about a user and their shop, as JSON, for their export. */
+  paymentsPersonalData: Scalars['String']['output'];
   /** Operators only. Reconciliation runs, newest first. */
   reconciliationRuns: ReconciliationRunConnection;
+};
+
+
+export type QueryPaymentsPersonalDataArgs = {
+  sellerId?: InputMaybe<Scalars['ID']['input']>;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -737,6 +745,7 @@ export type PurchaseResolvers<ContextType = PaymentsContext, ParentType extends 
 
 export type QueryResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   commissionRules?: Resolver<ResolversTypes['CommissionRules'], ParentType, ContextType>;
+  paymentsPersonalData?: Resolver<ResolversTypes['String'], ParentType, ContextType, RequireFields<QueryPaymentsPersonalDataArgs, 'userId'>>;
   reconciliationRuns?: Resolver<ResolversTypes['ReconciliationRunConnection'], ParentType, ContextType, Partial<QueryReconciliationRunsArgs>>;
 }>;
 

@@ -54,6 +54,18 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type Query = {
+  __typename?: 'Query';
+  /** For accounts (other subgraphs only): everything reputation holds about a user and their shop, as JSON, for their export. */
+  reputationPersonalData: Scalars['String']['output'];
+};
+
+
+export type QueryReputationPersonalDataArgs = {
+  sellerId?: InputMaybe<Scalars['ID']['input']>;
+  userId: Scalars['ID']['input'];
+};
+
 export type RatingCount = {
   __typename?: 'RatingCount';
   count: Scalars['Int']['output'];
@@ -230,6 +242,7 @@ export type ResolversTypes = ResolversObject<{
   Order: ResolverTypeWrapper<OrderRef>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RatingCount: ResolverTypeWrapper<RatingCount>;
   Reputation: ResolverTypeWrapper<ReputationSummary>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -251,6 +264,7 @@ export type ResolversParentTypes = ResolversObject<{
   Order: OrderRef;
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
+  Query: Record<PropertyKey, never>;
   RatingCount: RatingCount;
   Reputation: ReputationSummary;
   Float: Scalars['Float']['output'];
@@ -278,6 +292,10 @@ export type OrderResolvers<ContextType = ReputationContext, ParentType extends R
 export type PageInfoResolvers<ContextType = ReputationContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type QueryResolvers<ContextType = ReputationContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  reputationPersonalData?: Resolver<ResolversTypes['String'], ParentType, ContextType, RequireFields<QueryReputationPersonalDataArgs, 'userId'>>;
 }>;
 
 export type RatingCountResolvers<ContextType = ReputationContext, ParentType extends ResolversParentTypes['RatingCount'] = ResolversParentTypes['RatingCount']> = ResolversObject<{
@@ -330,6 +348,7 @@ export type Resolvers<ContextType = ReputationContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
   RatingCount?: RatingCountResolvers<ContextType>;
   Reputation?: ReputationResolvers<ContextType>;
   Review?: ReviewResolvers<ContextType>;
