@@ -28,7 +28,18 @@ describe.each(STACK_MODES)('notifications on %s', (mode) => {
   const smtp = new TestSmtpServer();
   beforeAll(async () => {
     await smtp.start();
-    stack = await startTestStack({ embedded: mode === 'embedded', env: { ...process.env, SMTP_URL: smtp.url, EMAIL_RETRY_DELAY_SECONDS: '1' } });
+    stack = await startTestStack({
+      embedded: mode === 'embedded',
+      env: {
+        ...process.env,
+        SMTP_URL: smtp.url,
+        EMAIL_RETRY_DELAY_SECONDS: '1',
+        ORDER_MESSAGES_PER_MINUTE: '5',
+        // every purchase left unpaid for a second is "about to expire" (its reservation lasts 15 minutes)
+        PURCHASE_EXPIRY_REMINDER_SECONDS: '899',
+        ORDERS_SWEEP_INTERVAL_MS: '500',
+      },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -199,5 +210,70 @@ describe.each(STACK_MODES)('notifications on %s', (mode) => {
     await eventually(async () => expect((await buyer.client.ok<{ order: { status: string } }>('Order', { id: last.orders[0].id })).order.status).toBe('PAID'));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await kindsOf(seller)).filter((k) => k === 'NEW_ORDER')).toHaveLength(before);
+  });
+
+  test('the rest of an order’s life: funds released, a review, a transfer, a cancellation with its refund; a reminder before an unpaid purchase expires', async () => {
+    const seller = await newSeller(stack.client);
+    const buyer = await signUp(stack.client);
+    const listing = await newListing(seller.client, { title: 'Lifecycle kettle', stock: 20 });
+    // the seller can be paid: the test provider's onboarding link enables them when opened
+    const { startPayoutOnboarding } = await seller.client.ok<{ startPayoutOnboarding: { url: string } }>('StartPayoutOnboarding', {
+      returnUrl: 'http://localhost:3000/done',
+      refreshUrl: 'http://localhost:3000/again',
+    });
+    expect((await fetch(startPayoutOnboarding.url, { redirect: 'manual' })).status).toBe(302);
+
+    const kept = await checkOut(buyer, [listing]);
+    await payByTestCard(buyer, kept.paymentId);
+    const orderId = kept.orders[0].id;
+    await eventually(async () => expect(await kindsOf(seller)).toContain('NEW_ORDER'));
+    await seller.client.ok('AcceptOrder', { id: orderId });
+    await seller.client.ok('ShipOrder', { id: orderId });
+    await buyer.client.ok('ConfirmDelivery', { id: orderId });
+    await eventually(async () => expect(await kindsOf(seller)).toEqual(expect.arrayContaining(['ORDER_DELIVERED', 'FUNDS_RELEASED', 'TRANSFER_SENT'])));
+    await buyer.client.ok('CreateReview', { input: { orderId, rating: 4, body: 'Boils fast' } });
+    await eventually(async () => expect(await kindsOf(seller)).toContain('REVIEW_RECEIVED'));
+    // money kinds go by email whatever the preferences say
+    await eventually(async () => expect(smtp.to(seller.email, 'released')).toHaveLength(1));
+
+    const cancelled = await checkOut(buyer, [listing]);
+    await payByTestCard(buyer, cancelled.paymentId);
+    await eventually(async () => expect((await kindsOf(seller)).filter((k) => k === 'NEW_ORDER')).toHaveLength(2));
+    await seller.client.ok('CancelOrder', { id: cancelled.orders[0].id, reason: 'Broken in the warehouse' });
+    const told = await eventually(async () => {
+      const found = (await inboxOf(buyer)).notifications.edges.map((e) => e.node).filter((n) => ['ORDER_CANCELLED', 'REFUND_ISSUED'].includes(n.kind));
+      expect(found.map((n) => n.kind).sort()).toEqual(['ORDER_CANCELLED', 'REFUND_ISSUED']);
+      return found;
+    });
+    expect(told.find((n) => n.kind === 'ORDER_CANCELLED')!.body).toContain('Broken in the warehouse');
+    // the seller cancelled: the seller is not told of their own move
+    expect(await kindsOf(seller)).not.toContain('ORDER_CANCELLED');
+
+    // an unpaid purchase: its buyer is reminded once before it expires
+    const unpaid = await checkOut(buyer, [listing]);
+    const reminder = await eventually(async () => {
+      const found = (await inboxOf(buyer)).notifications.edges.map((e) => e.node).filter((n) => n.kind === 'PURCHASE_EXPIRING');
+      expect(found).toHaveLength(1);
+      return found[0];
+    });
+    expect(reminder.order).toEqual({ id: unpaid.orders[0].id, status: 'PENDING_PAYMENT' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await kindsOf(buyer)).filter((k) => k === 'PURCHASE_EXPIRING')).toHaveLength(1);
+  });
+
+  test('messages are rate-limited per author', async () => {
+    const seller = await newSeller(stack.client);
+    const buyer = await signUp(stack.client);
+    const listing = await newListing(seller.client, { title: 'Chatty lamp', stock: 5 });
+    const purchase = await checkOut(buyer, [listing]);
+    await payByTestCard(buyer, purchase.paymentId);
+    const orderId = purchase.orders[0].id;
+    await eventually(async () => expect(codes(await buyer.client.op('OrderMessages', { orderId }))).toEqual([]));
+    for (let i = 0; i < 5; i++) await buyer.client.ok('SendOrderMessage', { orderId, body: `Message ${i}` });
+    const limited = await buyer.client.op('SendOrderMessage', { orderId, body: 'One too many' });
+    expect(codes(limited)).toEqual(['RATE_LIMITED']);
+    // nothing was written; the other party is not limited by the buyer's count
+    expect((await buyer.client.ok<{ order: { messages: { totalCount: number } } }>('OrderMessages', { orderId })).order.messages.totalCount).toBe(5);
+    await seller.client.ok('SendOrderMessage', { orderId, body: 'Calm down' });
   });
 });
