@@ -203,3 +203,41 @@ test('who may see fees and commission, and run the operators’ operations', asy
   await step('RunReconciliation', () => ({}), refusedToAll);
   await step('ReconciliationRuns', () => ({}), refusedToAll);
 });
+
+test('who may do what with notifications, order messages and account security', async () => {
+  await eventually(async () => expect(codes(await buyer.client.op('OrderMessages', { orderId }))).toEqual([]));
+  await step('SendOrderMessage', () => ({ orderId, body: 'Is it wrapped?' }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: 'FORBIDDEN',
+    buyer: 'ok',
+    seller: 'ok',
+  });
+  await step('OrderMessages', () => ({ orderId }), {
+    otherBuyer: 'FORBIDDEN',
+    otherSeller: 'FORBIDDEN',
+    buyer: (response) => expect((response.data as { order: { messages: { totalCount: number } } }).order.messages.totalCount).toBe(2),
+    seller: 'ok',
+  });
+  await step('MyNotifications', () => ({}), {
+    anonymous: (response) => expect(response).toMatchObject({ data: { me: null } }),
+    buyer: 'ok',
+  });
+  for (const operation of ['MarkNotificationsRead', 'EnableTwoFactor', 'ResendVerificationEmail']) {
+    await step(operation, () => ({}), { anonymous: 'UNAUTHENTICATED' });
+  }
+  await step('SetNotificationPreference', () => ({ kind: 'NEW_MESSAGE', inApp: true, email: true }), { anonymous: 'UNAUTHENTICATED', buyer: 'ok' });
+  await step('ConfirmTwoFactor', () => ({ code: '123456' }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'CONFLICT' });
+  await step('DisableTwoFactor', () => ({ code: '123456' }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'ok' });
+  await step('ChangePassword', () => ({ currentPassword: 'not the password', newPassword: 'a new long password' }), {
+    anonymous: 'UNAUTHENTICATED',
+    otherBuyer: 'UNAUTHENTICATED',
+  });
+  await step('DeleteMyAccount', () => ({ password: 'not the password' }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'UNAUTHENTICATED' });
+  // the buyer's order is open: their account stays
+  await step('DeleteMyAccount', () => ({ password: 'a long enough password' }), { buyer: 'CONFLICT' });
+  await step('ExportMyData', () => ({}), {
+    anonymous: (response) => expect(response).toMatchObject({ data: { me: null } }),
+    buyer: (response) => expect(JSON.parse((response.data as { me: { exportData: string } }).me.exportData).account.id).toBe(buyer.userId),
+  });
+});

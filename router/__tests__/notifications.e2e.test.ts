@@ -1,4 +1,5 @@
 import { codes } from '../../lib/client/graphql-client';
+import { operation } from '../../lib/client/operations';
 import { eventually } from '../../lib/testing/eventually';
 import { follow, routerSocket } from '../../lib/testing/live';
 import { checkOut, newListing, newSeller, payByTestCard, signUp, type TestUser } from '../../lib/testing/marketplace';
@@ -275,5 +276,34 @@ describe.each(STACK_MODES)('notifications on %s', (mode) => {
     // nothing was written; the other party is not limited by the buyer's count
     expect((await buyer.client.ok<{ order: { messages: { totalCount: number } } }>('OrderMessages', { orderId })).order.messages.totalCount).toBe(5);
     await seller.client.ok('SendOrderMessage', { orderId, body: 'Calm down' });
+  });
+
+  test('live over the multipart HTTP protocol too (Apollo Client), to the recipient only', async () => {
+    const { ApolloClient, HttpLink, InMemoryCache, gql } = await import('@apollo/client');
+    const seller = await newSeller(stack.client);
+    const buyer = await signUp(stack.client);
+    const listing = await newListing(seller.client, { title: 'Multipart vase', stock: 5 });
+    const purchase = await checkOut(buyer, [listing]);
+    await payByTestCard(buyer, purchase.paymentId);
+    const orderId = purchase.orders[0].id;
+    await eventually(async () => expect(codes(await buyer.client.op('OrderMessages', { orderId }))).toEqual([]));
+    const heard: Record<'seller' | 'buyer', string[]> = { seller: [], buyer: [] };
+    const stops = (['seller', 'buyer'] as const).map((who) => {
+      const user = who === 'seller' ? seller : buyer;
+      const client = new ApolloClient({ link: new HttpLink({ uri: stack.routerUrl, headers: { authorization: `Bearer ${user.client.token}` } }), cache: new InMemoryCache() });
+      const subscription = client
+        .subscribe<{ notificationReceived: Notice }>({ query: gql(operation('NotificationReceived')) })
+        .subscribe({ next: ({ data }) => data && heard[who].push(data.notificationReceived.kind) });
+      return () => subscription.unsubscribe();
+    });
+    try {
+      await eventually(async () => expect(stack.router.activeSubscriptions()).toBeGreaterThanOrEqual(2));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await buyer.client.ok('SendOrderMessage', { orderId, body: 'Hello over multipart' });
+      await eventually(async () => expect(heard.seller).toEqual(['NEW_MESSAGE']));
+      expect(heard.buyer).toEqual([]);
+    } finally {
+      for (const stop of stops) stop();
+    }
   });
 });

@@ -21,6 +21,8 @@ export interface NotificationsConfig {
   signingKey: string;
   /** Messages one user may send a minute, over all orders (ORDER_MESSAGES_PER_MINUTE). */
   messagesPerMinute: number;
+  /** Events one instance handles at once (NOTIFICATIONS_EVENT_CONCURRENCY). */
+  eventConcurrency: number;
 }
 
 export function notificationsConfig(env: Env): NotificationsConfig {
@@ -39,5 +41,6 @@ export function notificationsConfig(env: Env): NotificationsConfig {
     emailConcurrency: Math.max(1, integer('EMAIL_CONCURRENCY', 4, env)),
     signingKey,
     messagesPerMinute: integer('ORDER_MESSAGES_PER_MINUTE', 30, env),
+    eventConcurrency: Math.max(1, integer('NOTIFICATIONS_EVENT_CONCURRENCY', 2, env)),
   };
 }

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { isEvent, type EventPayloads } from '../../lib/events/catalog';
+import { isEvent, type EventPayloads, type EventType } from '../../lib/events/catalog';
 import { handleOnce } from '../../lib/events/consumer';
 import type { EventEnvelope } from '../../lib/events/types';
 import { isUuid } from '../../lib/ids';
@@ -47,12 +47,30 @@ async function buyerOf(manager: EntityManager, orderId: string): Promise<string 
   return row?.buyer_id ?? null;
 }
 
+/** The events notifications acts on. */
+const HEARD: ReadonlySet<string> = new Set<EventType>([
+  'UserRegistered',
+  'SellerRegistered',
+  'AccountDeleted',
+  'AccountEmailRequested',
+  'AccountSecurityChanged',
+  'OrderStatusChanged',
+  'EscrowReleased',
+  'OrderRefunded',
+  'TransferSent',
+  'ReviewPosted',
+  'StockLow',
+  'PurchaseExpiring',
+]);
+
 /**
  * What the other subgraphs' events mean to the people involved. Each event is handled once
  * (handleOnce: a redelivered or duplicated event finds its id processed and makes nothing), in one
  * transaction with the notifications and email jobs it makes.
  */
 export async function onNotificationsEvent(db: DataSource, event: EventEnvelope, recipients: Recipients, notifier: Notifier): Promise<void> {
+  // most events on the bus mean nothing here (its own NotificationCreated among them): no transaction for those
+  if (!HEARD.has(event.type)) return;
   const handled = await handleOnce(db, 'notifications', event, async (manager) => {
     const notify = async (notices: Notice[]) => {
       for (const notice of notices) await notifier.notify(manager, notice);

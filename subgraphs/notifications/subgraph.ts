@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { buildSchema } from '../../lib/server/build-schema';
 import type { SubgraphModule } from '../../lib/server/subgraph-module';
 import { defaultPort, loadTypeDefs } from '../../schema/subgraphs';
@@ -47,7 +48,10 @@ export const notifications: SubgraphModule<NotificationsContext> = {
       async background() {
         // before anything can make a notification: the server listens, and events flow, only after this
         await queue.start();
-        const unsubscribeEvents = await bus.subscribe('notifications', (event) => onNotificationsEvent(db, event, recipients, notifier));
+        // A few events at a time: the in-process bus hands every event over at once, and on the embedded
+        // database (one connection) hundreds of waiting transactions would starve the email workers.
+        const inTurn = pLimit(config.eventConcurrency);
+        const unsubscribeEvents = await bus.subscribe('notifications', (event) => inTurn(() => onNotificationsEvent(db, event, recipients, notifier)));
         const stopLive = await live.start(bus);
         return async () => {
           await queue.stop();

@@ -1,9 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { isEvent } from '../../lib/events/catalog';
+import { isEvent, type EventType } from '../../lib/events/catalog';
 import { handleOnce } from '../../lib/events/consumer';
 import type { EventEnvelope } from '../../lib/events/types';
 import { forgetAccount } from './privacy';
 import { applyMove } from './transitions';
+
+const HEARD: ReadonlySet<string> = new Set<EventType>(['PaymentSucceeded', 'EscrowReleased', 'OrderRefunded', 'AccountDeleted']);
 
 /**
  * Payments moves orders through events, never by calling orders: a captured payment, a released
@@ -12,6 +14,8 @@ import { applyMove } from './transitions';
  * A deleted account's orders forget where they went.
  */
 export async function onOrdersEvent(db: DataSource, event: EventEnvelope, afterCommit: () => void): Promise<void> {
+  // every other event on the bus (its own status changes first of all) costs no transaction
+  if (!HEARD.has(event.type)) return;
   const handled = await handleOnce(db, 'orders', event, async (manager) => {
     if (isEvent(event, 'PaymentSucceeded')) {
       for (const orderId of event.payload.orderIds) await applyMove(manager, orderId, 'markPaid', 'SYSTEM');
