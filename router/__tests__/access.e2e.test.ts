@@ -234,7 +234,8 @@ test('who may do what with notifications, order messages and account security', 
     otherBuyer: 'UNAUTHENTICATED',
   });
   await step('DeleteMyAccount', () => ({ password: 'not the password' }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'UNAUTHENTICATED' });
-  // the buyer's order is open: their account stays
+  // the buyer has an order waiting for payment: their account stays
+  await buyer.client.ok('Checkout', { input: { items: [{ listingId: listing, quantity: 1 }], idempotencyKey: randomUUID() } });
   await step('DeleteMyAccount', () => ({ password: 'a long enough password' }), { buyer: 'CONFLICT' });
   await step('ExportMyData', () => ({}), {
     anonymous: (response) => expect(response).toMatchObject({ data: { me: null } }),

@@ -17,8 +17,8 @@ beforeAll(async () => {
   stack = await startTestStack({
     env: { ...process.env, SEARCH_CACHE: 'false', ORDERS_SWEEP_INTERVAL_MS: '3600000', SEARCH_COUNTER_COMPACTION_MS: '3600000' },
     onQuery: (subgraph: SubgraphName, sql: string) => {
-      // the outbox relay, event consumers and dead-letter replays work in the background, whatever the request does
-      if (!counting || /\boutbox\b|\bprocessed_events\b|\bevent_failures\b|^(START TRANSACTION|COMMIT|ROLLBACK)/.test(sql)) return;
+      // the outbox relay, event consumers, dead-letter replays and the email workers work in the background, whatever the request does
+      if (!counting || /\boutbox\b|\bpgboss\b|\bprocessed_events\b|\bevent_failures\b|^(START TRANSACTION|COMMIT|ROLLBACK)/.test(sql)) return;
       statements[subgraph] = (statements[subgraph] ?? 0) + 1;
     },
   });
