@@ -19,6 +19,8 @@ export interface Logger {
 /** What every log line of one request carries, set by the server that received it. */
 export interface RequestScope {
   requestId: string;
+  /** The end client's address, as the router saw it (the audit log records it). */
+  clientAddress?: string;
 }
 
 const scope = new AsyncLocalStorage<RequestScope>();

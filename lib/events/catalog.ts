@@ -89,6 +89,23 @@ export interface EventPayloads {
   NotificationCreated: { id: string; userId: string; kind: string; title: string; body: string; orderId: string | null; createdAt: string };
   /** reputation: a seller's score changed. */
   SellerReputationChanged: { sellerId: string; score: number; reviewCount: number; at: string };
+  /** any subgraph: an operator's or a sensitive user action, for the audit log (see lib/audit). */
+  AuditRecorded: {
+    action: string;
+    actorId: string | null;
+    targetType: string;
+    targetId: string;
+    details: Record<string, unknown>;
+    at: string;
+    ip: string | null;
+    requestId: string | null;
+  };
+  /** listings: a user reported a listing (the moderation queue holds it until an operator decides). */
+  ListingReported: { reportId: string; listingId: string; sellerId: string; title: string; reporterId: string; reason: string; details: string | null; at: string };
+  /** listings: an operator removed a listing for good (its seller is told why; its reports are settled). */
+  ListingRemoved: { listingId: string; sellerId: string; title: string; reason: string; by: string; at: string };
+  /** accounts: an operator suspended or reinstated a seller (listings leave search, transfers pause, the seller is told). */
+  SellerStatusChanged: { sellerId: string; userId: string; status: 'ACTIVE' | 'SUSPENDED'; reason: string | null; by: string; at: string };
 }
 
 export type EventType = keyof EventPayloads;
