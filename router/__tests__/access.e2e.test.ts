@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { codes, type GraphQLClient, type GraphQLResponse } from '../../lib/client/graphql-client';
+import { accessWalk } from '../../lib/testing/access-walk';
 import { eventually } from '../../lib/testing/eventually';
 import { newListing, newSeller, signUp, type TestUser } from '../../lib/testing/marketplace';
 import { startTestStack, type TestStack } from '../../scripts/test-stack';
@@ -10,7 +11,6 @@ import { startTestStack, type TestStack } from '../../scripts/test-stack';
  * Refused attempts come first, so the right party's call also proves the refusals changed nothing.
  */
 type Actor = 'anonymous' | 'otherBuyer' | 'otherSeller' | 'buyer' | 'seller';
-type Expect = 'ok' | string | ((response: GraphQLResponse) => void);
 
 let stack: TestStack;
 let actors: Record<Actor, GraphQLClient>;
@@ -40,18 +40,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-async function step(operation: string, variables: () => Record<string, unknown>, expectations: Partial<Record<Actor, Expect>>) {
-  // refusals first, the right party last
-  const order: Actor[] = ['anonymous', 'otherBuyer', 'otherSeller', 'buyer', 'seller'];
-  const sorted = order.filter((a) => expectations[a] !== undefined).sort((a, b) => Number(expectations[a] === 'ok') - Number(expectations[b] === 'ok'));
-  for (const actor of sorted) {
-    const expected = expectations[actor]!;
-    const response = await actors[actor].op(operation, variables());
-    if (typeof expected === 'function') expected(response);
-    else if (expected === 'ok') expect({ actor, errors: response.errors }).toEqual({ actor, errors: undefined });
-    else expect({ actor, codes: codes(response) }).toEqual({ actor, codes: [expected] });
-  }
-}
+const step = accessWalk<Actor>(() => actors);
 
 const orderStatus = async (id: string) =>
   (await buyer.client.ok<{ order: { status: string } }>('Order', { id })).order.status;
