@@ -50,10 +50,19 @@ export class ReportsService {
 }
 
 /**
+ * A listing's report and its removal, heard at the same moment, take turns: otherwise the report
+ * could miss the uncommitted removal and the removal the uncommitted item, leaving it open for ever.
+ */
+async function lockListing(manager: EntityManager, listingId: string): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`reputation:listing:${listingId}`]);
+}
+
+/**
  * A listing report from listings: kept, and queued unless the listing was removed meanwhile (the
  * events may arrive in either order). The item takes the report's own time, for its place in the queue.
  */
 export async function recordListingReport(manager: EntityManager, report: EventPayloads['ListingReported']): Promise<void> {
+  await lockListing(manager, report.listingId);
   await manager.query(
     `INSERT INTO listing_reports (id, listing_id, seller_id, reporter_id, reason, details, reported_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
@@ -65,6 +74,7 @@ export async function recordListingReport(manager: EntityManager, report: EventP
 
 /** A listing removed by an operator settles its reports, those already heard of and any that arrive late. */
 export async function recordListingRemoved(manager: EntityManager, removal: EventPayloads['ListingRemoved']): Promise<void> {
+  await lockListing(manager, removal.listingId);
   await manager.query(`INSERT INTO removed_listings (listing_id, removed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [removal.listingId, new Date(removal.at)]);
   await manager.query(
     `UPDATE moderation_items SET closed_at = now(), decision = 'REMOVED', closed_by = $2, note = $3
