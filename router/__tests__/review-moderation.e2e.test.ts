@@ -137,6 +137,8 @@ describe.each(STACK_MODES)('review moderation on %s', (mode) => {
     const kettle = await newListing(seller.client, { title: 'Whistling kettle', stock: 5 });
     const orderId = await deliveredOrder(buyer, seller, kettle);
     const reviewId = await review(buyer, orderId, 2, 'The whistle is quieter than the description says.');
+    // public
+    await step('SellerReviews', () => ({ sellerId: seller.sellerId }), { anonymous: 'ok' });
     expect((await sellerReviews(seller)).reputation.reviewCount).toBe(1);
 
     // the seller of the reviewed order answers, once
@@ -190,7 +192,14 @@ describe.each(STACK_MODES)('review moderation on %s', (mode) => {
     );
 
     // operators only: the queue, decisions on reviews, dismissing a listing's reports
-    const refusals = { anonymous: 'UNAUTHENTICATED', stranger: 'FORBIDDEN', buyer: 'FORBIDDEN', seller: 'FORBIDDEN', operatorWithout2fa: 'FORBIDDEN' } as const;
+    const refusals = {
+      anonymous: 'UNAUTHENTICATED',
+      stranger: 'FORBIDDEN',
+      otherSeller: 'FORBIDDEN',
+      buyer: 'FORBIDDEN',
+      seller: 'FORBIDDEN',
+      operatorWithout2fa: 'FORBIDDEN',
+    } as const;
     await step('ModerationQueue', () => ({ first: 100 }), {
       ...refusals,
       operator: (response) => {

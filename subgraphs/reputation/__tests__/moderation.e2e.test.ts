@@ -175,6 +175,10 @@ describe('SELLER_BURST: several brand-new accounts reviewing one seller within a
     for (const review of [first, second, third]) {
       expect((await itemOfReview(review.id))?.reasons).toEqual(['SELLER_BURST']);
     }
+    // the seller hears of a held review only once it is approved
+    await h.bus.settled();
+    const posted = (id: string) => published.some((e) => isEvent(e, 'ReviewPosted') && e.payload.reviewId === id);
+    expect([first, second, third].map((r) => posted(r.id))).toEqual([true, true, false]);
   });
 
   test('must not fire: two new accounts, old accounts and accounts made before reputation listened, all reviewing one seller', async () => {
@@ -394,6 +398,23 @@ describe("users' reports of reviews", () => {
     await moderate(review.id, 'REMOVE');
     expect(codes(await h.call(buyerViewer(randomUUID()), REPORT, { reviewId: review.id, reason: 'SPAM' }))).toEqual(['CONFLICT']);
   });
+});
+
+test("a deleted account's words go from its reports and replies, and its age with them", async () => {
+  const buyerId = await account(HOUR);
+  const sellerUser = randomUUID();
+  const sellerId = randomUUID();
+  const review = await reviewed(randomUUID(), sellerId, 4, 'Solid');
+  await h.call(buyerViewer(buyerId), REPORT, { reviewId: review.id, reason: 'OTHER', details: 'My own words' });
+  await h.call(sellerViewer(sellerUser, sellerId), REPLY, { reviewId: review.id, body: 'Thanks, from the shop' });
+  const at = new Date().toISOString();
+  await h.bus.publish([
+    { id: randomUUID(), type: 'AccountDeleted', source: 'accounts', occurredAt: at, payload: { userId: buyerId, sellerId: null, closedShopName: null, at } },
+    { id: randomUUID(), type: 'AccountDeleted', source: 'accounts', occurredAt: at, payload: { userId: sellerUser, sellerId, closedShopName: 'Closed shop', at } },
+  ]);
+  await eventually(async () => expect(await q(`SELECT 1 FROM known_accounts WHERE user_id = $1`, buyerId)).toEqual([]));
+  await eventually(async () => expect(await q(`SELECT reply_body FROM reviews WHERE id = $1`, review.id)).toEqual([{ reply_body: '' }]));
+  expect(await q(`SELECT reason, details FROM review_reports WHERE reporter_id = $1`, buyerId)).toEqual([{ reason: 'OTHER', details: null }]);
 });
 
 describe("listings' reports, from listings' events", () => {
