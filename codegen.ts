@@ -61,6 +61,8 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       Review: '../entities#ReviewEntity',
       Order: '../reputation#OrderRef',
       User: '../reputation#UserRef',
+      Listing: '../reputation#ListingRef',
+      ModerationItem: '../moderation#QueueItem',
     },
   },
   notifications: {

@@ -1,5 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
+export type ReviewStatus = 'PUBLISHED' | 'HELD' | 'REMOVED';
+
 /** One verified-purchase review of a seller; at most one per order. */
 @Entity({ name: 'reviews' })
 export class ReviewEntity {
@@ -20,6 +22,21 @@ export class ReviewEntity {
 
   @Column({ type: 'text' })
   body!: string;
+
+  /** PUBLISHED counts and shows; HELD (by a fake-review signal) and REMOVED (by an operator) do neither. */
+  @Column({ type: 'text', default: 'PUBLISHED' })
+  status!: ReviewStatus;
+
+  /** When an operator decided on it: a decided review is never held by a signal again. */
+  @Column({ name: 'moderated_at', type: 'timestamptz', precision: 3, nullable: true })
+  moderatedAt!: Date | null;
+
+  /** The seller's one answer. */
+  @Column({ name: 'reply_body', type: 'text', nullable: true })
+  replyBody!: string | null;
+
+  @Column({ name: 'replied_at', type: 'timestamptz', precision: 3, nullable: true })
+  repliedAt!: Date | null;
 
   /** Millisecond precision, as JavaScript Dates have, so that keyset cursors round-trip exactly. */
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })

@@ -1,10 +1,7 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { isEvent, type EventPayloads } from '../../lib/events/catalog';
-import { handleOnce } from '../../lib/events/consumer';
-import type { EventEnvelope } from '../../lib/events/types';
+import type { EntityManager } from 'typeorm';
+import type { EventPayloads } from '../../lib/events/catalog';
 import { isUuid } from '../../lib/ids';
 import { KnownOrderEntity } from './entities';
-import { forgetAccount } from './privacy';
 
 /**
  * How far along its life an order is. Orders only ever moves an order forward (PENDING_PAYMENT →
@@ -53,7 +50,7 @@ const earliest = (a: Date | null, b: Date | null) => (a && b ? (a <= b ? a : b) 
 type StatusChange = EventPayloads['OrderStatusChanged'];
 
 /** An event that could never be stored is dropped rather than retried for ever. */
-function wellFormed(change: StatusChange): boolean {
+export function wellFormed(change: StatusChange): boolean {
   return (
     isUuid(change.orderId) &&
     isUuid(change.buyerId) &&
@@ -82,14 +79,4 @@ export async function recordOrderStatus(manager: EntityManager, change: StatusCh
   const unchanged =
     next.status === current.status && time(next.statusAt) === time(current.statusAt) && time(next.deliveredAt) === time(current.deliveredAt);
   if (!unchanged) await orders.update({ id: change.orderId }, next);
-}
-
-/** What reputation does with other subgraphs' events: each one once, whatever order they come in. */
-export async function onReputationEvent(db: DataSource, event: EventEnvelope): Promise<void> {
-  if (isEvent(event, 'AccountDeleted') && isUuid(event.payload.userId)) {
-    await handleOnce(db, 'reputation', event, (manager) => forgetAccount(manager, event.payload.userId));
-    return;
-  }
-  if (!isEvent(event, 'OrderStatusChanged') || !wellFormed(event.payload)) return;
-  await handleOnce(db, 'reputation', event, (manager) => recordOrderStatus(manager, event.payload));
 }

@@ -24,14 +24,15 @@ export interface ReputationLoaders {
 const emptyCounts = (): RatingCounts => ({ counts: [0, 0, 0, 0, 0] });
 
 /**
- * Every given seller's rating counts in one grouped query. Takes a manager too, so that a review
+ * Every given seller's rating counts, of published reviews only (held and removed ones do not count) in one grouped query. Takes a manager too, so that a review
  * being written can count itself inside its own transaction.
  */
 export async function ratingCounts(db: DataSource | EntityManager, sellerIds: readonly string[]): Promise<Map<string, RatingCounts>> {
   const ids = validIds(sellerIds);
   const rows: { seller_id: string; rating: number; count: string }[] = ids.length
     ? await db.query(
-        `SELECT seller_id, rating, count(*) AS count FROM reviews WHERE seller_id = ANY($1::uuid[]) GROUP BY seller_id, rating`,
+        `SELECT seller_id, rating, count(*) AS count FROM reviews
+         WHERE seller_id = ANY($1::uuid[]) AND status = 'PUBLISHED' GROUP BY seller_id, rating`,
         [ids],
       )
     : [];
@@ -63,11 +64,12 @@ function reviewPageLoader(db: DataSource): DataLoader<ReviewPageKey, ReviewEntit
       const rows: (ReviewEntity & { n: number })[] = wanted.length
         ? await db.query(
             `SELECT k.n, r.id, r.order_id AS "orderId", r.seller_id AS "sellerId", r.author_id AS "authorId",
-                    r.rating, r.body, r.created_at AS "createdAt"
+                    r.rating, r.body, r.created_at AS "createdAt", r.status, r.moderated_at AS "moderatedAt",
+                    r.reply_body AS "replyBody", r.replied_at AS "repliedAt"
              FROM unnest($1::int[], $2::uuid[], $3::int[], $4::timestamptz[], $5::uuid[]) AS k(n, seller_id, lim, after_at, after_id)
              CROSS JOIN LATERAL (
                SELECT * FROM reviews
-               WHERE seller_id = k.seller_id AND (k.after_at IS NULL OR (created_at, id) < (k.after_at, k.after_id))
+               WHERE seller_id = k.seller_id AND status = 'PUBLISHED' AND (k.after_at IS NULL OR (created_at, id) < (k.after_at, k.after_id))
                ORDER BY created_at DESC, id DESC
                LIMIT k.lim
              ) r

@@ -9,6 +9,7 @@ export interface Ref {
 export type SellerRef = Ref;
 export type OrderRef = Ref;
 export type UserRef = Ref;
+export type ListingRef = Ref;
 
 export interface RatingCounts {
   /** counts[r - 1] is the number of r-star reviews. */

@@ -2,14 +2,20 @@ import { DateTime } from '../../lib/scalars';
 import type { Resolvers } from './generated/resolvers-types';
 import { personalData } from './privacy';
 
+// @authenticated and @requiresScopes in the SDL guarantee a viewer where `viewer!` is written;
+// the services check roles again where the data is.
 export const resolvers: Resolvers = {
   Query: {
     reputationPersonalData: async (_root, { userId, sellerId }, { db }) => JSON.stringify(await personalData(db, userId, sellerId ?? null)),
+    moderationQueue: (_root, { first, after }, { moderation, viewer }) => moderation.queue(viewer!, first, after),
   },
   DateTime,
   Mutation: {
-    // @authenticated in the SDL guarantees a viewer here
     createReview: (_root, { input }, { reviews, viewer }) => reviews.createReview(viewer!, input),
+    replyToReview: (_root, { reviewId, body }, { reviews, viewer }) => reviews.replyToReview(viewer!, reviewId, body),
+    reportReview: (_root, { reviewId, reason, details }, { reports, viewer }) => reports.reportReview(viewer!, reviewId, reason, details),
+    moderateReview: (_root, { reviewId, decision, note }, { moderation, viewer }) => moderation.moderateReview(viewer!, reviewId, decision, note),
+    dismissListingReports: (_root, { listingId, note }, { moderation, viewer }) => moderation.dismissListingReports(viewer!, listingId, note),
   },
   Review: {
     __resolveReference: ({ id }, { loaders }) => loaders.review.load(id),
@@ -17,6 +23,12 @@ export const resolvers: Resolvers = {
     author: (review) => ({ id: review.authorId }),
     seller: (review) => ({ id: review.sellerId }),
     order: (review) => ({ id: review.orderId }),
+    reply: (review) => (review.replyBody !== null && review.repliedAt ? { body: review.replyBody, at: review.repliedAt } : null),
+  },
+  ModerationItem: {
+    review: (item, _args, { loaders }) => (item.subjectType === 'REVIEW' ? loaders.review.load(item.subjectId) : null),
+    // listings resolves the listing's title
+    listing: (item) => (item.subjectType === 'LISTING' ? { id: item.subjectId } : null),
   },
   Seller: {
     __resolveReference: ({ id }) => ({ id }),

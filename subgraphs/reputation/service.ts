@@ -5,11 +5,16 @@ import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { recordEvent, type OutboxRelay } from '../../lib/events/outbox';
 import { isUuid } from '../../lib/ids';
 import { decodeTimeIdCursor, encodeTimeIdCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
-import { integerInRange } from '../../lib/validation';
+import { integerInRange, requiredText } from '../../lib/validation';
+import { requireReviewedSeller } from './access';
+import type { SignalConfig } from './config';
 import { KnownOrderEntity, ReviewEntity } from './entities';
 import { REVIEWABLE } from './known-orders';
-import { ratingCounts, type ReputationLoaders } from './loaders';
-import { summarise, type ReputationPrior } from './reputation';
+import type { ReputationLoaders } from './loaders';
+import { hold } from './queue';
+import type { ReputationPrior } from './reputation';
+import { lockedNow, lockReviews, publishScores } from './scores';
+import { firedSignals } from './signals';
 
 export interface CreateReviewInput {
   orderId: string;
@@ -27,6 +32,7 @@ export class ReviewsService {
     private readonly db: DataSource,
     private readonly outbox: OutboxRelay,
     private readonly prior: ReputationPrior,
+    private readonly signals: SignalConfig,
   ) {}
 
   /**
@@ -52,34 +58,26 @@ export class ReviewsService {
         if (!REVIEWABLE.has(order.status)) {
           throw conflict(`An order that is ${order.status} cannot be reviewed; reviews open once it is delivered`);
         }
-        // One review of a seller at a time: each SellerReputationChanged then counts every review
-        // committed before it, and its `at` (read under the lock) orders the seller's events.
-        await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`reputation:${order.sellerId}`]);
+        await lockReviews(manager);
         const reviews = manager.getRepository(ReviewEntity);
         if (await reviews.existsBy({ orderId })) throw conflict('This order has been reviewed already');
         const saved = await reviews.save(reviews.create({ orderId, sellerId: order.sellerId, authorId: viewer.userId, rating, body }));
 
-        const counts = await ratingCounts(manager, [order.sellerId]);
-        const summary = summarise(counts.get(order.sellerId)!, this.prior);
-        // microseconds, so that two changes of one seller never share an instant
-        const [{ at }]: { at: string }[] = await manager.query(
-          `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`,
-        );
-        await recordEvent(manager, 'reputation', 'ReviewPosted', {
-          reviewId: saved.id,
-          orderId,
-          sellerId: order.sellerId,
-          authorId: viewer.userId,
-          rating,
-          at,
-        });
-        await recordEvent(manager, 'reputation', 'SellerReputationChanged', {
-          sellerId: order.sellerId,
-          score: summary.score,
-          reviewCount: summary.reviewCount,
-          at,
-        });
-        return saved;
+        // the fake-review signals: each one that fires holds its whole pattern, this review included
+        // (whose scores change: the sellers of earlier reviews it holds, and this one's if it stays published)
+        const changed = new Set<string>();
+        for (const signal of await firedSignals(manager, saved, this.signals)) {
+          for (const held of await hold(manager, signal)) if (held.id !== saved.id) changed.add(held.sellerId);
+        }
+        const stored = await reviews.findOneByOrFail({ id: saved.id });
+        const at = await lockedNow(manager);
+        // a held review reaches its seller once an operator approves it (moderation.ts)
+        if (stored.status === 'PUBLISHED') {
+          await recordEvent(manager, 'reputation', 'ReviewPosted', { reviewId: saved.id, orderId, sellerId: order.sellerId, authorId: viewer.userId, rating, at });
+          changed.add(order.sellerId);
+        }
+        await publishScores(manager, this.prior, changed, at);
+        return stored;
       });
     } catch (error) {
       if (isUniqueViolation(error, ONE_PER_ORDER)) throw conflict('This order has been reviewed already');
@@ -87,6 +85,23 @@ export class ReviewsService {
     }
     this.outbox.wake();
     return review;
+  }
+
+  /** The seller of the reviewed order answers it, once; a removed review takes no answer. */
+  async replyToReview(viewer: Viewer, reviewId: string, text: string): Promise<ReviewEntity> {
+    const body = requiredText(text, 'body', { max: MAX_BODY });
+    if (!isUuid(reviewId)) throw notFound('Review');
+    return this.db.transaction(async (manager) => {
+      const reviews = manager.getRepository(ReviewEntity);
+      const review = await reviews.findOne({ where: { id: reviewId }, lock: { mode: 'pessimistic_write' } });
+      if (!review) throw notFound('Review');
+      requireReviewedSeller(viewer, review);
+      if (review.status === 'REMOVED') throw conflict('This review was removed by the marketplace and cannot be answered');
+      if (review.replyBody !== null) throw conflict('This review has been answered already; a review takes one reply');
+      review.replyBody = body;
+      review.repliedAt = new Date();
+      return reviews.save(review);
+    });
   }
 
   /** Newest first. totalCount is the seller's review count, read by the batched reputation loader. */

@@ -24,6 +24,8 @@ const APP_CODE = '<code from your authenticator app>';
 const ORDER_ID = '<order id>';
 const FIND_ORDER = 'Replace <order id> with an order of yours: MyOrders or SellerOrders lists them, Checkout returns new ones.';
 const OWN_LISTING_ID = '<listing id>';
+const REVIEW_ID = '<review id>';
+const FIND_REVIEW = 'Replace <review id> with an id from SellerReviews (seller.reviews.edges[].node.id).';
 const FIND_OWN_LISTING = 'Replace <listing id> with one of your listings: CreateListing returns it, MyListings lists them.';
 
 function examples({ listingId, sellerId }: DemoIds): Record<string, Example> {
@@ -191,6 +193,26 @@ function examples({ listingId, sellerId }: DemoIds): Record<string, Example> {
       notes: [AS_BUYER, 'Reviews are for DELIVERED or COMPLETED orders.', FIND_ORDER],
     },
     SellerReputation: { variables: { sellerId: seller }, notes: findSeller },
+
+    // trust and safety: reviews
+    SellerReviews: { variables: { sellerId: seller }, notes: findSeller },
+    ReplyToReview: {
+      variables: { reviewId: REVIEW_ID, body: 'Thank you! We are glad it arrived safely.' },
+      notes: [AS_SELLER, FIND_REVIEW, 'Once per review.'],
+    },
+    ReportReview: {
+      variables: { reviewId: REVIEW_ID, reason: 'FAKE', details: 'The same words appear under other shops.' },
+      notes: [AS_BUYER, FIND_REVIEW, 'Once per review; the review stays shown until an operator decides.'],
+    },
+    ModerationQueue: { variables: { first: 20 }, notes: [AS_OPERATOR] },
+    ModerateReview: {
+      variables: { reviewId: REVIEW_ID, decision: 'APPROVE', note: 'Verified purchase, ordinary wording' },
+      notes: [AS_OPERATOR, 'Replace <review id> with review.id of an item from ModerationQueue. REMOVE is final.'],
+    },
+    DismissListingReports: {
+      variables: { listingId: OWN_LISTING_ID, note: 'Genuine item; the reports were mistaken' },
+      notes: [AS_OPERATOR, 'Replace <listing id> with listing.id of an item from ModerationQueue.'],
+    },
   };
 }
 
