@@ -27,8 +27,8 @@ export async function forgetSeller(
   closedShopName: string,
 ): Promise<SearchChange | undefined> {
   if (!isUuid(sellerId)) return undefined;
-  const rows: { id: string }[] = await manager.query(`SELECT id FROM listings WHERE seller_id = $1 AND status <> 'ARCHIVED' FOR UPDATE`, [sellerId]);
-  await manager.query(`UPDATE listings SET status = 'ARCHIVED', updated_at = now() WHERE seller_id = $1 AND status <> 'ARCHIVED'`, [sellerId]);
+  const rows: { id: string }[] = await manager.query(`SELECT id FROM listings WHERE seller_id = $1 AND status NOT IN ('ARCHIVED', 'REMOVED') FOR UPDATE`, [sellerId]);
+  await manager.query(`UPDATE listings SET status = 'ARCHIVED', updated_at = now() WHERE seller_id = $1 AND status NOT IN ('ARCHIVED', 'REMOVED')`, [sellerId]);
   await manager.query(`UPDATE seller_profiles SET shop_name = $2, updated_at = now() WHERE seller_id = $1`, [sellerId, closedShopName]);
   await projection.seller(manager, sellerId);
   return projection.listings(manager, rows.map((row) => row.id));
