@@ -210,6 +210,15 @@ describe.each(STACK_MODES)('listing removal, reports and seller suspension on %s
         expect.objectContaining({ reporterId: another.userId, reason: 'MISLEADING', details: null }),
       ]),
     );
+
+    // a report is the reporter's data: in their export, and gone with their account
+    const { me } = await reporter.client.ok<{ me: { exportData: string } }>('ExportMyData');
+    expect(JSON.parse(me.exportData).listings.listingReports).toEqual([expect.objectContaining({ listing_id: listing, reason: 'COUNTERFEIT', details: 'Fake brand.' })]);
+    await reporter.client.ok('DeleteMyAccount', { password: TEST_PASSWORD });
+    const reportsOf = async (userId: string) =>
+      (await stack.subgraphs.listings.db.transaction((m) => m.query(`SELECT reason FROM listing_reports WHERE reporter_id = $1`, [userId]))) as unknown[];
+    await eventually(async () => expect(await reportsOf(reporter.userId)).toEqual([]));
+    expect(await reportsOf(another.userId)).toEqual([{ reason: 'MISLEADING' }]);
   });
 
   test('a suspended seller’s paid order is still fulfilled and cancelled orders refunded; its transfer waits for the reinstatement', async () => {

@@ -4,7 +4,7 @@ import { handleOnce } from '../../lib/events/consumer';
 import { isUuid } from '../../lib/ids';
 import type { EventEnvelope } from '../../lib/events/types';
 import { handleReputationEvent } from './reputation-consumer';
-import { forgetSeller } from './privacy';
+import { forgetReporter, forgetSeller } from './privacy';
 import type { SearchChange } from './search/cache';
 import { handleSellerRegistered } from './seller-profiles';
 import { applySellerStanding } from './seller-standing';
@@ -39,13 +39,14 @@ export async function onListingsEvent(db: DataSource, { projection, search, afte
     await search?.forgetAll();
   }
   if (isEvent(event, 'SellerRegistered') && (await handleSellerRegistered(db, event))) await search?.forgetSeller(event.payload.sellerId);
-  if (isEvent(event, 'AccountDeleted') && event.payload.sellerId) {
-    const { sellerId, closedShopName } = event.payload;
+  if (isEvent(event, 'AccountDeleted')) {
+    const { userId, sellerId, closedShopName } = event.payload;
     let change: SearchChange | undefined;
     const handled = await handleOnce(db, 'listings', event, async (manager) => {
-      change = await forgetSeller(manager, projection, sellerId, closedShopName ?? 'Closed shop');
+      await forgetReporter(manager, userId);
+      if (sellerId) change = await forgetSeller(manager, projection, sellerId, closedShopName ?? 'Closed shop');
     });
-    if (handled) {
+    if (handled && sellerId) {
       afterCommit?.();
       await search?.forgetSeller(sellerId);
       if (change) await search?.forget(change);
