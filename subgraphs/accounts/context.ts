@@ -7,6 +7,7 @@ import type { AddressBook } from './addresses';
 import { AddressEntity, SellerEntity, UserEntity } from './entities';
 import type { AccountSecurity } from './account-security';
 import type { AccountPrivacy } from './privacy';
+import type { SellerStanding } from './seller-standing';
 import type { AccountsService } from './service';
 
 export interface AccountsLoaders {
@@ -27,6 +28,8 @@ export interface AccountsContext {
   security: AccountSecurity;
   privacy: AccountPrivacy;
   addresses: AddressBook;
+  /** Operators' suspensions and reinstatements of shops. */
+  standing: SellerStanding;
   loaders: AccountsLoaders;
 }
 

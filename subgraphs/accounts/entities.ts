@@ -58,9 +58,23 @@ export class SellerEntity {
   @Column({ type: 'char', length: 3 })
   currency!: string;
 
+  /** SUSPENDED by operators: the shop's listings are out of search and checkout, its transfers paused. */
+  @Column({ type: 'text', default: 'ACTIVE' })
+  status!: SellerStatus;
+
+  /** Why it is suspended (null while ACTIVE); the seller is told it. */
+  @Column({ name: 'suspension_reason', type: 'text', nullable: true })
+  suspensionReason!: string | null;
+
+  /** When operators last suspended or reinstated it; other subgraphs order its events by this. */
+  @Column({ name: 'status_changed_at', type: 'timestamptz', precision: 3, nullable: true })
+  statusChangedAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }
+
+export type SellerStatus = 'ACTIVE' | 'SUSPENDED';
 
 /** One address of a user's address book; orders keep copies of those they were sent to. */
 @Entity({ name: 'addresses' })

@@ -46,6 +46,9 @@ export const resolvers: Resolvers = {
     disableTwoFactor: (_root, { code }, { security, viewer }) => security.disableTwoFactor(viewer!, code),
     deleteMyAccount: (_root, { password }, { privacy, viewer }) => privacy.deleteAccount(viewer!, password),
     becomeSeller: (_root, { input }, { accounts, viewer }) => accounts.becomeSeller(viewer!, input),
+    // @requiresScopes(operator) in the SDL; the service checks the operator again
+    suspendSeller: (_root, { sellerId, reason }, { standing, viewer }) => standing.suspend(viewer!, sellerId, reason),
+    reinstateSeller: (_root, { sellerId }, { standing, viewer }) => standing.reinstate(viewer!, sellerId),
     addAddress: (_root, { input, makeDefault }, { addresses, viewer }) => addresses.add(viewer!, input, makeDefault ?? false),
     removeAddress: (_root, { id }, { addresses, viewer }) => addresses.remove(viewer!, id),
   },

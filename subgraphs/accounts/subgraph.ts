@@ -10,6 +10,7 @@ import { Accounts1732000000000 } from './migrations/1732000000000-accounts';
 import { Addresses1732000000010 } from './migrations/1732000000010-addresses';
 import { Operators1732000000020 } from './migrations/1732000000020-operators';
 import { AccountSecurity1732000000030 } from './migrations/1732000000030-account-security';
+import { SellerStatus1732000000500 } from './migrations/1732000000500-seller-status';
 import { AccountSecurity } from './account-security';
 import { accountPages } from './account-pages';
 import { AccountPrivacy } from './privacy';
@@ -19,6 +20,7 @@ import { Sessions } from './sessions';
 import { TwoFactor } from './two-factor';
 import { DEFAULT_COST } from './passwords';
 import { resolvers } from './resolvers';
+import { SellerStanding } from './seller-standing';
 import { AccountsService } from './service';
 import { TokenIssuer } from './tokens';
 
@@ -26,7 +28,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
   name: 'accounts',
   defaultPort: defaultPort('accounts'),
   entities: [UserEntity, SellerEntity, AddressEntity],
-  migrations: [Accounts1732000000000, Addresses1732000000010, Operators1732000000020, AccountSecurity1732000000030],
+  migrations: [Accounts1732000000000, Addresses1732000000010, Operators1732000000020, AccountSecurity1732000000030, SellerStatus1732000000500],
   async create({ db, env, outbox, publicUrl, logger, internal }) {
     const config = accountsConfig(env);
     const tokens = await TokenIssuer.create(config, env);
@@ -38,6 +40,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
     const security = new AccountSecurity(db, service, credentials, sessions, links, twoFactor, outbox);
     const privacy = new AccountPrivacy(db, internal, service, sessions, outbox);
     const addresses = new AddressBook(db);
+    const standing = new SellerStanding(db, outbox);
     return {
       name: 'accounts',
       schema: buildSchema(loadTypeDefs('accounts'), resolvers),
@@ -48,6 +51,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
         security,
         privacy,
         addresses,
+        standing,
         loaders: accountsLoaders(db),
       }),
       routes: {

@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export type ListingStatus = 'DRAFT' | 'ACTIVE' | 'ARCHIVED';
+/** REMOVED: taken down by operators, for good. */
+export type ListingStatus = 'DRAFT' | 'ACTIVE' | 'ARCHIVED' | 'REMOVED';
 /** How a listing reaches its buyer; only SHIPPING needs an address. */
 export type Fulfillment = 'SHIPPING' | 'DIGITAL' | 'SERVICE';
 

@@ -4,9 +4,10 @@ import { handleOnce } from '../../lib/events/consumer';
 import { isUuid } from '../../lib/ids';
 import type { EventEnvelope } from '../../lib/events/types';
 import { handleReputationEvent } from './reputation-consumer';
-import { forgetSeller } from './privacy';
+import { forgetReporter, forgetSeller } from './privacy';
 import type { SearchChange } from './search/cache';
 import { handleSellerRegistered } from './seller-profiles';
+import { applySellerStanding } from './seller-standing';
 import { releaseReservation, returnStock } from './reservations';
 import type { SearchProjection } from './search/projection';
 import type { ListingSearch } from './search/search';
@@ -21,7 +22,7 @@ export interface ListingsEventDeps {
 
 /**
  * What listings does with events: stock back on cancellation and on an abandoned checkout, reputation for ranking, shop names to
- * show with listings, a deleted seller's shop closed, and forgetting
+ * show with listings, a deleted seller's shop closed, a suspended seller's listings out of search (and back on reinstatement), and forgetting
  * cached searches and listings once a change to them committed (its own ListingChanged events).
  */
 export async function onListingsEvent(db: DataSource, { projection, search, afterCommit }: ListingsEventDeps, event: EventEnvelope): Promise<void> {
@@ -38,17 +39,23 @@ export async function onListingsEvent(db: DataSource, { projection, search, afte
     await search?.forgetAll();
   }
   if (isEvent(event, 'SellerRegistered') && (await handleSellerRegistered(db, event))) await search?.forgetSeller(event.payload.sellerId);
-  if (isEvent(event, 'AccountDeleted') && event.payload.sellerId) {
-    const { sellerId, closedShopName } = event.payload;
+  if (isEvent(event, 'AccountDeleted')) {
+    const { userId, sellerId, closedShopName } = event.payload;
     let change: SearchChange | undefined;
     const handled = await handleOnce(db, 'listings', event, async (manager) => {
-      change = await forgetSeller(manager, projection, sellerId, closedShopName ?? 'Closed shop');
+      await forgetReporter(manager, userId);
+      if (sellerId) change = await forgetSeller(manager, projection, sellerId, closedShopName ?? 'Closed shop');
     });
-    if (handled) {
+    if (handled && sellerId) {
       afterCommit?.();
       await search?.forgetSeller(sellerId);
       if (change) await search?.forget(change);
     }
+  }
+  if (isEvent(event, 'SellerStatusChanged')) {
+    const { handled, change } = await applySellerStanding(db, projection, event);
+    if (handled) afterCommit?.();
+    if (change) await search?.forget(change);
   }
   if (isEvent(event, 'ListingChanged')) await search?.forget(event.payload);
   if (isEvent(event, 'SearchRebuilt')) await search?.forgetAll();

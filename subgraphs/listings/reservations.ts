@@ -1,6 +1,6 @@
 import { affectedRows } from '../../lib/db/affected';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AppError, badInput } from '../../lib/errors';
+import { AppError, badInput, forbidden } from '../../lib/errors';
 import type { MarketplaceEvent } from '../../lib/events/catalog';
 import { handleOnce } from '../../lib/events/consumer';
 import { recordEvent } from '../../lib/events/outbox';
@@ -106,8 +106,12 @@ export async function reserveStock(
     const byId = new Map(listings.map((l) => [l.id, l]));
     const currencies = new Set(listings.map((l) => l.currency));
     const short: string[] = [];
+    const suspended = await suspendedAmong(manager, [...new Set(listings.map((l) => l.seller_id))]);
     for (const [listingId, quantity] of wanted) {
       const listing = byId.get(listingId);
+      // taken down by operators, or its shop suspended: not the buyer's mistake, and no retry will help
+      if (listing?.status === 'REMOVED') throw forbidden(`listing ${listingId} was removed by the marketplace and cannot be bought`);
+      if (listing && suspended.has(listing.seller_id)) throw forbidden(`listing ${listingId} cannot be bought: its shop is suspended`);
       if (!listing || listing.status !== 'ACTIVE') throw badInput(`listing ${listingId} is not for sale`, 'listingId');
       if (input.buyerSellerId && listing.seller_id === input.buyerSellerId) {
         throw badInput('you cannot buy your own listing', 'listingId');
@@ -145,6 +149,15 @@ export async function reserveStock(
     const change = await search.listings(manager, [...wanted.keys()]);
     return { id: input.reservationId, items: (await reservedLines(manager, input.reservationId)).map(toLine), change };
   });
+}
+
+/** Of these sellers, the ones suspended (their listings cannot be bought). */
+async function suspendedAmong(manager: EntityManager, sellerIds: string[]): Promise<Set<string>> {
+  const rows: { seller_id: string }[] = await manager.query(
+    `SELECT seller_id FROM seller_standing WHERE seller_id = ANY($1::uuid[]) AND status = 'SUSPENDED'`,
+    [sellerIds],
+  );
+  return new Set(rows.map((row) => row.seller_id));
 }
 
 function reservedLines(manager: EntityManager, reservationId: string): Promise<LineRow[]> {

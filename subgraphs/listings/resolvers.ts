@@ -25,6 +25,13 @@ export const resolvers: Resolvers = {
     updateListing: (_root, { id, input }, { listings, viewer }) => listings.updateListing(viewer!, id, input),
     publishListing: (_root, { id }, { listings, viewer }) => listings.publishListing(viewer!, id),
     archiveListing: (_root, { id }, { listings, viewer }) => listings.archiveListing(viewer!, id),
+    // @authenticated in the SDL guarantees a viewer here
+    reportListing: async (_root, { listingId, reason, details }, { listings, viewer }) => {
+      await listings.reportListing(viewer!, { listingId, reason, details });
+      return true;
+    },
+    // @requiresScopes(operator) in the SDL; the service checks the operator again
+    removeListing: (_root, { id, reason }, { listings, viewer }) => listings.removeListing(viewer!, id, reason),
     // internal: @requiresScopes(internal) lets only other subgraphs call it
     reserveStock: (_root, { input }, { listings }) => listings.reserveStock(input),
   },

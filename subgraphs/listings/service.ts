@@ -6,7 +6,10 @@ import { newestFirst } from '../../lib/db/newest-first';
 import type { Connection } from '../../lib/pagination';
 import { amountIn, given, integerInRange, requiredText } from '../../lib/validation';
 import { CategoryEntity, ListingEntity, type Fulfillment } from './entities';
+import { removeListing } from './removals';
+import { reportListing, type ReportReason } from './reports';
 import { reserveStock, type ReservationResult, type ReserveInput } from './reservations';
+import { refuseSuspended } from './seller-standing';
 import type { SearchChange } from './search/cache';
 import type { SearchProjection } from './search/projection';
 import type { ListingSearch } from './search/search';
@@ -125,6 +128,7 @@ export class ListingsService {
 
   async createListing(viewer: Viewer, input: CreateListingInput): Promise<ListingEntity> {
     const seller = sellerOf(viewer);
+    await refuseSuspended(this.db, seller.id);
     const title = requiredText(input.title, 'title', { max: MAX_TITLE });
     const description = requiredText(input.description, 'description', { max: MAX_DESCRIPTION });
     const { priceAmount, currency } = price(input.price, seller);
@@ -169,14 +173,31 @@ export class ListingsService {
     });
   }
 
-  /** Idempotent: publishing an ACTIVE listing changes nothing. */
-  publishListing(viewer: Viewer, id: string): Promise<ListingEntity> {
-    return this.change(sellerOf(viewer), id, (listing) => (listing.status === 'ACTIVE' ? {} : { status: 'ACTIVE' }));
+  /**
+   * Idempotent: publishing an ACTIVE listing changes nothing. A suspended seller cannot publish
+   * (FORBIDDEN); were it to slip past this check, search and checkout still leave the listing out.
+   */
+  async publishListing(viewer: Viewer, id: string): Promise<ListingEntity> {
+    const seller = sellerOf(viewer);
+    await refuseSuspended(this.db, seller.id);
+    return this.change(seller, id, (listing) => (listing.status === 'ACTIVE' ? {} : { status: 'ACTIVE' }));
   }
 
   /** Idempotent. The row stays, since orders refer to it. */
   archiveListing(viewer: Viewer, id: string): Promise<ListingEntity> {
     return this.change(sellerOf(viewer), id, (listing) => (listing.status === 'ARCHIVED' ? {} : { status: 'ARCHIVED' }));
+  }
+
+  /** Any signed-in user, once per listing (reports.ts). */
+  reportListing(viewer: Viewer, input: { listingId: string; reason: ReportReason; details?: string | null }): Promise<void> {
+    return reportListing(this.db, viewer, input);
+  }
+
+  /** Operators only (removals.ts). */
+  async removeListing(viewer: Viewer, id: string, reason: string): Promise<ListingEntity> {
+    const { listing, change } = await removeListing(this.db, this.projection, viewer, id, reason);
+    await this.committed(change);
+    return listing;
   }
 
   private async existingCategory(slug: string): Promise<string> {
@@ -199,6 +220,8 @@ export class ListingsService {
       const listing = await listings.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!listing) throw notFound('Listing');
       if (listing.sellerId !== seller.id) throw forbidden('Only the seller of this listing can change it');
+      // operators took it down for good: not the seller's to edit, publish or archive any more
+      if (listing.status === 'REMOVED') throw conflict('This listing was removed by the marketplace’s operators and cannot be changed');
       const changes = decide(listing);
       if (Object.keys(changes).length === 0) return listing;
       await listings.update({ id }, changes);

@@ -12,6 +12,7 @@ import { CategoryCounts1732000000140 } from './migrations/1732000000140-category
 import { PairCounts1732000000150 } from './migrations/1732000000150-pair-counts';
 import { Fulfillment1732000000160 } from './migrations/1732000000160-fulfillment';
 import { LowStock1732000000170 } from './migrations/1732000000170-low-stock';
+import { TrustAndSafety1732000000510 } from './migrations/1732000000510-trust-and-safety';
 import { listingsConfig } from './config';
 import { startCommonWordAdmission, startCounterCompaction } from './search/compaction';
 import { setUpSearch } from './search/setup';
@@ -38,6 +39,7 @@ export const listings: SubgraphModule<ListingsContext> = {
     PairCounts1732000000150,
     Fulfillment1732000000160,
     LowStock1732000000170,
+    TrustAndSafety1732000000510,
   ],
   async create({ db, bus, env, logger, outbox, internal, metrics }) {
     const config = listingsConfig(env);

@@ -61,6 +61,8 @@ const HEARD: ReadonlySet<string> = new Set<EventType>([
   'ReviewPosted',
   'StockLow',
   'PurchaseExpiring',
+  'ListingRemoved',
+  'SellerStatusChanged',
 ]);
 
 /**
@@ -124,6 +126,16 @@ export async function onNotificationsEvent(db: DataSource, event: EventEnvelope,
       await notify([
         { userId: buyerId, kind: 'PURCHASE_EXPIRING', content: TEMPLATES.PURCHASE_EXPIRING({ expiresAt: new Date(expiresAt) }), orderId: orderIds[0] ?? null },
       ]);
+    } else if (isEvent(event, 'ListingRemoved')) {
+      const { sellerId, title, reason } = event.payload;
+      await toSeller(sellerId, { kind: 'LISTING_REMOVED', content: TEMPLATES.LISTING_REMOVED({ title, reason }) });
+    } else if (isEvent(event, 'SellerStatusChanged')) {
+      const { userId, status, reason } = event.payload;
+      const notice =
+        status === 'SUSPENDED'
+          ? { kind: 'SELLER_SUSPENDED' as const, content: TEMPLATES.SELLER_SUSPENDED({ reason: reason ?? 'not given' }) }
+          : { kind: 'SELLER_REINSTATED' as const, content: TEMPLATES.SELLER_REINSTATED() };
+      await notify([{ userId, ...notice }]);
     }
   });
   if (handled) notifier.committed();

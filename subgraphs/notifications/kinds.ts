@@ -18,6 +18,7 @@ export const NOTIFICATION_KINDS = [
   'LISTING_REMOVED',
   'SELLER_SUSPENDED',
   'ACCOUNT_SECURITY',
+  'SELLER_REINSTATED',
 ] as const;
 
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
@@ -33,6 +34,7 @@ export const MANDATORY: ReadonlySet<NotificationKind> = new Set<NotificationKind
   'LISTING_REMOVED',
   'SELLER_SUSPENDED',
   'ACCOUNT_SECURITY',
+  'SELLER_REINSTATED',
 ]);
 
 export const isKind = (value: string): value is NotificationKind => (NOTIFICATION_KINDS as readonly string[]).includes(value);

@@ -77,6 +77,18 @@ export const TEMPLATES = {
     body: `Pay before ${d.expiresAt.toISOString().slice(11, 16)} UTC, or the items go back on sale.`,
   }),
   ACCOUNT_SECURITY: (d: { change: Change }) => SECURITY[d.change],
+  LISTING_REMOVED: (d: { title: string; reason: string }) => ({
+    title: `Your listing "${d.title}" was removed`,
+    body: `The marketplace removed "${d.title}": it is no longer in search and cannot be bought. Reason: ${d.reason}`,
+  }),
+  SELLER_SUSPENDED: (d: { reason: string }) => ({
+    title: 'Your shop is suspended',
+    body: `Your listings are out of search and cannot be bought, and transfers to you are paused; orders already paid can still be fulfilled. Reason: ${d.reason}`,
+  }),
+  SELLER_REINSTATED: () => ({
+    title: 'Your shop is reinstated',
+    body: 'Your listings are back in search and for sale, and transfers to you resume.',
+  }),
 } satisfies Partial<Record<NotificationKind, (data: never) => Content>>;
 
 /** The emails accounts asks for: not notifications (nothing in the app), always sent. */

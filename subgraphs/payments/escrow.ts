@@ -82,7 +82,7 @@ export class Escrow {
       return;
     }
     if (outcome === 'not-enabled') {
-      this.logger.info('the seller cannot be paid yet (payouts not enabled): their money waits in available until they are', {
+      this.logger.info('the seller cannot be paid yet (payouts not enabled, or the shop suspended): their money waits in available until they can', {
         orderId,
         sellerId: event.payload.sellerId,
       });

@@ -23,6 +23,7 @@ import { Transfers1732000000011 } from './migrations/1732000000011-transfers';
 import { CommissionRules1732000000012 } from './migrations/1732000000012-commission-rules';
 import { CommissionRuleBook } from './commission-rules';
 import { Reconciliation1732000000013 } from './migrations/1732000000013-reconciliation';
+import { SellerStanding1732000000520 } from './migrations/1732000000520-seller-standing';
 import { Reconciliation } from './reconciliation';
 import type { PaymentProvider } from './provider';
 import { Refunds, STALE_REFUND_MS } from './refunds';
@@ -38,6 +39,7 @@ import { STRIPE_WEBHOOK_PATH, stripeWebhookRoute } from './stripe-webhooks';
 import { TestOnboarding, TEST_ONBOARDING_PATH } from './test-onboarding';
 import { TableProviderRecords, TestPaymentProvider } from './test-provider';
 import { PayoutSchedules } from './payout-schedules';
+import { SellerStandings } from './seller-standing';
 import { SellerTransfers, TRANSFER_RETRY_AFTER_MS } from './transfers';
 
 /** The payments subgraph; tests may hand it a provider of their own (one that fails, for instance). */
@@ -46,7 +48,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
     name: 'payments',
     defaultPort: defaultPort('payments'),
     entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity, PayoutAccountEntity, TransferEntity, PayoutScheduleEntity],
-    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011, CommissionRules1732000000012, Reconciliation1732000000013],
+    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011, CommissionRules1732000000012, Reconciliation1732000000013, SellerStanding1732000000520],
     create({ db, env, bus, outbox, logger, metrics, publicUrl, internal }) {
       // configuration is read first, so that a mistake stops the process at start
       const config = paymentsConfig(env);
@@ -67,7 +69,10 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const schedules = new PayoutSchedules(db);
       const reconciliation = new Reconciliation(db, provider, config.reconciliation, logger);
       reconciliation.register(metrics);
-      const transfers = new SellerTransfers(db, provider, schedules, (sellerId) => payoutAccounts.canBePaid(sellerId), logger);
+      const standings = new SellerStandings(db, (sellerId) => transfers.payWaiting(sellerId));
+      // paid only while payouts are ENABLED and the seller is not suspended
+      const canBePaid = async (sellerId: string) => (await payoutAccounts.canBePaid(sellerId)) && !(await standings.isSuspended(sellerId));
+      const transfers = new SellerTransfers(db, provider, schedules, canBePaid, logger);
       const escrow = new Escrow(db, provider, refunds, afterCommit, logger, transfers);
       const routes: Record<string, RouteHandler> = stripe
         ? { [STRIPE_WEBHOOK_PATH]: stripeWebhookRoute({ db, stripe: stripe.client, webhookSecret: stripe.webhookSecret, payments: service, payoutAccounts, logger }) }
@@ -79,7 +84,10 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
         routes,
         async background() {
           await commission.seed();
-          const unsubscribe = await bus.subscribe('payments', (event) => escrow.onEvent(event));
+          const unsubscribe = await bus.subscribe('payments', async (event) => {
+            await escrow.onEvent(event);
+            await standings.onEvent(event);
+          });
           const stopRetrying = refunds.startRetrying(STALE_REFUND_MS / 2);
           const stopTransferring = transfers.startRetrying(TRANSFER_RETRY_AFTER_MS / 2);
           const stopReconciling = reconciliation.startSchedule();

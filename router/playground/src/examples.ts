@@ -151,6 +151,21 @@ function examples({ listingId, sellerId }: DemoIds): Record<string, Example> {
       notes: [AS_OPERATOR],
     },
     ReconciliationRuns: { variables: { first: 5 }, notes: [AS_OPERATOR] },
+    RemoveListing: {
+      variables: { id: listing, reason: 'Counterfeit goods are not allowed on the marketplace.' },
+      notes: [AS_OPERATOR, 'For good: the listing leaves search and checkout, and its seller is told the reason.', ...findListing],
+    },
+    SuspendSeller: {
+      variables: { sellerId: seller, reason: 'Several buyers reported items that never arrived.' },
+      notes: [AS_OPERATOR, 'ReinstateSeller undoes it.', ...findSeller],
+    },
+    ReinstateSeller: { variables: { sellerId: seller }, notes: [AS_OPERATOR, ...findSeller] },
+
+    // trust and safety
+    ReportListing: {
+      variables: { listingId: listing, reason: 'MISLEADING', details: 'The photos show a different item.' },
+      notes: [AS_BUYER, 'Once per listing: a second report answers CONFLICT.', ...findListing],
+    },
 
     // orders
     Checkout: {

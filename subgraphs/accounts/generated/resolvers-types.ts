@@ -138,6 +138,11 @@ export type Mutation = {
    */
   refreshSession: SessionTokens;
   /**
+   * Operators only. Undoes a suspension: the shop's listings are back in search and for sale, and the transfers that
+   * waited go out. The seller is told (SELLER_REINSTATED). Unknown seller: NOT_FOUND. Not suspended: CONFLICT.
+   */
+  reinstateSeller: Seller;
+  /**
    * Removes one of the viewer's addresses and returns true; someone else's, or none: NOT_FOUND. Orders keep
    * the copy they were given. Removing the default makes the most recently added remaining one the default.
    */
@@ -160,6 +165,12 @@ export type Mutation = {
    * BAD_USER_INPUT. An email whose subject says "verify" brings a link that verifies the address.
    */
   signUp: AuthPayload;
+  /**
+   * Operators only. Suspends a shop: its listings leave search and cannot be bought (checkout: FORBIDDEN), it cannot
+   * create or publish listings, transfers to it pause; orders already paid can still be fulfilled, cancelled or
+   * refunded. The seller is told the reason (SELLER_SUSPENDED). Unknown seller: NOT_FOUND. Suspended already: CONFLICT.
+   */
+  suspendSeller: Seller;
   /** Verifies the address with the token of the sign-up email's link. Used, expired or unknown: BAD_USER_INPUT. */
   verifyEmail: User;
 };
@@ -212,6 +223,11 @@ export type MutationRefreshSessionArgs = {
 };
 
 
+export type MutationReinstateSellerArgs = {
+  sellerId: Scalars['ID']['input'];
+};
+
+
 export type MutationRemoveAddressArgs = {
   id: Scalars['ID']['input'];
 };
@@ -231,6 +247,12 @@ export type MutationResetPasswordArgs = {
 
 export type MutationSignUpArgs = {
   input: SignUpInput;
+};
+
+
+export type MutationSuspendSellerArgs = {
+  reason: Scalars['String']['input'];
+  sellerId: Scalars['ID']['input'];
 };
 
 
@@ -274,8 +296,15 @@ export type Seller = {
   id: Scalars['ID']['output'];
   /** Also served with a listing's seller, from the listings subgraph's copy. */
   shopName: Scalars['String']['output'];
+  /** SUSPENDED by operators (out of search and checkout, transfers paused), or ACTIVE. */
+  status: SellerStatus;
   user: User;
 };
+
+/** A shop's standing with the marketplace. */
+export type SellerStatus =
+  | 'ACTIVE'
+  | 'SUSPENDED';
 
 export type SessionTokens = {
   __typename?: 'SessionTokens';
@@ -442,6 +471,7 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Seller: ResolverTypeWrapper<SellerEntity>;
+  SellerStatus: SellerStatus;
   SessionTokens: ResolverTypeWrapper<SessionTokens>;
   SignUpInput: SignUpInput;
   TwoFactorConfirmation: ResolverTypeWrapper<TwoFactorConfirmation>;
@@ -516,11 +546,13 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   logIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLogInArgs, 'input'>>;
   logOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogOutArgs, 'refreshToken'>>;
   refreshSession?: Resolver<ResolversTypes['SessionTokens'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
+  reinstateSeller?: Resolver<ResolversTypes['Seller'], ParentType, ContextType, RequireFields<MutationReinstateSellerArgs, 'sellerId'>>;
   removeAddress?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveAddressArgs, 'id'>>;
   requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
   resendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   resetPassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
+  suspendSeller?: Resolver<ResolversTypes['Seller'], ParentType, ContextType, RequireFields<MutationSuspendSellerArgs, 'reason' | 'sellerId'>>;
   verifyEmail?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'token'>>;
 }>;
 
@@ -538,6 +570,7 @@ export type SellerResolvers<ContextType = AccountsContext, ParentType extends Re
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   shopName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SellerStatus'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 

@@ -145,7 +145,9 @@ export type ListingSort =
 export type ListingStatus =
   | 'ACTIVE'
   | 'ARCHIVED'
-  | 'DRAFT';
+  | 'DRAFT'
+  /** Taken down by operators for good: out of search and checkout; its seller cannot edit or publish it again. */
+  | 'REMOVED';
 
 export type Money = {
   __typename?: 'Money';
@@ -165,18 +167,35 @@ export type MoneyInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Withdraws the listing from search; orders that reference it keep it. */
+  /** Withdraws the listing from search; orders that reference it keep it. A REMOVED listing: CONFLICT. */
   archiveListing: Listing;
-  /** A new listing starts as DRAFT. Not a seller: FORBIDDEN. Bad title, price, currency, category or stock: BAD_USER_INPUT. */
+  /**
+   * A new listing starts as DRAFT. Not a seller, or a suspended one: FORBIDDEN. Bad title, price, currency, category or
+   * stock: BAD_USER_INPUT.
+   */
   createListing: Listing;
-  /** DRAFT or ARCHIVED to ACTIVE: searchable and purchasable. */
+  /** DRAFT or ARCHIVED to ACTIVE: searchable and purchasable. A suspended seller: FORBIDDEN. A REMOVED listing: CONFLICT. */
   publishListing: Listing;
+  /**
+   * Operators only. Takes a listing out of search and checkout for good (status REMOVED; checkout of it: FORBIDDEN); its
+   * seller is told the reason (LISTING_REMOVED) and can no longer edit, publish or archive it (CONFLICT). Unknown:
+   * NOT_FOUND. Removed already: CONFLICT. An empty reason: BAD_USER_INPUT.
+   */
+  removeListing: Listing;
+  /**
+   * Reports a listing to the operators (their moderation queue). Any signed-in user, once per listing (again:
+   * CONFLICT). A listing that is not for sale, or unknown: NOT_FOUND. The listing's own seller: FORBIDDEN.
+   */
+  reportListing: Scalars['Boolean']['output'];
   /**
    * Takes stock for a purchase: every item or none (INSUFFICIENT_STOCK), at today's prices.
    * Idempotent per reservationId. Internal: called by the orders subgraph at checkout.
    */
   reserveStock: StockReservation;
-  /** Only the listing's own seller (FORBIDDEN otherwise). An ARCHIVED listing cannot be edited (CONFLICT). */
+  /**
+   * Only the listing's own seller (FORBIDDEN otherwise). An ARCHIVED listing cannot be edited (CONFLICT), nor a REMOVED
+   * one (CONFLICT: operators took it down for good).
+   */
   updateListing: Listing;
 };
 
@@ -193,6 +212,19 @@ export type MutationCreateListingArgs = {
 
 export type MutationPublishListingArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveListingArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationReportListingArgs = {
+  details?: InputMaybe<Scalars['String']['input']>;
+  listingId: Scalars['ID']['input'];
+  reason: ReportReason;
 };
 
 
@@ -216,7 +248,7 @@ export type Query = {
   __typename?: 'Query';
   /** The category taxonomy; a listing's category is one of these slugs. */
   categories: Array<Category>;
-  /** An ACTIVE listing; a DRAFT or ARCHIVED one only for its seller (null for others). */
+  /** An ACTIVE listing; a DRAFT, ARCHIVED or REMOVED one only for its seller (null for others). */
   listing: Maybe<Listing>;
   /**
    * Full-text search over ACTIVE listings, with filters, sorts, category facets and cursor pagination.
@@ -247,6 +279,16 @@ export type QueryListingsPersonalDataArgs = {
   sellerId?: InputMaybe<Scalars['ID']['input']>;
   userId: Scalars['ID']['input'];
 };
+
+/** Why a user reports a review or a listing. */
+export type ReportReason =
+  | 'COUNTERFEIT'
+  | 'FAKE'
+  | 'MISLEADING'
+  | 'OFFENSIVE'
+  | 'OTHER'
+  | 'PROHIBITED'
+  | 'SPAM';
 
 export type Reputation = {
   __typename?: 'Reputation';
@@ -439,6 +481,7 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReportReason: ReportReason;
   Reputation: ResolverTypeWrapper<Reputation>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ReserveItemInput: ReserveItemInput;
@@ -544,6 +587,8 @@ export type MutationResolvers<ContextType = ListingsContext, ParentType extends 
   archiveListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationArchiveListingArgs, 'id'>>;
   createListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationCreateListingArgs, 'input'>>;
   publishListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationPublishListingArgs, 'id'>>;
+  removeListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationRemoveListingArgs, 'id' | 'reason'>>;
+  reportListing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationReportListingArgs, 'listingId' | 'reason'>>;
   reserveStock?: Resolver<ResolversTypes['StockReservation'], ParentType, ContextType, RequireFields<MutationReserveStockArgs, 'input'>>;
   updateListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationUpdateListingArgs, 'id' | 'input'>>;
 }>;

@@ -22,7 +22,7 @@ export class SearchReadModel1732000000110 implements MigrationInterface {
     await createReadModelIndexes(q, SEARCH_SCHEMA);
     await createCountingTrigger(q, SEARCH_SCHEMA);
     // listings that exist already become searchable; a large catalogue is better served by npm run search:reindex
-    await q.query(`INSERT INTO ${SEARCH_SCHEMA}.documents (${DOCUMENT_COLUMNS}) ${documentSelect(SEARCH_SCHEMA, '$1::float8')}`, [
+    await q.query(`INSERT INTO ${SEARCH_SCHEMA}.documents (${DOCUMENT_COLUMNS}) ${documentSelect(SEARCH_SCHEMA, '$1::float8', { standing: false })}`, [
       reputationPriorFromEnv(process.env).mean,
     ]);
     await compactCounters(q, SEARCH_SCHEMA, FIRST_COUNTERS);

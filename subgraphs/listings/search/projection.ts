@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { recordEvent } from '../../../lib/events/outbox';
 import type { SearchChange } from './cache';
-import { DOCUMENT_COLUMNS, SEARCH_SCHEMA, documentSelect } from './read-model';
+import { DOCUMENT_COLUMNS, SEARCH_SCHEMA, SEARCHABLE, documentSelect } from './read-model';
 
 /** Every column but the key, as an upsert sets them. */
 const UPDATED = DOCUMENT_COLUMNS.split(', ')
@@ -24,7 +24,7 @@ export interface DocumentChanges {
 /**
  * Brings search's documents of the given listings in line with the listings of record, in the
  * caller's transaction: the change and its effect on search commit together, so search is never
- * behind the primary. A listing that is not ACTIVE has no document. Rows that did not change are
+ * behind the primary. A listing that is not ACTIVE, or whose seller is suspended, has no document. Rows that did not change are
  * not written (and so cost no counter deltas, and invalidate nothing).
  */
 export async function projectListings(
@@ -50,7 +50,7 @@ export async function projectListings(
     // as a SELECT, so that the driver answers rows (a bare DELETE answers [rows, count])
     `WITH removed AS (
        DELETE FROM ${schema}.documents d WHERE d.listing_id = ANY($1::uuid[])
-         AND NOT EXISTS (SELECT 1 FROM listings l WHERE l.id = d.listing_id AND l.status = 'ACTIVE')
+         AND NOT EXISTS (SELECT 1 FROM listings l WHERE l.id = d.listing_id AND ${SEARCHABLE})
        RETURNING listing_id, category_slug, tsvector_to_array(terms) AS lexemes
      )
      SELECT * FROM removed`,

@@ -28,15 +28,24 @@ export const SEARCH_SCHEMA = 'search';
 /** Buckets 5 % wide: ~380 of them span one cent to a million. */
 export const BUCKET_BASE = 1.05;
 
-/** What a row of the table of record turns into; the projection and the rebuild share it. */
-export function documentSelect(schema: string, priorScore: string): string {
+/**
+ * Which listings have a search document: ACTIVE ones whose seller is not suspended. A suspended
+ * seller's documents are deleted rather than filtered at query time, so searching costs the same.
+ */
+export const SEARCHABLE = `l.status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM seller_standing s WHERE s.seller_id = l.seller_id AND s.status = 'SUSPENDED')`;
+
+/**
+ * What a row of the table of record turns into; the projection and the rebuild share it.
+ * `standing` false: as before sellers could be suspended (for the migration that predates it).
+ */
+export function documentSelect(schema: string, priorScore: string, { standing = true }: { standing?: boolean } = {}): string {
   return `
     SELECT l.id, l.seller_id, l.category_slug, l.price_amount, ${schema}.price_bucket(l.price_amount),
            l.stock > 0, coalesce(r.score, ${priorScore}),
            ${schema}.quality(l.stock > 0, coalesce(r.score, ${priorScore})),
            l.created_at, to_tsvector('english', l.title), l.search
     FROM listings l LEFT JOIN seller_reputation r ON r.seller_id = l.seller_id
-    WHERE l.status = 'ACTIVE'`;
+    WHERE ${standing ? SEARCHABLE : `l.status = 'ACTIVE'`}`;
 }
 
 export const DOCUMENT_COLUMNS =

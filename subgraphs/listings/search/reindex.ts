@@ -11,6 +11,7 @@ import {
   createReadModelIndexes,
   createReadModelTables,
   documentSelect,
+  SEARCHABLE,
 } from './read-model';
 
 const NEXT = `${SEARCH_SCHEMA}_next`;
@@ -49,7 +50,7 @@ export async function reindexSearch(db: DataSource, options: ReindexOptions): Pr
   await db.query(`DROP SCHEMA IF EXISTS ${OLD} CASCADE`);
   await db.transaction((manager) => createReadModelTables(manager, NEXT));
   const [{ started, expected }]: { started: Date; expected: string }[] = await db.query(
-    `SELECT now() AS started, (SELECT count(*) FROM listings WHERE status = 'ACTIVE') AS expected`,
+    `SELECT now() AS started, (SELECT count(*) FROM listings l WHERE ${SEARCHABLE}) AS expected`,
   );
   const total = Number(expected);
   let documents = 0;
@@ -79,8 +80,12 @@ export async function reindexSearch(db: DataSource, options: ReindexOptions): Pr
   await db.transaction(async (manager) => {
     // writers of the live copy wait here until the swap; readers go on
     await manager.query(`LOCK TABLE ${SEARCH_SCHEMA}.documents IN SHARE ROW EXCLUSIVE MODE`);
+    // listings changed meanwhile, and those of sellers suspended or reinstated meanwhile
     const changed: { id: string }[] = await manager.query(
-      `SELECT id FROM listings WHERE updated_at >= $1::timestamptz - interval '${CATCH_UP_MARGIN}'`,
+      `SELECT id FROM listings WHERE updated_at >= $1::timestamptz - interval '${CATCH_UP_MARGIN}'
+       UNION
+       SELECT l.id FROM listings l JOIN seller_standing s ON s.seller_id = l.seller_id
+       WHERE s.updated_at >= $1::timestamptz - interval '${CATCH_UP_MARGIN}'`,
       [started],
     );
     for (let i = 0; i < changed.length; i += batchSize) {

@@ -111,6 +111,8 @@ export type NotificationKind =
   | 'REFUND_ISSUED'
   /** Seller: a buyer reviewed an order. */
   | 'REVIEW_RECEIVED'
+  /** Seller: operators lifted the shop's suspension (mandatory). */
+  | 'SELLER_REINSTATED'
   /** Seller: operators suspended the shop (mandatory). */
   | 'SELLER_SUSPENDED'
   /** Seller: a transfer left for the payout account (mandatory). */
