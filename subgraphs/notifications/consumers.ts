@@ -61,6 +61,9 @@ const HEARD: ReadonlySet<string> = new Set<EventType>([
   'ReviewPosted',
   'StockLow',
   'PurchaseExpiring',
+  'DisputeOpened',
+  'DisputeMessagePosted',
+  'DisputeResolved',
 ]);
 
 /**
@@ -119,6 +122,20 @@ export async function onNotificationsEvent(db: DataSource, event: EventEnvelope,
     } else if (isEvent(event, 'StockLow')) {
       const { sellerId, title, stock } = event.payload;
       await toSeller(sellerId, { kind: 'LOW_STOCK', content: TEMPLATES.LOW_STOCK({ title, stock }) });
+    } else if (isEvent(event, 'DisputeOpened')) {
+      const { orderId, sellerId, source, reason, amount } = event.payload;
+      await toSeller(sellerId, { kind: 'DISPUTE_OPENED', content: TEMPLATES.DISPUTE_OPENED({ orderId, source, reason, amount }), orderId });
+    } else if (isEvent(event, 'DisputeMessagePosted')) {
+      // the other parties of the thread: the author knows what they wrote (operators follow the queue, not notifications)
+      const { orderId, buyerId, sellerId, role, excerpt } = event.payload;
+      const content = TEMPLATES.DISPUTE_UPDATED({ orderId, role, excerpt });
+      if (role !== 'BUYER') await notify([{ userId: buyerId, kind: 'DISPUTE_UPDATED', content, orderId }]);
+      if (role !== 'SELLER') await toSeller(sellerId, { kind: 'DISPUTE_UPDATED', content, orderId });
+    } else if (isEvent(event, 'DisputeResolved')) {
+      const { orderId, buyerId, sellerId, outcome, refunded } = event.payload;
+      const content = TEMPLATES.DISPUTE_RESOLVED({ orderId, outcome, refunded });
+      await notify([{ userId: buyerId, kind: 'DISPUTE_RESOLVED', content, orderId }]);
+      await toSeller(sellerId, { kind: 'DISPUTE_RESOLVED', content, orderId });
     } else if (isEvent(event, 'PurchaseExpiring')) {
       const { buyerId, orderIds, expiresAt } = event.payload;
       await notify([

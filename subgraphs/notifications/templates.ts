@@ -20,6 +20,14 @@ const SECURITY: Record<Change, Content> = {
   EMAIL_VERIFIED: { title: 'Your email address is verified', body: 'Thank you: your email address is verified.' },
 };
 
+const DISPUTE_REASONS: Record<string, string> = {
+  NOT_RECEIVED: 'not received',
+  NOT_AS_DESCRIBED: 'not as described',
+  DAMAGED: 'damaged',
+  OTHER: 'another reason',
+};
+const DISPUTE_ROLES: Record<string, string> = { BUYER: 'The buyer', SELLER: 'The seller', OPERATOR: 'The marketplace' };
+
 /**
  * The words of every kind, in one place, so that the app, the live feed and email say the same thing.
  * Each takes what its event brings.
@@ -77,6 +85,26 @@ export const TEMPLATES = {
     body: `Pay before ${d.expiresAt.toISOString().slice(11, 16)} UTC, or the items go back on sale.`,
   }),
   ACCOUNT_SECURITY: (d: { change: Change }) => SECURITY[d.change],
+  DISPUTE_OPENED: (d: { orderId: string; source: 'BUYER' | 'PROVIDER'; reason: string; amount: Money }) => ({
+    title: `Dispute opened on order ${shortId(d.orderId)}`,
+    body:
+      d.source === 'PROVIDER'
+        ? `The buyer's bank disputed ${formatMoney(d.amount)} of the payment. The money is held until the bank decides.`
+        : `The buyer opened a dispute (${DISPUTE_REASONS[d.reason] ?? d.reason}). The money is held until it is resolved: answer in the dispute's thread.`,
+  }),
+  DISPUTE_UPDATED: (d: { orderId: string; role: string; excerpt: string }) => ({
+    title: `New message in the dispute on order ${shortId(d.orderId)}`,
+    body: `${DISPUTE_ROLES[d.role] ?? 'Someone'}: ${d.excerpt}`,
+  }),
+  DISPUTE_RESOLVED: (d: { orderId: string; outcome: string; refunded: Money }) => ({
+    title: `Dispute on order ${shortId(d.orderId)} resolved`,
+    body:
+      d.outcome === 'RELEASE_TO_SELLER'
+        ? 'The dispute was decided for the seller: the money is released to them.'
+        : d.outcome === 'REFUND_BUYER'
+          ? `The dispute was decided for the buyer: ${formatMoney(d.refunded)} goes back to them.`
+          : `The dispute was settled: ${formatMoney(d.refunded)} goes back to the buyer and the rest to the seller.`,
+  }),
 } satisfies Partial<Record<NotificationKind, (data: never) => Content>>;
 
 /** The emails accounts asks for: not notifications (nothing in the app), always sent. */
