@@ -118,7 +118,12 @@ export class EscrowHolds {
     const released = await this.db.transaction(async (manager) => {
       if (!(await lockOrder(manager, orderId))) return false;
       const settled = await manager.query(`UPDATE escrow_holds SET settled_at = now() WHERE dispute_id = $1 AND settled_at IS NULL`, [disputeId]);
-      if (affectedRows(settled) === 0 || !release || (await stillHeld(manager, orderId))) return false;
+      if (affectedRows(settled) === 0 || !release) return false;
+      if (await stillHeld(manager, orderId)) {
+        // a chargeback still holds it: the release is due when that one is lifted
+        await manager.query(`UPDATE escrow_holds SET release_due = true WHERE order_id = $1 AND settled_at IS NULL`, [orderId]);
+        return false;
+      }
       return releaseEscrow(manager, orderId);
     });
     if (released) {

@@ -17,6 +17,7 @@ import {
 } from './entities';
 import { Escrow } from './escrow';
 import { EscrowHolds } from './escrow-holds';
+import { Chargebacks } from './chargebacks';
 import { Disputes1732000000310 } from './migrations/1732000000310-disputes';
 import { Payments1732000000003 } from './migrations/1732000000003-payments';
 import { StripeConnect1732000000007 } from './migrations/1732000000007-stripe-connect';
@@ -72,8 +73,9 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const transfers = new SellerTransfers(db, provider, schedules, (sellerId) => payoutAccounts.canBePaid(sellerId), logger);
       const escrow = new Escrow(db, provider, refunds, afterCommit, logger, transfers);
       const holds = new EscrowHolds(db, refunds, () => escrow, afterCommit);
+      const chargebacks = new Chargebacks(db, () => escrow, afterCommit, logger);
       const routes: Record<string, RouteHandler> = stripe
-        ? { [STRIPE_WEBHOOK_PATH]: stripeWebhookRoute({ db, stripe: stripe.client, webhookSecret: stripe.webhookSecret, payments: service, payoutAccounts, logger }) }
+        ? { [STRIPE_WEBHOOK_PATH]: stripeWebhookRoute({ db, stripe: stripe.client, webhookSecret: stripe.webhookSecret, payments: service, payoutAccounts, chargebacks, logger }) }
         : { [TEST_ONBOARDING_PATH]: testOnboarding!.route() };
       return {
         name: 'payments',
