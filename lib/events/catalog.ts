@@ -157,6 +157,8 @@ export interface EventPayloads {
   ChargebackClosed: {
     chargebackRef: string;
     outcome: 'WON' | 'LOST';
+    /** The provider's reason, as in ChargebackOpened (a consumer that missed that one can still record it). */
+    reason: string;
     orders: { orderId: string; amount: { amount: number; currency: string } }[];
     at: string;
   };

@@ -118,7 +118,12 @@ describe.each(STACK_MODES)('disputes on %s', (mode) => {
       expect(await statusOf(orderId)).toBe('DISPUTED');
       const { platformFee, net } = await feesOf(orderId);
       expect(await ledgerOf(orderId)).toEqual({ [accounts.escrow(seller.sellerId!)]: net.amount, [accounts.feesPending]: platformFee.amount });
-      await eventually(async () => expect(await kindsOf(seller)).toContainEqual(['DISPUTE_OPENED', orderId]));
+      await eventually(async () => {
+        expect(await kindsOf(seller)).toContainEqual(['DISPUTE_OPENED', orderId]);
+        expect(await kindsOf(buyer)).toContainEqual(['DISPUTE_OPENED', orderId]);
+      });
+      // nobody else hears of it
+      expect(await kindsOf(stranger)).toEqual([]);
 
       // the seller answers: UNDER_REVIEW, and the buyer hears of it
       const { addDisputeMessage } = await seller.client.ok<{ addDisputeMessage: { status: string; messages: DisputeView['messages'] } }>('AddDisputeMessage', {

@@ -123,8 +123,10 @@ export async function onNotificationsEvent(db: DataSource, event: EventEnvelope,
       const { sellerId, title, stock } = event.payload;
       await toSeller(sellerId, { kind: 'LOW_STOCK', content: TEMPLATES.LOW_STOCK({ title, stock }) });
     } else if (isEvent(event, 'DisputeOpened')) {
-      const { orderId, sellerId, source, reason, amount } = event.payload;
-      await toSeller(sellerId, { kind: 'DISPUTE_OPENED', content: TEMPLATES.DISPUTE_OPENED({ orderId, source, reason, amount }), orderId });
+      // both parties: the seller must answer; the buyer learns what happens next (or, for a chargeback, that it began)
+      const { orderId, buyerId, sellerId, source, reason, amount } = event.payload;
+      await toSeller(sellerId, { kind: 'DISPUTE_OPENED', content: TEMPLATES.DISPUTE_OPENED({ orderId, source, reason, amount, to: 'SELLER' }), orderId });
+      await notify([{ userId: buyerId, kind: 'DISPUTE_OPENED', content: TEMPLATES.DISPUTE_OPENED({ orderId, source, reason, amount, to: 'BUYER' }), orderId }]);
     } else if (isEvent(event, 'DisputeMessagePosted')) {
       // the other parties of the thread: the author knows what they wrote (operators follow the queue, not notifications)
       const { orderId, buyerId, sellerId, role, excerpt } = event.payload;

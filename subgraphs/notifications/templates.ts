@@ -85,12 +85,14 @@ export const TEMPLATES = {
     body: `Pay before ${d.expiresAt.toISOString().slice(11, 16)} UTC, or the items go back on sale.`,
   }),
   ACCOUNT_SECURITY: (d: { change: Change }) => SECURITY[d.change],
-  DISPUTE_OPENED: (d: { orderId: string; source: 'BUYER' | 'PROVIDER'; reason: string; amount: Money }) => ({
+  DISPUTE_OPENED: (d: { orderId: string; source: 'BUYER' | 'PROVIDER'; reason: string; amount: Money; to: 'BUYER' | 'SELLER' }) => ({
     title: `Dispute opened on order ${shortId(d.orderId)}`,
     body:
       d.source === 'PROVIDER'
-        ? `The buyer's bank disputed ${formatMoney(d.amount)} of the payment. The money is held until the bank decides.`
-        : `The buyer opened a dispute (${DISPUTE_REASONS[d.reason] ?? d.reason}). The money is held until it is resolved: answer in the dispute's thread.`,
+        ? `${d.to === 'BUYER' ? 'Your bank' : "The buyer's bank"} disputed ${formatMoney(d.amount)} of the payment. The money is held until the bank decides.`
+        : d.to === 'BUYER'
+          ? `Your dispute (${DISPUTE_REASONS[d.reason] ?? d.reason}) is open: the seller has 3 days to answer, then the marketplace decides. The money stays held meanwhile.`
+          : `The buyer opened a dispute (${DISPUTE_REASONS[d.reason] ?? d.reason}). The money is held until it is resolved: answer in the dispute's thread.`,
   }),
   DISPUTE_UPDATED: (d: { orderId: string; role: string; excerpt: string }) => ({
     title: `New message in the dispute on order ${shortId(d.orderId)}`,

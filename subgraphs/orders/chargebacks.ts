@@ -24,44 +24,49 @@ export async function chargebackOpened(manager: EntityManager, event: EventPaylo
   for (const share of event.orders) {
     const order = await manager.getRepository(OrderEntity).findOne({ where: { id: share.orderId }, lock: { mode: 'pessimistic_write' } });
     if (!order || !DISPUTABLE.includes(order.status)) continue;
+    // known already (a redelivery, or its close came first), or a buyer's dispute holds the order
     if (await manager.getRepository(DisputeEntity).existsBy({ providerRef: event.chargebackRef, orderId: order.id })) continue;
     if (await openDisputeOf(manager, order.id)) continue;
-    const now = new Date();
-    const id = randomUUID();
-    const reason = REASONS[event.reason] ?? 'OTHER';
-    await manager.getRepository(DisputeEntity).insert({
-      id,
-      orderId: order.id,
-      buyerId: order.buyerId,
-      sellerId: order.sellerId,
-      source: 'PROVIDER',
-      status: 'AWAITING_SELLER',
-      reason,
-      details: `The buyer's bank disputes ${share.amount.amount} (minor units) of the payment (${event.reason}).`,
-      previousStatus: order.status,
-      providerRef: event.chargebackRef,
-      disputedAmount: share.amount.amount,
-      currency: order.currency.trim(),
-      outcome: null,
-      refundedAmount: null,
-      resolutionNote: null,
-      resolvedBy: null,
-      createdAt: now,
-      updatedAt: now,
-      resolvedAt: null,
-    });
+    const dispute = await insertChargeback(manager, order, event.chargebackRef, event.reason, share.amount.amount);
     await applyMove(manager, order.id, 'chargeback', 'SYSTEM');
     await recordEvent(manager, 'orders', 'DisputeOpened', {
-      disputeId: id,
+      disputeId: dispute.id,
       orderId: order.id,
       buyerId: order.buyerId,
       sellerId: order.sellerId,
       source: 'PROVIDER',
-      reason,
+      reason: dispute.reason,
       amount: share.amount,
-      at: now.toISOString(),
+      at: dispute.createdAt.toISOString(),
     });
   }
+}
+
+async function insertChargeback(manager: EntityManager, order: OrderEntity, providerRef: string, providerReason: string, amount: number): Promise<DisputeEntity> {
+  const now = new Date();
+  const dispute = manager.getRepository(DisputeEntity).create({
+    id: randomUUID(),
+    orderId: order.id,
+    buyerId: order.buyerId,
+    sellerId: order.sellerId,
+    source: 'PROVIDER',
+    status: 'AWAITING_SELLER',
+    reason: REASONS[providerReason] ?? 'OTHER',
+    details: `The buyer's bank disputes ${amount} (minor units) of the payment (${providerReason}).`,
+    previousStatus: order.status,
+    providerRef,
+    disputedAmount: amount,
+    currency: order.currency.trim(),
+    outcome: null,
+    refundedAmount: null,
+    resolutionNote: null,
+    resolvedBy: null,
+    createdAt: now,
+    updatedAt: now,
+    resolvedAt: null,
+  });
+  await manager.getRepository(DisputeEntity).insert(dispute);
+  return dispute;
 }
 
 /**
@@ -70,11 +75,16 @@ export async function chargebackOpened(manager: EntityManager, event: EventPaylo
  */
 export async function chargebackClosed(manager: EntityManager, event: EventPayloads['ChargebackClosed']): Promise<void> {
   for (const share of event.orders) {
-    const dispute = await manager
-      .getRepository(DisputeEntity)
-      .findOne({ where: { providerRef: event.chargebackRef, orderId: share.orderId }, lock: { mode: 'pessimistic_write' } });
-    if (!dispute || dispute.status === 'RESOLVED') continue;
-    const order = await manager.getRepository(OrderEntity).findOneByOrFail({ id: share.orderId });
+    const order = await manager.getRepository(OrderEntity).findOne({ where: { id: share.orderId }, lock: { mode: 'pessimistic_write' } });
+    if (!order) continue;
+    let dispute = await manager.getRepository(DisputeEntity).findOneBy({ providerRef: event.chargebackRef, orderId: order.id });
+    // its opening has not been heard yet (events of two transactions may cross): recorded, decided at once, and
+    // the late opening finds it; the order was never DISPUTED here
+    if (!dispute) {
+      if (!DISPUTABLE.includes(order.status) || (await openDisputeOf(manager, order.id))) continue;
+      dispute = await insertChargeback(manager, order, event.chargebackRef, event.reason, share.amount.amount);
+    }
+    if (dispute.status === 'RESOLVED') continue;
     const won = event.outcome === 'WON';
     const refunded = won ? 0 : share.amount.amount;
     const outcome = won ? 'RELEASE_TO_SELLER' : refunded >= order.totalAmount ? 'REFUND_BUYER' : 'PARTIAL_REFUND';
@@ -84,7 +94,7 @@ export async function chargebackClosed(manager: EntityManager, event: EventPaylo
       { status: 'RESOLVED', outcome, refundedAmount: refunded, resolutionNote: `The buyer's bank decided: ${won ? 'won' : 'lost'}.`, resolvedAt: now, updatedAt: now },
     );
     if (outcome === 'REFUND_BUYER') await applyMove(manager, order.id, 'markRefunded', 'SYSTEM');
-    else await applyMove(manager, order.id, 'resume', 'SYSTEM', { resumeTo: dispute.previousStatus });
+    else if (order.status === 'DISPUTED') await applyMove(manager, order.id, 'resume', 'SYSTEM', { resumeTo: dispute.previousStatus });
     await recordEvent(manager, 'orders', 'DisputeResolved', {
       disputeId: dispute.id,
       orderId: order.id,

@@ -106,8 +106,8 @@ export class Chargebacks {
   async closed(dispute: ProviderDispute, won: boolean): Promise<void> {
     if (!(await this.opened(dispute))) return;
     const released = await this.db.transaction(async (manager) => {
-      const [chargeback]: { status: string; payment_id: string }[] = await manager.query(
-        `SELECT status, payment_id FROM chargebacks WHERE provider_ref = $1 FOR UPDATE`,
+      const [chargeback]: { status: string; payment_id: string; reason: string }[] = await manager.query(
+        `SELECT status, payment_id, reason FROM chargebacks WHERE provider_ref = $1 FOR UPDATE`,
         [dispute.reference],
       );
       if (chargeback.status !== 'OPEN') return null;
@@ -133,6 +133,7 @@ export class Chargebacks {
       await recordEvent(manager, 'payments', 'ChargebackClosed', {
         chargebackRef: dispute.reference,
         outcome: won ? 'WON' : 'LOST',
+        reason: chargeback.reason,
         orders: closedOrders,
         at: new Date().toISOString(),
       });
