@@ -58,9 +58,10 @@ export class Disputes {
         if (order.status !== 'SHIPPED' && order.status !== 'DELIVERED') {
           throw conflict(`An order that is ${order.status} cannot be disputed: disputes are for orders shipped or delivered whose money is still in escrow`);
         }
-        // the freeze, before DISPUTED is committed (see the class comment)
-        await this.internal.call('payments', HOLD, { orderId, disputeId });
+        // the freeze, before DISPUTED is committed (see the class comment); from here a failure gives it back, since
+        // a call that timed out may have made it (dropping a hold that was never made changes nothing)
         held = true;
+        await this.internal.call('payments', HOLD, { orderId, disputeId });
         const now = new Date();
         const dispute = manager.getRepository(DisputeEntity).create({
           id: disputeId,
