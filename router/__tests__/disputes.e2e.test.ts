@@ -166,6 +166,20 @@ describe.each(STACK_MODES)('disputes on %s', (mode) => {
       expect(seen.resolvedAt).not.toBeNull();
       expect(seen.messages.map((m) => m.role)).toEqual(['SELLER', 'OPERATOR']);
 
+      // the audit log's entries, written with the actions: the buyer's opening and the operator's decision
+      const audited: { payload: { action: string; actorId: string; targetType: string; targetId: string; details: Record<string, unknown> } }[] =
+        await stack.subgraphs.orders.db.transaction((m) => m.query(`SELECT payload->'payload' AS payload FROM outbox WHERE type = 'AuditRecorded' AND payload->'payload'->>'targetId' = $1 ORDER BY occurred_at`, [disputeId]));
+      expect(audited.map((a) => a.payload)).toEqual([
+        expect.objectContaining({ action: 'dispute.opened', actorId: buyer.userId, targetType: 'dispute', targetId: disputeId }),
+        expect.objectContaining({
+          action: 'dispute.resolved',
+          actorId: ops.userId,
+          targetType: 'dispute',
+          targetId: disputeId,
+          details: expect.objectContaining({ outcome: 'PARTIAL_REFUND', amount: 3000, note: 'Half-way there: the buyer keeps the item and part of the price.' }),
+        }),
+      ]);
+
       // decided once: a second decision is CONFLICT and changes nothing
       expect(codes(await ops.client.op('ResolveDispute', { id: disputeId, outcome: 'REFUND_BUYER', note: 'Again' }))).toEqual(['CONFLICT']);
       expect(codes(await buyer.client.op('AddDisputeMessage', { id: disputeId, body: 'One more thing' }))).toEqual(['CONFLICT']);
@@ -267,6 +281,11 @@ describe.each(STACK_MODES)('disputes on %s', (mode) => {
       expect(response.errors?.[0].extensions?.field).toBe('refundAmount');
     }
     expect(codes(await ops.client.op('ResolveDispute', { id: openDispute.id, outcome: 'REFUND_BUYER', note: '' }))).toEqual(['BAD_USER_INPUT']);
+    // refused decisions are not decisions: nothing in the audit log
+    const decisions: unknown[] = await stack.subgraphs.orders.db.transaction((m) =>
+      m.query(`SELECT 1 FROM outbox WHERE type = 'AuditRecorded' AND payload->'payload'->>'targetId' = $1 AND payload->'payload'->>'action' = 'dispute.resolved'`, [openDispute.id]),
+    );
+    expect(decisions).toEqual([]);
     const untouched = await disputeOf(ops, openDispute.id);
     expect(untouched).toMatchObject({ status: 'AWAITING_SELLER', outcome: null, refunded: null, messages: [], order: { status: 'DISPUTED' } });
     const { platformFee, net } = await feesOf(orderId);
