@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { recordAudit } from '../../lib/audit/record';
 import { recordEvent } from '../../lib/events/outbox';
 import type { Logger } from '../../lib/logger';
 import { PaymentEntity, PaymentOrderEntity } from './entities';
@@ -86,6 +87,13 @@ export class Chargebacks {
         ]);
       }
       if (remaining > 0) this.logger.warn('a chargeback disputes more than the platform still holds of the charge', { chargeback: dispute.reference, uncovered: remaining });
+      await recordAudit(manager, 'payments', {
+        action: 'chargeback.opened',
+        actorId: null,
+        targetType: 'chargeback',
+        targetId: dispute.reference,
+        details: { amount: dispute.amount, reason: dispute.reason, paymentId: payment.id },
+      });
       await recordEvent(manager, 'payments', 'ChargebackOpened', {
         chargebackRef: dispute.reference,
         paymentId: payment.id,
@@ -130,6 +138,14 @@ export class Chargebacks {
         if (hold.release_due && !stillHeld && (await releaseEscrow(manager, order.orderId))) releasedOrders.push(order.orderId);
       }
       await manager.query(`UPDATE chargebacks SET status = $2, closed_at = now() WHERE provider_ref = $1`, [dispute.reference, won ? 'WON' : 'LOST']);
+      // money left (or stayed in) the platform by a bank's decision: on the record like an operator's
+      await recordAudit(manager, 'payments', {
+        action: 'chargeback.closed',
+        actorId: null,
+        targetType: 'chargeback',
+        targetId: dispute.reference,
+        details: { outcome: won ? 'WON' : 'LOST', amount: dispute.amount, paymentId: chargeback.payment_id, orders: closedOrders },
+      });
       await recordEvent(manager, 'payments', 'ChargebackClosed', {
         chargebackRef: dispute.reference,
         outcome: won ? 'WON' : 'LOST',

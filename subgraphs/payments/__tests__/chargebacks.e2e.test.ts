@@ -75,6 +75,10 @@ test('created holds the money (delivery releases nothing, a duplicate adds nothi
     expect.objectContaining({ outcome: 'WON', orders: [{ orderId: order.orderId, amount: { amount: 5000, currency: 'USD' } }] }),
   ]);
   expect(h.eventsOf('EscrowReleased', (e) => e.orderId === order.orderId)).toHaveLength(1);
+  expect(h.eventsOf('AuditRecorded', (e) => e.targetId === ref).map((e) => [e.action, e.targetType, e.details.outcome])).toEqual([
+    ['chargeback.opened', 'chargeback', undefined],
+    ['chargeback.closed', 'chargeback', 'WON'],
+  ]);
   // closed again (a redelivery under another id) changes nothing
   await delivered(stripeEvent('charge.dispute.closed', dispute({ intentId, chargeId }, 5000, 'won', ref)));
   expect(h.eventsOf('ChargebackClosed', (e) => e.chargebackRef === ref)).toHaveLength(1);
