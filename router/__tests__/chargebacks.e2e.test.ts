@@ -153,6 +153,8 @@ describe.each(STACK_MODES)('chargebacks on %s', (mode) => {
     await new Promise((resolve) => setTimeout(resolve, 500)); // the late created has been handled
     expect((await disputesOf(buyer)).filter((d) => d.order.id === paid.orderId)).toHaveLength(1);
     expect(await statusOf(paid.orderId)).toBe('SHIPPED');
+    // back where it was is no news: the buyer was told of the shipment once
+    expect((await kindsOf(buyer)).filter(([kind, id]) => kind === 'ORDER_SHIPPED' && id === paid.orderId)).toHaveLength(1);
     // and the order finishes as usual
     await buyer.client.ok('ConfirmDelivery', { id: paid.orderId });
     await eventually(async () => expect(await statusOf(paid.orderId)).toBe('COMPLETED'));

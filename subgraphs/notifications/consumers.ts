@@ -16,6 +16,9 @@ async function orderNotices(manager: EntityManager, recipients: Recipients, chan
   const seller = async () => recipients.ownerOf(manager, change.sellerId);
   const notice = (userId: string | null, kind: Notice['kind'], content: Notice['content']): Notice[] =>
     userId ? [{ userId, kind, content, orderId }] : [];
+  // an order leaving a dispute goes back where it was (a chargeback the seller won): nothing new to tell; the
+  // dispute's own notifications said what happened
+  if (change.previousStatus === 'DISPUTED') return [];
   switch (change.status) {
     case 'PAID':
       return notice(await seller(), 'NEW_ORDER', TEMPLATES.NEW_ORDER({ orderId, total: change.total }));
