@@ -33,6 +33,8 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       OrderStatusEvent: '../live#LiveOrderEvent',
       Seller: '../shipping#SellerRef',
       ShippingRate: '../entities#ShippingRateEntity',
+      Dispute: '../entities#DisputeEntity',
+      DisputeMessage: '../entities#DisputeMessageEntity',
     },
   },
   payments: {

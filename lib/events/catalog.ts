@@ -106,6 +106,62 @@ export interface EventPayloads {
   ListingRemoved: { listingId: string; sellerId: string; title: string; reason: string; by: string; at: string };
   /** accounts: an operator suspended or reinstated a seller (listings leave search, transfers pause, the seller is told). */
   SellerStatusChanged: { sellerId: string; userId: string; status: 'ACTIVE' | 'SUSPENDED'; reason: string | null; by: string; at: string };
+  /** orders: a dispute was opened, by the buyer (source BUYER) or by a chargeback (PROVIDER); the seller is told. */
+  DisputeOpened: {
+    disputeId: string;
+    orderId: string;
+    buyerId: string;
+    sellerId: string;
+    source: 'BUYER' | 'PROVIDER';
+    reason: string;
+    amount: { amount: number; currency: string };
+    at: string;
+  };
+  /** orders: someone wrote in a dispute's thread (the other parties are told); status is the dispute's after it. */
+  DisputeMessagePosted: {
+    disputeId: string;
+    orderId: string;
+    buyerId: string;
+    sellerId: string;
+    authorId: string | null;
+    role: 'BUYER' | 'SELLER' | 'OPERATOR';
+    excerpt: string;
+    status: string;
+    at: string;
+  };
+  /** orders: a dispute was decided (both parties are told); refunded is what went back to the buyer. */
+  DisputeResolved: {
+    disputeId: string;
+    orderId: string;
+    buyerId: string;
+    sellerId: string;
+    source: 'BUYER' | 'PROVIDER';
+    outcome: 'REFUND_BUYER' | 'RELEASE_TO_SELLER' | 'PARTIAL_REFUND';
+    refunded: { amount: number; currency: string };
+    at: string;
+  };
+  /**
+   * payments: the payment provider reported a chargeback on a purchase's charge (Stripe's charge.dispute.created):
+   * the disputed amount is laid over the purchase's orders, and each order's share is held in escrow.
+   */
+  ChargebackOpened: {
+    chargebackRef: string;
+    paymentId: string;
+    purchaseId: string;
+    buyerId: string;
+    reason: string;
+    orders: { orderId: string; sellerId: string; amount: { amount: number; currency: string } }[];
+    at: string;
+  };
+  /** payments: a chargeback was closed (won: the money released to the sellers; lost: it left the platform). */
+  ChargebackClosed: {
+    chargebackRef: string;
+    outcome: 'WON' | 'LOST';
+    /** The provider's reason, as in ChargebackOpened (a consumer that missed that one can still record it). */
+    reason: string;
+    orders: { orderId: string; amount: { amount: number; currency: string } }[];
+    at: string;
+  };
 }
 
 export type EventType = keyof EventPayloads;

@@ -16,6 +16,9 @@ async function orderNotices(manager: EntityManager, recipients: Recipients, chan
   const seller = async () => recipients.ownerOf(manager, change.sellerId);
   const notice = (userId: string | null, kind: Notice['kind'], content: Notice['content']): Notice[] =>
     userId ? [{ userId, kind, content, orderId }] : [];
+  // an order leaving a dispute goes back where it was (a chargeback the seller won): nothing new to tell; the
+  // dispute's own notifications said what happened
+  if (change.previousStatus === 'DISPUTED') return [];
   switch (change.status) {
     case 'PAID':
       return notice(await seller(), 'NEW_ORDER', TEMPLATES.NEW_ORDER({ orderId, total: change.total }));
@@ -63,6 +66,9 @@ const HEARD: ReadonlySet<string> = new Set<EventType>([
   'PurchaseExpiring',
   'ListingRemoved',
   'SellerStatusChanged',
+  'DisputeOpened',
+  'DisputeMessagePosted',
+  'DisputeResolved',
 ]);
 
 /**
@@ -121,6 +127,22 @@ export async function onNotificationsEvent(db: DataSource, event: EventEnvelope,
     } else if (isEvent(event, 'StockLow')) {
       const { sellerId, title, stock } = event.payload;
       await toSeller(sellerId, { kind: 'LOW_STOCK', content: TEMPLATES.LOW_STOCK({ title, stock }) });
+    } else if (isEvent(event, 'DisputeOpened')) {
+      // both parties: the seller must answer; the buyer learns what happens next (or, for a chargeback, that it began)
+      const { orderId, buyerId, sellerId, source, reason, amount } = event.payload;
+      await toSeller(sellerId, { kind: 'DISPUTE_OPENED', content: TEMPLATES.DISPUTE_OPENED({ orderId, source, reason, amount, to: 'SELLER' }), orderId });
+      await notify([{ userId: buyerId, kind: 'DISPUTE_OPENED', content: TEMPLATES.DISPUTE_OPENED({ orderId, source, reason, amount, to: 'BUYER' }), orderId }]);
+    } else if (isEvent(event, 'DisputeMessagePosted')) {
+      // the other parties of the thread: the author knows what they wrote (operators follow the queue, not notifications)
+      const { orderId, buyerId, sellerId, role, excerpt } = event.payload;
+      const content = TEMPLATES.DISPUTE_UPDATED({ orderId, role, excerpt });
+      if (role !== 'BUYER') await notify([{ userId: buyerId, kind: 'DISPUTE_UPDATED', content, orderId }]);
+      if (role !== 'SELLER') await toSeller(sellerId, { kind: 'DISPUTE_UPDATED', content, orderId });
+    } else if (isEvent(event, 'DisputeResolved')) {
+      const { orderId, buyerId, sellerId, outcome, refunded } = event.payload;
+      const content = TEMPLATES.DISPUTE_RESOLVED({ orderId, outcome, refunded });
+      await notify([{ userId: buyerId, kind: 'DISPUTE_RESOLVED', content, orderId }]);
+      await toSeller(sellerId, { kind: 'DISPUTE_RESOLVED', content, orderId });
     } else if (isEvent(event, 'PurchaseExpiring')) {
       const { buyerId, orderIds, expiresAt } = event.payload;
       await notify([

@@ -20,6 +20,14 @@ const SECURITY: Record<Change, Content> = {
   EMAIL_VERIFIED: { title: 'Your email address is verified', body: 'Thank you: your email address is verified.' },
 };
 
+const DISPUTE_REASONS: Record<string, string> = {
+  NOT_RECEIVED: 'not received',
+  NOT_AS_DESCRIBED: 'not as described',
+  DAMAGED: 'damaged',
+  OTHER: 'another reason',
+};
+const DISPUTE_ROLES: Record<string, string> = { BUYER: 'The buyer', SELLER: 'The seller', OPERATOR: 'The marketplace' };
+
 /**
  * The words of every kind, in one place, so that the app, the live feed and email say the same thing.
  * Each takes what its event brings.
@@ -88,6 +96,28 @@ export const TEMPLATES = {
   SELLER_REINSTATED: () => ({
     title: 'Your shop is reinstated',
     body: 'Your listings are back in search and for sale, and transfers to you resume.',
+  }),
+  DISPUTE_OPENED: (d: { orderId: string; source: 'BUYER' | 'PROVIDER'; reason: string; amount: Money; to: 'BUYER' | 'SELLER' }) => ({
+    title: `Dispute opened on order ${shortId(d.orderId)}`,
+    body:
+      d.source === 'PROVIDER'
+        ? `${d.to === 'BUYER' ? 'Your bank' : "The buyer's bank"} disputed ${formatMoney(d.amount)} of the payment. The money is held until the bank decides.`
+        : d.to === 'BUYER'
+          ? `Your dispute (${DISPUTE_REASONS[d.reason] ?? d.reason}) is open: the seller has 3 days to answer, then the marketplace decides. The money stays held meanwhile.`
+          : `The buyer opened a dispute (${DISPUTE_REASONS[d.reason] ?? d.reason}). The money is held until it is resolved: answer in the dispute's thread.`,
+  }),
+  DISPUTE_UPDATED: (d: { orderId: string; role: string; excerpt: string }) => ({
+    title: `New message in the dispute on order ${shortId(d.orderId)}`,
+    body: `${DISPUTE_ROLES[d.role] ?? 'Someone'}: ${d.excerpt}`,
+  }),
+  DISPUTE_RESOLVED: (d: { orderId: string; outcome: string; refunded: Money }) => ({
+    title: `Dispute on order ${shortId(d.orderId)} resolved`,
+    body:
+      d.outcome === 'RELEASE_TO_SELLER'
+        ? 'The dispute was decided for the seller: the money is released to them.'
+        : d.outcome === 'REFUND_BUYER'
+          ? `The dispute was decided for the buyer: ${formatMoney(d.refunded)} goes back to them.`
+          : `The dispute was settled: ${formatMoney(d.refunded)} goes back to the buyer and the rest to the seller.`,
   }),
 } satisfies Partial<Record<NotificationKind, (data: never) => Content>>;
 

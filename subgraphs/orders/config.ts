@@ -11,6 +11,8 @@ export interface OrdersConfig {
   autoConfirmDeliveryMs: number;
   /** The buyer of an unpaid purchase is reminded (PurchaseExpiring) this long before it expires. */
   expiryReminderMs: number;
+  /** A dispute the seller has not answered goes to UNDER_REVIEW (operators decide without them) after this long. */
+  disputeSellerResponseMs: number;
 }
 
 export function ordersConfig(env: Env): OrdersConfig {
@@ -19,5 +21,6 @@ export function ordersConfig(env: Env): OrdersConfig {
     sweepIntervalMs: integer('ORDERS_SWEEP_INTERVAL_MS', 5000, env),
     autoConfirmDeliveryMs: integer('DELIVERY_AUTO_CONFIRM_SECONDS', 14 * 24 * 3600, env) * 1000,
     expiryReminderMs: integer('PURCHASE_EXPIRY_REMINDER_SECONDS', 5 * 60, env) * 1000,
+    disputeSellerResponseMs: integer('DISPUTE_SELLER_RESPONSE_SECONDS', 3 * 24 * 3600, env) * 1000,
   };
 }

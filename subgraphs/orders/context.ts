@@ -3,7 +3,9 @@ import { In, type DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { loaderByKey, loaderOfLists } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
-import { OrderEntity, OrderItemEntity, PurchaseEntity, ShippingRateEntity, StatusChangeEntity } from './entities';
+import { DisputeEntity, DisputeMessageEntity, OrderEntity, OrderItemEntity, PurchaseEntity, ShippingRateEntity, StatusChangeEntity } from './entities';
+import type { DisputeQueries } from './dispute-queries';
+import type { Disputes } from './disputes';
 import type { LiveOrders } from './live';
 import type { OrdersService } from './service';
 import type { ShippingRates } from './shipping';
@@ -15,6 +17,8 @@ export interface OrdersLoaders {
   items: DataLoader<string, OrderItemEntity[]>;
   history: DataLoader<string, StatusChangeEntity[]>;
   shippingRates: DataLoader<string, ShippingRateEntity[]>;
+  dispute: DataLoader<string, DisputeEntity | null>;
+  disputeMessages: DataLoader<string, DisputeMessageEntity[]>;
 }
 
 export interface OrdersContext {
@@ -22,6 +26,8 @@ export interface OrdersContext {
   /** For what reads the database directly (accounts' internal questions about a user). */
   db: DataSource;
   orders: OrdersService;
+  disputes: Disputes;
+  disputeQueries: DisputeQueries;
   shipping: ShippingRates;
   live: LiveOrders;
   loaders: OrdersLoaders;
@@ -50,5 +56,10 @@ export function ordersLoaders(db: DataSource): OrdersLoaders {
       (h) => h.orderId,
     ),
     shippingRates: loaderOfLists((ids) => db.getRepository(ShippingRateEntity).findBy({ sellerId: In(validIds(ids)) }), (r) => r.sellerId),
+    dispute: loaderByKey((ids) => db.getRepository(DisputeEntity).findBy({ id: In(validIds(ids)) }), (d) => d.id),
+    disputeMessages: loaderOfLists(
+      (ids) => db.getRepository(DisputeMessageEntity).find({ where: { disputeId: In(validIds(ids)) }, order: { id: 'ASC' } }),
+      (m) => m.disputeId,
+    ),
   };
 }

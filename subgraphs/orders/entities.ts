@@ -169,3 +169,96 @@ export class ShippingRateEntity {
   @Column({ name: 'max_days', type: 'integer' })
   maxDays!: number;
 }
+
+export type DisputeStatus = 'AWAITING_SELLER' | 'UNDER_REVIEW' | 'RESOLVED';
+export type DisputeSource = 'BUYER' | 'PROVIDER';
+export type DisputeReason = 'NOT_RECEIVED' | 'NOT_AS_DESCRIBED' | 'DAMAGED' | 'OTHER';
+export type DisputeOutcome = 'REFUND_BUYER' | 'RELEASE_TO_SELLER' | 'PARTIAL_REFUND';
+export type DisputeRole = 'BUYER' | 'SELLER' | 'OPERATOR';
+
+/** A buyer's complaint about an order, or a chargeback the payment provider reported; operators decide it. */
+@Entity({ name: 'disputes' })
+export class DisputeEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'order_id', type: 'uuid' })
+  orderId!: string;
+
+  @Column({ name: 'buyer_id', type: 'uuid' })
+  buyerId!: string;
+
+  @Column({ name: 'seller_id', type: 'uuid' })
+  sellerId!: string;
+
+  @Column({ type: 'text' })
+  source!: DisputeSource;
+
+  @Column({ type: 'text' })
+  status!: DisputeStatus;
+
+  @Column({ type: 'text' })
+  reason!: DisputeReason;
+
+  @Column({ type: 'text' })
+  details!: string;
+
+  /** The order's status before the dispute (a chargeback the seller wins returns it there). */
+  @Column({ name: 'previous_status', type: 'text' })
+  previousStatus!: OrderStatus;
+
+  /** A chargeback: the provider's dispute id. */
+  @Column({ name: 'provider_ref', type: 'text', nullable: true })
+  providerRef!: string | null;
+
+  /** What is in dispute: the order's total, or a chargeback's share of the charge. */
+  @Column({ name: 'disputed_amount', type: 'integer' })
+  disputedAmount!: number;
+
+  @Column({ type: 'char', length: 3 })
+  currency!: string;
+
+  @Column({ type: 'text', nullable: true })
+  outcome!: DisputeOutcome | null;
+
+  @Column({ name: 'refunded_amount', type: 'integer', nullable: true })
+  refundedAmount!: number | null;
+
+  @Column({ name: 'resolution_note', type: 'text', nullable: true })
+  resolutionNote!: string | null;
+
+  @Column({ name: 'resolved_by', type: 'uuid', nullable: true })
+  resolvedBy!: string | null;
+
+  /** When it was opened (keyset cursors page on it). */
+  @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', precision: 3 })
+  updatedAt!: Date;
+
+  @Column({ name: 'resolved_at', type: 'timestamptz', precision: 3, nullable: true })
+  resolvedAt!: Date | null;
+}
+
+@Entity({ name: 'dispute_messages' })
+export class DisputeMessageEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'dispute_id', type: 'uuid' })
+  disputeId!: string;
+
+  /** Null once the author's account is deleted. */
+  @Column({ name: 'author_id', type: 'uuid', nullable: true })
+  authorId!: string | null;
+
+  @Column({ type: 'text' })
+  role!: DisputeRole;
+
+  @Column({ type: 'text' })
+  body!: string;
+
+  @Column({ type: 'timestamptz', precision: 3 })
+  at!: Date;
+}

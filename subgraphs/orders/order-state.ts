@@ -4,6 +4,9 @@
  *
  *   PENDING_PAYMENT → PAID → ACCEPTED → SHIPPED → DELIVERED → COMPLETED
  *   CANCELLED from PENDING_PAYMENT, PAID or ACCEPTED; REFUNDED from any paid status.
+ *   DISPUTED from SHIPPED or DELIVERED (the buyer's dispute), or from any paid status (a chargeback);
+ *   nothing moves a DISPUTED order but the dispute's outcome: COMPLETED, REFUNDED, or (a chargeback
+ *   the seller won) back where it was.
  */
 export type OrderStatus =
   | 'PENDING_PAYMENT'
@@ -13,7 +16,8 @@ export type OrderStatus =
   | 'DELIVERED'
   | 'COMPLETED'
   | 'CANCELLED'
-  | 'REFUNDED';
+  | 'REFUNDED'
+  | 'DISPUTED';
 
 export type OrderActor = 'BUYER' | 'SELLER' | 'SYSTEM';
 
@@ -26,7 +30,10 @@ export type OrderMove =
   | 'expire'
   | 'autoConfirmDelivery'
   | 'complete'
-  | 'markRefunded';
+  | 'markRefunded'
+  | 'openDispute'
+  | 'chargeback'
+  | 'resume';
 
 interface Transition {
   from: readonly OrderStatus[];
@@ -45,8 +52,14 @@ export const TRANSITIONS: Record<OrderMove, Transition> = {
   markPaid: { from: ['PENDING_PAYMENT'], to: 'PAID', by: ['SYSTEM'] },
   expire: { from: ['PENDING_PAYMENT'], to: 'CANCELLED', by: ['SYSTEM'] },
   autoConfirmDelivery: { from: ['SHIPPED'], to: 'DELIVERED', by: ['SYSTEM'] },
-  complete: { from: ['DELIVERED'], to: 'COMPLETED', by: ['SYSTEM'] },
-  markRefunded: { from: PAID_STATUSES, to: 'REFUNDED', by: ['SYSTEM'] },
+  // DISPUTED: a dispute decided for the seller (all or part of the money released)
+  complete: { from: ['DELIVERED', 'DISPUTED'], to: 'COMPLETED', by: ['SYSTEM'] },
+  markRefunded: { from: [...PAID_STATUSES, 'DISPUTED'], to: 'REFUNDED', by: ['SYSTEM'] },
+  // disputes: the buyer's while the money waits in escrow for delivery, the provider's (a chargeback) any time after payment
+  openDispute: { from: ['SHIPPED', 'DELIVERED'], to: 'DISPUTED', by: ['BUYER'] },
+  chargeback: { from: PAID_STATUSES, to: 'DISPUTED', by: ['SYSTEM'] },
+  // a chargeback the seller won: the order goes back to where it was (MoveOptions.resumeTo says where)
+  resume: { from: ['DISPUTED'], to: 'DISPUTED', by: ['SYSTEM'] },
 };
 
 export type MoveCheck =

@@ -30,10 +30,21 @@ export async function personalData(db: Queryable, userId: string, sellerId: stri
     ? await db.query(`SELECT id, status, currency, total_amount, created_at FROM orders WHERE seller_id = $1 ORDER BY created_at`, [sellerId])
     : [];
   const shippingRates = sellerId && isUuid(sellerId) ? await db.query(`SELECT * FROM shipping_rates WHERE seller_id = $1`, [sellerId]) : [];
-  return { ordersBought: bought, ordersSold: sold, shippingRates };
+  const disputes = await db.query(
+    `SELECT d.id, d.order_id, d.source, d.status, d.reason, d.details, d.outcome, d.refunded_amount, d.currency, d.created_at, d.resolved_at,
+            (SELECT json_agg(json_build_object('role', m.role, 'body', m.body, 'at', m.at) ORDER BY m.id)
+               FROM dispute_messages m WHERE m.dispute_id = d.id AND m.author_id = $1) AS "yourMessages"
+       FROM disputes d WHERE d.buyer_id = $1 OR d.seller_id = $2 ORDER BY d.created_at`,
+    [userId, sellerId && isUuid(sellerId) ? sellerId : null],
+  );
+  return { ordersBought: bought, ordersSold: sold, shippingRates, disputes };
 }
 
-/** A deleted account: orders keep their amounts and items (accounting needs them), not where they went. */
+/**
+ * A deleted account: orders keep their amounts and items (accounting needs them), not where they went; dispute
+ * threads keep what was said (the other party and operators relied on it) but no longer say who said it.
+ */
 export async function forgetAccount(db: Queryable, userId: string): Promise<void> {
   await db.query(`UPDATE orders SET shipping_address = NULL WHERE buyer_id = $1 AND shipping_address IS NOT NULL`, [userId]);
+  await db.query(`UPDATE dispute_messages SET author_id = NULL WHERE author_id = $1`, [userId]);
 }

@@ -16,6 +16,10 @@ export const resolvers: Resolvers = {
     purchase: (_root, { id }, { orders, viewer, loaders }) => orders.purchase(viewer!, id, (key) => loaders.purchase.load(key)),
     myOrders: (_root, { first, after }, { orders, viewer }) => orders.myOrders(viewer!, first, after),
     sellerOrders: (_root, { status, first, after }, { orders, viewer }) => orders.sellerOrders(viewer!, status, first, after),
+    dispute: (_root, { id }, { disputeQueries, viewer, loaders }) => disputeQueries.dispute(viewer!, id, (key) => loaders.dispute.load(key)),
+    myDisputes: (_root, { first, after }, { disputeQueries, viewer }) => disputeQueries.mine(viewer!, first, after),
+    // @requiresScopes(operator) guarantees a viewer; the queries check the scope again
+    disputes: (_root, { status, first, after }, { disputeQueries, viewer }) => disputeQueries.queue(viewer!, status ?? null, first, after),
   },
   Mutation: {
     checkout: (_root, { input }, { orders, viewer }) => orders.checkout(viewer!, input),
@@ -24,6 +28,20 @@ export const resolvers: Resolvers = {
     confirmDelivery: (_root, { id }, { orders, viewer }) => orders.confirmDelivery(viewer!, id),
     cancelOrder: (_root, { id, reason }, { orders, viewer }) => orders.cancel(viewer!, id, reason),
     setShippingRates: (_root, { rates }, { shipping, viewer }) => shipping.set(viewer!, rates),
+    openDispute: (_root, { orderId, reason, details }, { disputes, viewer }) => disputes.open(viewer!, orderId, reason, details),
+    addDisputeMessage: (_root, { id, body }, { disputes, viewer }) => disputes.addMessage(viewer!, id, body),
+    resolveDispute: (_root, { id, outcome, refundAmount, note }, { disputes, viewer }) =>
+      disputes.resolve(viewer!, id, outcome, refundAmount ?? null, note),
+  },
+  Dispute: {
+    refunded: (dispute) => (dispute.refundedAmount === null ? null : moneyField({ amount: dispute.refundedAmount, currency: dispute.currency.trim() })),
+    openedAt: (dispute) => dispute.createdAt,
+    // the dispute's readers (its parties and operators) see its order, whoever they are to it
+    order: async (dispute, _args, { loaders }) => (await loaders.order.load(dispute.orderId))!,
+    messages: (dispute, _args, { loaders }) => loaders.disputeMessages.load(dispute.id),
+  },
+  DisputeMessage: {
+    author: (message) => (message.authorId ? { id: message.authorId } : null),
   },
   Seller: {
     __resolveReference: ({ id }) => ({ id }),

@@ -7,7 +7,10 @@ import { DeliveryPlanner } from './delivery';
 import { ordersConfig } from './config';
 import { LiveOrders } from './live';
 import { ordersLoaders, type OrdersContext } from './context';
-import { OrderEntity, OrderItemEntity, PurchaseEntity, ShippingRateEntity, StatusChangeEntity } from './entities';
+import { DisputeEntity, DisputeMessageEntity, OrderEntity, OrderItemEntity, PurchaseEntity, ShippingRateEntity, StatusChangeEntity } from './entities';
+import { DisputeQueries } from './dispute-queries';
+import { Disputes } from './disputes';
+import { Disputes1732000000300 } from './migrations/1732000000300-disputes';
 import { onOrdersEvent } from './events';
 import { Orders1732000000002 } from './migrations/1732000000002-orders';
 import { ShippingRates1732000000020 } from './migrations/1732000000020-shipping-rates';
@@ -21,14 +24,16 @@ import { startSweeper } from './sweeper';
 export const orders: SubgraphModule<OrdersContext> = {
   name: 'orders',
   defaultPort: defaultPort('orders'),
-  entities: [PurchaseEntity, OrderEntity, OrderItemEntity, StatusChangeEntity, ShippingRateEntity],
-  migrations: [Orders1732000000002, ShippingRates1732000000020, Delivery1732000000030, ExpiryReminders1732000000040],
+  entities: [PurchaseEntity, OrderEntity, OrderItemEntity, StatusChangeEntity, ShippingRateEntity, DisputeEntity, DisputeMessageEntity],
+  migrations: [Orders1732000000002, ShippingRates1732000000020, Delivery1732000000030, ExpiryReminders1732000000040, Disputes1732000000300],
   create({ db, env, bus, outbox, internal, logger, metrics }) {
     const afterCommit = () => outbox.wake();
     const config = ordersConfig(env);
     const checkouts = new Counter({ name: 'checkouts_total', help: 'Purchases opened by checkout (one per cart, of one or more orders)', registers: [metrics] });
     const checkout = new Checkout(db, internal, new DeliveryPlanner(db, internal), config.reservationTtlMs, afterCommit, () => checkouts.inc());
     const service = new OrdersService(db, checkout, afterCommit);
+    const disputes = new Disputes(db, internal, afterCommit, logger);
+    const disputeQueries = new DisputeQueries(db);
     const live = new LiveOrders(db, logger);
     const shipping = new ShippingRates(db);
     return {
@@ -39,6 +44,8 @@ export const orders: SubgraphModule<OrdersContext> = {
           viewer,
           db,
           orders: service,
+          disputes,
+          disputeQueries,
           shipping,
           live,
           loaders: ordersLoaders(db),
@@ -55,6 +62,7 @@ export const orders: SubgraphModule<OrdersContext> = {
             intervalMs: config.sweepIntervalMs,
             autoConfirmDeliveryMs: config.autoConfirmDeliveryMs,
             expiryReminderMs: config.expiryReminderMs,
+            disputeSellerResponseMs: config.disputeSellerResponseMs,
           },
           logger,
           afterCommit,

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { affectedRows } from '../../lib/db/affected';
 import { recordEvent } from '../../lib/events/outbox';
 import type { Logger } from '../../lib/logger';
 import { startPeriodic } from '../../lib/periodic';
@@ -10,13 +11,17 @@ export interface SweepConfig {
   autoConfirmDeliveryMs: number;
   /** How long before an unpaid purchase expires its buyer is reminded. */
   expiryReminderMs: number;
+  /** A dispute still AWAITING_SELLER this long after it was opened goes UNDER_REVIEW. */
+  disputeSellerResponseMs: number;
 }
 
 /**
  * The clock's moves: buyers of unpaid purchases are reminded before they expire, unpaid purchases past their reservation expire (their orders are cancelled and
  * listings takes the stock back on the event), checkouts abandoned before their orders were written
- * give back what listings reserved for them, and shipped orders the buyer never confirmed are
- * delivered after a while so that the seller's money does not stay in escrow for ever.
+ * give back what listings reserved for them, shipped orders the buyer never confirmed are
+ * delivered after a while so that the seller's money does not stay in escrow for ever, and disputes the
+ * seller has not answered in time go to operators without them (UNDER_REVIEW). A DISPUTED order is not
+ * SHIPPED: the clock never delivers it.
  * SKIP LOCKED lets several orders instances sweep at once without doing the same order twice.
  */
 export function startSweeper(db: DataSource, config: SweepConfig, logger: Logger, afterCommit: () => void): () => Promise<void> {
@@ -39,8 +44,9 @@ export function startSweeper(db: DataSource, config: SweepConfig, logger: Logger
       [new Date(Date.now() - config.autoConfirmDeliveryMs)],
       'autoConfirmDelivery',
     );
-    if (expired + reminded + abandoned + delivered > 0) {
-      logger.info('orders swept', { expired, reminded, abandoned, delivered });
+    const unanswered = await reviewUnanswered(db, config.disputeSellerResponseMs);
+    if (expired + reminded + abandoned + delivered + unanswered > 0) {
+      logger.info('orders swept', { expired, reminded, abandoned, delivered, unanswered });
       afterCommit();
     }
   };
@@ -101,4 +107,17 @@ async function sweep(db: DataSource, select: string, params: unknown[], move: 'e
     for (const { id } of rows) await applyMove(manager, id, move, 'SYSTEM');
     return rows.length;
   });
+}
+
+/** Disputes the seller left unanswered for `afterMs`: operators review them without waiting longer. */
+async function reviewUnanswered(db: DataSource, afterMs: number): Promise<number> {
+  return db.transaction(async (manager) =>
+    affectedRows(
+      await manager.query(
+        `UPDATE disputes SET status = 'UNDER_REVIEW', updated_at = now()
+          WHERE id IN (SELECT id FROM disputes WHERE status = 'AWAITING_SELLER' AND created_at < $1 LIMIT 100 FOR UPDATE SKIP LOCKED)`,
+        [new Date(Date.now() - afterMs)],
+      ),
+    ),
+  );
 }

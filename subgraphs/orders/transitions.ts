@@ -4,12 +4,14 @@ import { conflict, forbidden, notFound } from '../../lib/errors';
 import { recordEvent } from '../../lib/events/outbox';
 import { isUuid } from '../../lib/ids';
 import { OrderEntity, OrderItemEntity, PurchaseEntity, StatusChangeEntity } from './entities';
-import { checkMove, type OrderActor, type OrderMove } from './order-state';
+import { checkMove, type OrderActor, type OrderMove, type OrderStatus } from './order-state';
 
 export interface MoveOptions {
   carrier?: string | null;
   trackingNumber?: string | null;
   reason?: string | null;
+  /** resume: the status a disputed order goes back to. */
+  resumeTo?: OrderStatus;
 }
 
 /** The role the viewer plays in an order, if any: a seller buying from another shop is its buyer. */
@@ -44,15 +46,16 @@ export async function applyMove(
   }
   const previousStatus = order.status;
   const now = new Date();
-  const changes: Partial<OrderEntity> = { status: check.to, updatedAt: now };
+  const to = move === 'resume' && options.resumeTo ? options.resumeTo : check.to;
+  const changes: Partial<OrderEntity> = { status: to, updatedAt: now };
   if (move === 'ship') {
     changes.shippedAt = now;
     changes.carrier = options.carrier?.trim() || null;
     changes.trackingNumber = options.trackingNumber?.trim() || null;
   }
-  if (check.to === 'CANCELLED') changes.cancellationReason = options.reason?.trim() || (move === 'expire' ? 'Payment was not received in time' : null);
+  if (to === 'CANCELLED') changes.cancellationReason = options.reason?.trim() || (move === 'expire' ? 'Payment was not received in time' : null);
   await orders.update({ id: orderId }, changes);
-  await manager.getRepository(StatusChangeEntity).insert({ orderId, status: check.to, by: actor, at: now });
+  await manager.getRepository(StatusChangeEntity).insert({ orderId, status: to, by: actor, at: now });
   const items = await manager.getRepository(OrderItemEntity).find({ where: { orderId }, order: { listingId: 'ASC' } });
   await recordEvent(manager, 'orders', 'OrderStatusChanged', {
     orderId,
@@ -60,7 +63,7 @@ export async function applyMove(
     buyerId: order.buyerId,
     sellerId: order.sellerId,
     previousStatus,
-    status: check.to,
+    status: to,
     at: now.toISOString(),
     items: items.map((i) => ({ listingId: i.listingId, quantity: i.quantity })),
     total: { amount: order.totalAmount, currency: order.currency.trim() },
@@ -83,6 +86,9 @@ const DESCRIPTIONS: Record<OrderMove, string> = {
   autoConfirmDelivery: 'be delivered',
   complete: 'complete',
   markRefunded: 'be refunded',
+  openDispute: 'be disputed',
+  chargeback: 'be disputed',
+  resume: 'resume',
 };
 const describe = (move: OrderMove) => DESCRIPTIONS[move];
 

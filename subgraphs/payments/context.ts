@@ -11,6 +11,7 @@ import type { PayoutOnboarding } from './payout-onboarding';
 import type { PayoutSchedules } from './payout-schedules';
 import type { Reconciliation } from './reconciliation';
 import type { PaymentsService } from './service';
+import type { EscrowHolds } from './escrow-holds';
 
 export interface PaymentsLoaders {
   payment: DataLoader<string, PaymentEntity | null>;
@@ -29,6 +30,8 @@ export interface PaymentsContext {
   commission: CommissionRuleBook;
   reconciliation: Reconciliation;
   payments: PaymentsService;
+  /** Escrow frozen by disputes, and their decisions (internal calls of orders). */
+  holds: EscrowHolds;
   payoutAccounts: PayoutAccounts;
   onboarding: PayoutOnboarding;
   schedules: PayoutSchedules;

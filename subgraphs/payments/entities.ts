@@ -3,7 +3,7 @@ import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 export type PaymentStatus = 'REQUIRES_PAYMENT' | 'SUCCEEDED' | 'CANCELLED';
 export type PayoutStatus = 'PENDING' | 'AVAILABLE' | 'REFUNDED';
 export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
-export type LedgerKind = 'CHARGE' | 'RELEASE' | 'REFUND' | 'TRANSFER' | 'TRANSFER_RETURNED';
+export type LedgerKind = 'CHARGE' | 'RELEASE' | 'REFUND' | 'TRANSFER' | 'TRANSFER_RETURNED' | 'CHARGEBACK';
 export type TransferStatus = 'PENDING' | 'PAID' | 'FAILED' | 'REVERSED';
 export type PayoutSchedule = 'PER_ORDER' | 'DAILY' | 'WEEKLY';
 

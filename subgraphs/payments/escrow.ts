@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { isEvent, type MarketplaceEvent } from '../../lib/events/catalog';
 import { handleOnce } from '../../lib/events/consumer';
 import { recordEvent } from '../../lib/events/outbox';
@@ -9,6 +9,7 @@ import { PaymentEntity, PaymentOrderEntity, RefundEntity } from './entities';
 import { postTransaction, releaseEntries } from './ledger';
 import { PaymentRefusedError, type PaymentProvider } from './provider';
 import type { Refunds } from './refunds';
+import { markReleaseDue } from './escrow-holds';
 import type { SellerTransfers, TransferOutcome } from './transfers';
 
 type StatusChanged = MarketplaceEvent<'OrderStatusChanged'>;
@@ -37,36 +38,20 @@ export class Escrow {
     else if (event.payload.status === 'CANCELLED') await this.cancel(event);
   }
 
-  /** The seller's net (less refunds) becomes available and the fee platform revenue. */
+  /** The seller's net (less refunds) becomes available and the fee platform revenue, unless a dispute holds it. */
   private async release(event: StatusChanged): Promise<void> {
     const { orderId } = event.payload;
     const released = await handleOnce(this.db, 'payments', event, async (manager) => {
-      const order = await manager.getRepository(PaymentOrderEntity).findOne({ where: { orderId }, lock: { mode: 'pessimistic_write' } });
-      if (!order?.chargedAt || order.releasedAt) return;
-      // a refund being settled was reserved against escrow: the release waits for it (the bus retries)
-      if (await manager.getRepository(RefundEntity).existsBy({ orderId, status: 'PENDING' })) {
-        throw new Error(`order ${orderId} has a refund in progress; its escrow is released once the refund settles`);
-      }
-      const net = order.net - (order.refundedAmount - order.refundedFee);
-      const fee = order.platformFee - order.refundedFee;
-      if (net === 0 && fee === 0) return; // refunded in full: nothing left in escrow
-      const at = new Date();
-      await manager.getRepository(PaymentOrderEntity).update({ orderId }, { releasedAt: at, releasedNet: net, status: 'AVAILABLE' });
-      await postTransaction(manager, {
-        reference: `release:${orderId}`,
-        kind: 'RELEASE',
-        paymentId: order.paymentId,
-        orderId,
-        entries: releaseEntries(order, net, fee),
-      });
-      await recordEvent(manager, 'payments', 'EscrowReleased', {
-        orderId,
-        sellerId: order.sellerId,
-        net: { amount: net, currency: order.currency },
-        at: at.toISOString(),
-      });
+      // a dispute holds the money: released (or refunded) when it is decided, not on delivery
+      if (await markReleaseDue(manager, orderId)) return;
+      await releaseEscrow(manager, orderId);
     });
     if (released) this.afterCommit();
+    await this.payAfterRelease(orderId, event.payload.sellerId);
+  }
+
+  /** A PER_ORDER seller is paid at once; a failure is logged and the transfer sweep tries again. */
+  async payAfterRelease(orderId: string, sellerId: string): Promise<void> {
     let outcome: TransferOutcome;
     try {
       outcome = await this.transfers.afterRelease(orderId);
@@ -76,16 +61,13 @@ export class Escrow {
       const refused = error instanceof PaymentRefusedError;
       this.logger[refused ? 'error' : 'warn'](refused ? 'the payment provider refused a seller’s transfer' : 'a seller’s transfer’s outcome is unknown; the sweep asks again', {
         orderId,
-        sellerId: event.payload.sellerId,
+        sellerId,
         error,
       });
       return;
     }
     if (outcome === 'not-enabled') {
-      this.logger.info('the seller cannot be paid yet (payouts not enabled, or the shop suspended): their money waits in available until they can', {
-        orderId,
-        sellerId: event.payload.sellerId,
-      });
+      this.logger.info('the seller cannot be paid yet (payouts not enabled, or the shop suspended): their money waits in available until they can', { orderId, sellerId });
     }
   }
 
@@ -122,4 +104,37 @@ export class Escrow {
       idempotencyKey: `amount:${payment.id}:${payment.amount}`,
     });
   }
+}
+
+/**
+ * Under the order's lock: the seller's net (less refunds) becomes available and the fee platform revenue, with the
+ * ledger's RELEASE and EscrowReleased. False when there is nothing to release (not charged, released already,
+ * refunded in full). Throws while a refund is being settled: the release waits for it.
+ */
+export async function releaseEscrow(manager: EntityManager, orderId: string): Promise<boolean> {
+  const order = await manager.getRepository(PaymentOrderEntity).findOne({ where: { orderId }, lock: { mode: 'pessimistic_write' } });
+  if (!order?.chargedAt || order.releasedAt) return false;
+  // a refund being settled was reserved against escrow: the release waits for it (the bus retries)
+  if (await manager.getRepository(RefundEntity).existsBy({ orderId, status: 'PENDING' })) {
+    throw new Error(`order ${orderId} has a refund in progress; its escrow is released once the refund settles`);
+  }
+  const net = order.net - (order.refundedAmount - order.refundedFee);
+  const fee = order.platformFee - order.refundedFee;
+  if (net === 0 && fee === 0) return false; // refunded in full: nothing left in escrow
+  const at = new Date();
+  await manager.getRepository(PaymentOrderEntity).update({ orderId }, { releasedAt: at, releasedNet: net, status: 'AVAILABLE' });
+  await postTransaction(manager, {
+    reference: `release:${orderId}`,
+    kind: 'RELEASE',
+    paymentId: order.paymentId,
+    orderId,
+    entries: releaseEntries(order, net, fee),
+  });
+  await recordEvent(manager, 'payments', 'EscrowReleased', {
+    orderId,
+    sellerId: order.sellerId,
+    net: { amount: net, currency: order.currency },
+    at: at.toISOString(),
+  });
+  return true;
 }

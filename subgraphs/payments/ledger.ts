@@ -15,6 +15,8 @@ import type { LedgerKind } from './entities';
  *            paid-out:<seller> and platform-revenue (after the transfer: a reversal);  buyer +refund
  *   transfer seller:<seller> −share → paid-out:<seller> +share   (per order it pays)
  *   transfer returned (the provider refused it)  the reverse
+ *   chargeback lost  as a refund (escrow and fees-pending before release; the seller's available share of
+ *            the order and platform-revenue after it; chargeback-losses for what was paid out already);  buyer +amount
  */
 export const accounts = {
   /** Outside money: what the buyer paid in is negative, what went back to them positive. */
@@ -28,6 +30,8 @@ export const accounts = {
   /** What was transferred to the seller's payout account, less what refunds took back. */
   paidOut: (sellerId: string) => `paid-out:${sellerId}`,
   platformRevenue: 'platform-revenue',
+  /** What chargebacks the platform lost cost it beyond what it took back from the seller (negative: a loss). */
+  chargebackLosses: 'chargeback-losses',
 } as const;
 
 export interface Entry {

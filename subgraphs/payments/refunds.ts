@@ -79,6 +79,24 @@ export class Refunds {
   }
 
   /**
+   * A dispute's decision gives `amount` back to the buyer. The refund is keyed by the dispute (its
+   * source), so that asking again (the operator's retry after a failure) finishes the same refund
+   * instead of making another; a refund the provider has not confirmed stays PENDING and throws.
+   */
+  async refundForDispute(disputeId: string, orderId: string, amount: number, reason: string): Promise<RefundView> {
+    const refund = await this.db.transaction(async (manager) => {
+      const order = await lockOrder(manager, orderId);
+      if (!order) throw notFound('Order');
+      const existing = await manager.getRepository(RefundEntity).findOneBy({ sourceEventId: disputeId });
+      if (existing) return existing;
+      return reserve(manager, order, { amount, reason, sourceEventId: disputeId });
+    });
+    const settled = await this.settle(refund);
+    if (settled.status !== 'SUCCEEDED') throw new Error(`the dispute's refund ${refund.id} is ${settled.status} at the provider`);
+    return settled;
+  }
+
+  /**
    * Finishes refunds left PENDING by a request (or an event delivery) that died before step 3: the provider answers
    * the same idempotency key with the first answer, so the buyer is refunded once whatever happened.
    * Until then such a refund holds its amount, and the order's escrow waits for it.

@@ -21,6 +21,9 @@ export const resolvers: Resolvers = {
   Mutation: {
     // internal: @requiresScopes(internal) lets only other subgraphs call it
     createPayment: (_root, { input }, { payments }) => payments.createPayment(input),
+    holdEscrow: (_root, { orderId, disputeId }, { holds }) => holds.hold(orderId, disputeId),
+    dropEscrowHold: (_root, { orderId, disputeId }, { holds }) => holds.drop(orderId, disputeId),
+    settleDispute: (_root, { orderId, disputeId, refundAmount, release }, { holds }) => holds.settle(orderId, disputeId, refundAmount ?? null, release),
     // @authenticated in the SDL guarantees a viewer here
     confirmTestPayment: (_root, { paymentId, card }, { payments, viewer }) => payments.confirmTestPayment(viewer!, paymentId, card),
     refundOrder: (_root, { orderId, amount, reason }, { payments, viewer }) =>

@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/logger';
 import { readBody, sendJson } from '../../lib/server/http';
 import type { RouteHandler } from '../../lib/server/subgraph-server';
 import { PaymentEntity } from './entities';
+import type { Chargebacks, ProviderDispute } from './chargebacks';
 import type { PayoutAccounts } from './payout-accounts';
 import type { PaymentsService } from './service';
 import { payoutStateOf } from './stripe-onboarding';
@@ -17,6 +18,7 @@ export interface StripeWebhookOptions {
   webhookSecret: string;
   payments: PaymentsService;
   payoutAccounts: PayoutAccounts;
+  chargebacks: Chargebacks;
   logger: Logger;
 }
 
@@ -28,6 +30,9 @@ export interface StripeWebhookOptions {
  * Stripe's redelivery redo a no-op instead of losing the event. A failure answers 500 and Stripe
  * delivers the event again, for up to three days. The work is one short transaction, so Stripe
  * gets its answer quickly.
+ *
+ * Chargebacks (charge.dispute.created and .closed) are idempotent by the provider's dispute id, and a
+ * closed delivered before its created opens the chargeback first (chargebacks.ts).
  *
  * The endpoint's API version (set in Stripe's dashboard) must be 2022-11-15 or later:
  * PaymentIntents name their charge in latest_charge since then.
@@ -63,7 +68,7 @@ export function stripeWebhookRoute(options: StripeWebhookOptions): RouteHandler 
   };
 }
 
-function handlers({ db, payments, payoutAccounts, logger }: StripeWebhookOptions): (event: Stripe.Event) => Promise<void> {
+function handlers({ db, payments, payoutAccounts, chargebacks, logger }: StripeWebhookOptions): (event: Stripe.Event) => Promise<void> {
   const paymentOf = (intentId: string) =>
     db.transaction((m) => m.getRepository(PaymentEntity).findOneBy({ provider: 'stripe', providerRef: intentId }));
 
@@ -144,8 +149,31 @@ function handlers({ db, payments, payoutAccounts, logger }: StripeWebhookOptions
       }
       case 'charge.refunded':
         return refunded(event.data.object);
+      // chargebacks (chargebacks.ts): the money is held while the bank decides; won or lost when it has
+      case 'charge.dispute.created':
+        return void (await chargebacks.opened(providerDispute(event.data.object)));
+      case 'charge.dispute.closed': {
+        const dispute = event.data.object;
+        // warning_closed: an inquiry that never became a chargeback, as good as won
+        if (dispute.status !== 'won' && dispute.status !== 'lost' && dispute.status !== 'warning_closed') {
+          logger.warn('charge.dispute.closed with a status payments does not know; left open', { dispute: dispute.id, status: dispute.status });
+          return;
+        }
+        return chargebacks.closed(providerDispute(dispute), dispute.status !== 'lost');
+      }
       default:
         logger.debug('a Stripe event payments does not act on', { type: event.type, eventId: event.id });
     }
+  };
+}
+
+function providerDispute(dispute: Stripe.Dispute): ProviderDispute {
+  const idOf = (ref: string | { id: string } | null) => (ref === null ? null : typeof ref === 'string' ? ref : ref.id);
+  return {
+    reference: dispute.id,
+    paymentReference: idOf(dispute.payment_intent),
+    chargeReference: idOf(dispute.charge),
+    amount: dispute.amount,
+    reason: dispute.reason,
   };
 }

@@ -16,6 +16,9 @@ import {
   TransferEntity,
 } from './entities';
 import { Escrow } from './escrow';
+import { EscrowHolds } from './escrow-holds';
+import { Chargebacks } from './chargebacks';
+import { Disputes1732000000310 } from './migrations/1732000000310-disputes';
 import { Payments1732000000003 } from './migrations/1732000000003-payments';
 import { StripeConnect1732000000007 } from './migrations/1732000000007-stripe-connect';
 import { TransferAmount1732000000008 } from './migrations/1732000000008-transfer-amount';
@@ -48,7 +51,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
     name: 'payments',
     defaultPort: defaultPort('payments'),
     entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity, PayoutAccountEntity, TransferEntity, PayoutScheduleEntity],
-    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011, CommissionRules1732000000012, Reconciliation1732000000013, SellerStanding1732000000520],
+    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011, CommissionRules1732000000012, Reconciliation1732000000013, Disputes1732000000310, SellerStanding1732000000520],
     create({ db, env, bus, outbox, logger, metrics, publicUrl, internal }) {
       // configuration is read first, so that a mistake stops the process at start
       const config = paymentsConfig(env);
@@ -74,13 +77,15 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const canBePaid = async (sellerId: string) => (await payoutAccounts.canBePaid(sellerId)) && !(await standings.isSuspended(sellerId));
       const transfers = new SellerTransfers(db, provider, schedules, canBePaid, logger);
       const escrow = new Escrow(db, provider, refunds, afterCommit, logger, transfers);
+      const holds = new EscrowHolds(db, refunds, () => escrow, afterCommit);
+      const chargebacks = new Chargebacks(db, () => escrow, afterCommit, logger);
       const routes: Record<string, RouteHandler> = stripe
-        ? { [STRIPE_WEBHOOK_PATH]: stripeWebhookRoute({ db, stripe: stripe.client, webhookSecret: stripe.webhookSecret, payments: service, payoutAccounts, logger }) }
+        ? { [STRIPE_WEBHOOK_PATH]: stripeWebhookRoute({ db, stripe: stripe.client, webhookSecret: stripe.webhookSecret, payments: service, payoutAccounts, chargebacks, logger }) }
         : { [TEST_ONBOARDING_PATH]: testOnboarding!.route() };
       return {
         name: 'payments',
         schema: buildSchema(loadTypeDefs('payments'), resolvers),
-        context: (viewer) => ({ viewer, db, commission, reconciliation, payments: service, payoutAccounts, onboarding, schedules, loaders: paymentsLoaders(db) }),
+        context: (viewer) => ({ viewer, db, commission, reconciliation, payments: service, holds, payoutAccounts, onboarding, schedules, loaders: paymentsLoaders(db) }),
         routes,
         async background() {
           await commission.seed();

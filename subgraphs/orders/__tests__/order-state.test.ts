@@ -1,6 +1,6 @@
 import { checkMove, TRANSITIONS, type OrderActor, type OrderMove, type OrderStatus } from '../order-state';
 
-const STATUSES: OrderStatus[] = ['PENDING_PAYMENT', 'PAID', 'ACCEPTED', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'CANCELLED', 'REFUNDED'];
+const STATUSES: OrderStatus[] = ['PENDING_PAYMENT', 'PAID', 'ACCEPTED', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'CANCELLED', 'REFUNDED', 'DISPUTED'];
 
 test('the happy path runs from payment to completion', () => {
   const path: [OrderMove, OrderActor, OrderStatus][] = [
@@ -53,4 +53,22 @@ test('CANCELLED and REFUNDED are final: no move leaves them', () => {
 test('every status but PENDING_PAYMENT is reachable', () => {
   const reachable = new Set(Object.values(TRANSITIONS).map((t) => t.to));
   expect([...reachable].sort()).toEqual(STATUSES.filter((s) => s !== 'PENDING_PAYMENT').sort());
+});
+
+test('disputes: the buyer disputes a shipped or delivered order; a chargeback any paid one', () => {
+  for (const status of ['SHIPPED', 'DELIVERED'] as const) expect(checkMove('openDispute', status, 'BUYER')).toEqual({ ok: true, to: 'DISPUTED' });
+  for (const status of ['PENDING_PAYMENT', 'PAID', 'ACCEPTED', 'COMPLETED', 'CANCELLED', 'REFUNDED', 'DISPUTED'] as const) {
+    expect(checkMove('openDispute', status, 'BUYER')).toEqual({ ok: false, reason: 'INVALID_FROM_STATUS' });
+  }
+  expect(checkMove('openDispute', 'SHIPPED', 'SELLER')).toEqual({ ok: false, reason: 'NOT_ALLOWED_FOR_ACTOR' });
+  for (const status of ['PAID', 'ACCEPTED', 'SHIPPED', 'DELIVERED', 'COMPLETED'] as const) expect(checkMove('chargeback', status, 'SYSTEM').ok).toBe(true);
+  expect(checkMove('chargeback', 'REFUNDED', 'SYSTEM').ok).toBe(false);
+});
+
+test('a DISPUTED order moves only by the dispute’s outcome: completed, refunded, or (a chargeback won) resumed', () => {
+  const leaving = (Object.keys(TRANSITIONS) as OrderMove[]).filter((move) =>
+    (['BUYER', 'SELLER', 'SYSTEM'] as const).some((actor) => checkMove(move, 'DISPUTED', actor).ok),
+  );
+  expect(leaving.sort()).toEqual(['complete', 'markRefunded', 'resume']);
+  for (const move of leaving) expect(TRANSITIONS[move].by).toEqual(['SYSTEM']);
 });

@@ -136,6 +136,14 @@ export type Mutation = {
   confirmTestPayment: Payment;
   /** Opens the payment of a purchase at checkout. Internal: called by the orders subgraph. */
   createPayment: Payment;
+  /** Internal: undoes holdEscrow for a dispute that could not be opened after all (a release that came due meanwhile happens). */
+  dropEscrowHold: Scalars['Boolean']['output'];
+  /**
+   * Internal: orders freezes an order's escrow before it opens a dispute, so that neither confirmDelivery nor the
+   * automatic release pays the seller meanwhile. CONFLICT when the order's money is no longer in escrow (released,
+   * refunded) or another dispute holds it. Asked again for the same dispute: true, nothing changes.
+   */
+  holdEscrow: Scalars['Boolean']['output'];
   /**
    * The order's seller. With amount (minor units) a partial refund; without, everything not yet refunded.
    * Refunds never add up to more than was paid for the order (BAD_USER_INPUT). Fully refunded: REFUNDED.
@@ -160,6 +168,12 @@ export type Mutation = {
    */
   setPayoutSchedule: PayoutSchedule;
   /**
+   * Internal: applies a dispute's decision to the held escrow: refundAmount back to the buyer (null: everything left),
+   * and with release the rest to the seller; the hold is lifted. Returns what was refunded. The first call fixes the
+   * decision: the same call again finishes it, another is CONFLICT.
+   */
+  settleDispute: Scalars['Int']['output'];
+  /**
    * The seller only. A one-time link to the payment provider's hosted onboarding, where the seller gives
    * what the provider needs to pay them (Stripe Connect Express: identity, bank account). The first call
    * makes the seller's connected account; later calls reuse it and give a fresh link. The link expires at
@@ -182,6 +196,18 @@ export type MutationCreatePaymentArgs = {
 };
 
 
+export type MutationDropEscrowHoldArgs = {
+  disputeId: Scalars['ID']['input'];
+  orderId: Scalars['ID']['input'];
+};
+
+
+export type MutationHoldEscrowArgs = {
+  disputeId: Scalars['ID']['input'];
+  orderId: Scalars['ID']['input'];
+};
+
+
 export type MutationRefundOrderArgs = {
   amount?: InputMaybe<Scalars['Int']['input']>;
   orderId: Scalars['ID']['input'];
@@ -196,6 +222,14 @@ export type MutationSetCommissionRulesArgs = {
 
 export type MutationSetPayoutScheduleArgs = {
   schedule: PayoutSchedule;
+};
+
+
+export type MutationSettleDisputeArgs = {
+  disputeId: Scalars['ID']['input'];
+  orderId: Scalars['ID']['input'];
+  refundAmount?: InputMaybe<Scalars['Int']['input']>;
+  release: Scalars['Boolean']['input'];
 };
 
 
@@ -579,9 +613,9 @@ export type ResolversTypes = ResolversObject<{
   DiscrepancyKind: DiscrepancyKind;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Order: ResolverTypeWrapper<Ref>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Payment: ResolverTypeWrapper<PaymentEntity>;
   PaymentLineInput: PaymentLineInput;
   PaymentOrderInput: PaymentOrderInput;
@@ -626,9 +660,9 @@ export type ResolversParentTypes = ResolversObject<{
   Discrepancy: Discrepancy;
   Money: Money;
   Mutation: Record<PropertyKey, never>;
+  Boolean: Scalars['Boolean']['output'];
   Order: Ref;
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   Payment: PaymentEntity;
   PaymentLineInput: PaymentLineInput;
   PaymentOrderInput: PaymentOrderInput;
@@ -691,10 +725,13 @@ export type MoneyResolvers<ContextType = PaymentsContext, ParentType extends Res
 export type MutationResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   confirmTestPayment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType, RequireFields<MutationConfirmTestPaymentArgs, 'card' | 'paymentId'>>;
   createPayment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType, RequireFields<MutationCreatePaymentArgs, 'input'>>;
+  dropEscrowHold?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDropEscrowHoldArgs, 'disputeId' | 'orderId'>>;
+  holdEscrow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationHoldEscrowArgs, 'disputeId' | 'orderId'>>;
   refundOrder?: Resolver<ResolversTypes['Refund'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'orderId'>>;
   runReconciliation?: Resolver<ResolversTypes['ReconciliationRun'], ParentType, ContextType>;
   setCommissionRules?: Resolver<ResolversTypes['CommissionRules'], ParentType, ContextType, RequireFields<MutationSetCommissionRulesArgs, 'input'>>;
   setPayoutSchedule?: Resolver<ResolversTypes['PayoutSchedule'], ParentType, ContextType, RequireFields<MutationSetPayoutScheduleArgs, 'schedule'>>;
+  settleDispute?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationSettleDisputeArgs, 'disputeId' | 'orderId' | 'release'>>;
   startPayoutOnboarding?: Resolver<ResolversTypes['PayoutOnboardingLink'], ParentType, ContextType, RequireFields<MutationStartPayoutOnboardingArgs, 'refreshUrl' | 'returnUrl'>>;
 }>;
 
