@@ -7,6 +7,8 @@ import { KnownOrderEntity } from './entities';
  * How far along its life an order is. Orders only ever moves an order forward (PENDING_PAYMENT →
  * … → COMPLETED, or into one of the terminal CANCELLED and REFUNDED, which exclude each other), so a
  * status ranked lower than the one known is an event that arrived late and must not win.
+ * DISPUTED is left unranked on purpose: a dispute neither opens nor closes the buyer's review (a buyer
+ * of a delivered order may review it while the dispute runs), and the status a dispute ends in wins.
  */
 const RANK: Record<string, number> = {
   PENDING_PAYMENT: 1,
