@@ -4,6 +4,7 @@ import type { Viewer } from '../../lib/auth/viewer';
 import { loaderByKey, loaderOfLists } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
 import type { AddressBook } from './addresses';
+import type { AuditLogQueries } from './audit-queries';
 import { AddressEntity, SellerEntity, UserEntity } from './entities';
 import type { AccountSecurity } from './account-security';
 import type { AccountPrivacy } from './privacy';
@@ -27,6 +28,7 @@ export interface AccountsContext {
   security: AccountSecurity;
   privacy: AccountPrivacy;
   addresses: AddressBook;
+  auditLog: AuditLogQueries;
   loaders: AccountsLoaders;
 }
 
