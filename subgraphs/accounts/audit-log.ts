@@ -139,7 +139,7 @@ export async function verifyChain(db: DataSource | EntityManager, pageSize = 100
   let previous: AuditLogEntry | null = null;
   let checked = 0;
   for (;;) {
-    const rows: Row[] = await db.query(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2`, [previous?.id ?? '0', pageSize]);
+    const rows: Row[] = await db.query(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE id > $1 ORDER BY audit_log.id LIMIT $2`, [previous?.id ?? '0', pageSize]);
     for (const row of rows) {
       const entry = entryOf(row);
       const problem = brokenLink(entry, previous);

@@ -34,7 +34,7 @@ export class AuditLogQueries {
     const paged = before ? [...where, `id < $${params.length + 1}`] : where;
     const clause = (parts: string[]) => (parts.length ? `WHERE ${parts.join(' AND ')}` : '');
     const [rows, [{ n }]] = await Promise.all([
-      this.db.query(`SELECT ${AUDIT_COLUMNS} FROM audit_log ${clause(paged)} ORDER BY id DESC LIMIT ${size + 1}`, before ? [...params, before] : params),
+      this.db.query(`SELECT ${AUDIT_COLUMNS} FROM audit_log ${clause(paged)} ORDER BY audit_log.id DESC LIMIT ${size + 1}`, before ? [...params, before] : params),
       this.db.query(`SELECT count(*)::int AS n FROM audit_log ${clause(where)}`, params) as Promise<{ n: number }[]>,
     ]);
     return toConnection((rows as Parameters<typeof entryOf>[0][]).map(entryOf), size, n, (entry) => encodeCursor(CURSOR_KIND, [entry.id]));
