@@ -4,7 +4,7 @@ import { operation } from '../../lib/client/operations';
 import { createLogger } from '../../lib/logger';
 import { accessWalk } from '../../lib/testing/access-walk';
 import { eventually } from '../../lib/testing/eventually';
-import { newOperator, signUp, TEST_PASSWORD, type TestUser } from '../../lib/testing/marketplace';
+import { checkOut, newListing, newOperator, newSeller, payByTestCard, signUp, TEST_PASSWORD, type TestUser } from '../../lib/testing/marketplace';
 import { STACK_MODES, startTestStack, type TestStack } from '../../scripts/test-stack';
 import { verifyChain } from '../../subgraphs/accounts/audit-log';
 import { OPERATOR, grantRole } from '../../subgraphs/accounts/roles';
@@ -176,6 +176,28 @@ describe.each(STACK_MODES)('the audit log on %s', (mode) => {
     } finally {
       await proxied?.stop();
     }
+  });
+
+  test("a seller's refund, a password change and an account's deletion are logged by whoever did them", async () => {
+    const [seller, buyer] = await Promise.all([newSeller(stack.client), signUp(stack.client)]);
+    const listing = await newListing(seller.client, { title: 'Audited kettle', stock: 2 });
+    const purchase = await checkOut(buyer, [listing]);
+    await payByTestCard(buyer, purchase.paymentId);
+    const orderId = purchase.orders[0].id;
+    await eventually(async () => expect((await buyer.client.ok<{ order: { status: string } }>('Order', { id: orderId })).order.status).toBe('PAID'));
+    const refunded = await raw(stack.routerUrl, 'RefundOrder', { orderId, amount: 300, reason: 'Dented lid' }, { authorization: `Bearer ${seller.client.token}` });
+    expect(refunded.body.errors).toBeUndefined();
+    const refund = await onlyEntry({ action: 'order.refunded', targetId: orderId });
+    expect(refund).toMatchObject({ actorId: seller.userId, targetType: 'order', requestId: refunded.requestId });
+
+    const mover = await signUp(stack.client, 'Mover', { address: false });
+    const changed = await raw(stack.routerUrl, 'ChangePassword', { currentPassword: TEST_PASSWORD, newPassword: 'another long password' }, { authorization: `Bearer ${mover.client.token}` });
+    expect(changed.body.errors).toBeUndefined();
+    expect(await onlyEntry({ action: 'password.changed', targetId: mover.userId })).toMatchObject({ actorId: mover.userId, requestId: changed.requestId });
+    const deleted = await raw(stack.routerUrl, 'DeleteMyAccount', { password: 'another long password' }, { authorization: `Bearer ${mover.client.token}` });
+    expect(deleted.body.errors).toBeUndefined();
+    expect(await onlyEntry({ action: 'account.deleted', targetId: mover.userId })).toMatchObject({ actorId: mover.userId, requestId: deleted.requestId });
+    expect((await verifyChain(stack.subgraphs.accounts.db)).broken).toBeNull();
   });
 
   test('who may read the audit log: operators signed in with two-factor only', async () => {
