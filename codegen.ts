@@ -9,7 +9,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const subgraphs: Record<string, { context: string; mappers: Record<string, string> }> = {
   accounts: {
     context: '../context#AccountsContext',
-    mappers: { User: '../entities#UserEntity', Seller: '../entities#SellerEntity', Address: '../entities#AddressEntity' },
+    mappers: { User: '../entities#UserEntity', Seller: '../entities#SellerEntity', Address: '../entities#AddressEntity', AuditEntry: '../audit-log#AuditLogEntry' },
   },
   listings: {
     context: '../context#ListingsContext',

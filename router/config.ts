@@ -41,6 +41,13 @@ export interface RouterConfig {
   subgraphTimeoutMs?: number;
   /** Which executor runs queries: the router's own (`lean`) or @apollo/gateway's for everything (`gateway`). */
   executor?: 'lean' | 'gateway';
+  /**
+   * TRUST_PROXY=true when the router sits behind a proxy or load balancer that appends the client's
+   * address to X-Forwarded-For: the last address of that header is the end client's (what the audit log
+   * records and subgraphs receive as x-client-address). Off by default: the socket's peer is the client,
+   * and a client's own X-Forwarded-For is ignored (anyone can write one).
+   */
+  trustProxy?: boolean;
 }
 
 export const FIRST_PARTY_MANIFEST = join(ROOT, 'schema', 'manifests', 'first-party.json');
@@ -125,6 +132,7 @@ export function routerConfigFromEnv(env: Env = process.env): RouterConfig {
     firstPartyManifestPath: optionalString('FIRST_PARTY_MANIFEST', env) ?? FIRST_PARTY_MANIFEST,
     subgraphTimeoutMs: integer('SUBGRAPH_TIMEOUT_MS', 10_000, env),
     executor: executorFromEnv(env),
+    trustProxy: boolean('TRUST_PROXY', false, env),
   };
 }
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
@@ -9,6 +9,7 @@ import { signViewer } from '../lib/auth/viewer';
 import { formatErrorForClient } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { observeRequest, operationNames } from '../lib/server/access-log';
+import { endClientAddress } from '../lib/server/client-address';
 import { operationSpanName } from '../lib/telemetry/operation-span';
 import { installPropagation, lendGlobalTracer, tracerFor } from '../lib/telemetry/tracing';
 import { handleGraphQLRequest, HttpError, parseBody, sendGraphQLError, sendJson } from '../lib/server/http';
@@ -58,6 +59,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const tokens = new TokenVerifier(config.tokenSources);
   if (config.tokenSources.length === 0) logger.warn('no token issuer configured (JWT_JWKS_URL): every token will be refused');
   const limits = config.limits ?? DEFAULT_LIMITS;
+  // the end client, as the audit log records it: the socket's peer, or the word of a proxy the router sits behind
+  const clientAddress = (req: IncomingMessage) => endClientAddress(req, config.trustProxy ?? false);
   const prefix = config.redisPrefix ?? 'marketplace';
   const redis = config.redisUrl ? stateRedis(config.redisUrl) : undefined;
   const apqCache = redis && new RedisApqCache(redis, prefix);
@@ -142,7 +145,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
       await handleGraphQLRequest(apollo, req, res, context, admission.body, admission.search);
     };
     // every line logged for this request carries its id; /graphql requests get an access line and a span
-    observeRequest(req, res, { tracer, logger, graphql: path === '/graphql', operation: () => operationNames(body) }, handle).catch((error: unknown) => {
+    observeRequest(req, res, { tracer, logger, graphql: path === '/graphql', operation: () => operationNames(body), clientAddress }, handle).catch((error: unknown) => {
       if (error instanceof HttpError) return sendGraphQLError(res, error.status, 'BAD_USER_INPUT', error.message);
       logger.error('request failed', { error });
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
@@ -159,6 +162,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     limits,
     gate,
     onDelivered: () => delivered.inc(),
+    clientAddress,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -3,20 +3,32 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, type Tracer } from '@opentelemetry/api';
 import { currentRequest, inRequest, type Logger, type RequestScope } from '../logger';
 import { serveInSpan, traceHeaders } from '../telemetry/spans';
+import { CLIENT_ADDRESS_HEADER, forwardedClientAddress } from './client-address';
 import { headerOf } from './http';
 
 /** A client's own request id is kept when it is a sane token; anything else gets a fresh one. */
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
-/** The id a request's log lines carry: `x-request-id` (the router's, in a subgraph), or a fresh one. */
-export function requestScopeOf(req: IncomingMessage): RequestScope {
+/** Where a server learns the end client's address: a subgraph from the router's header; the router from the socket (client-address.ts). */
+export type ClientAddressOf = (req: IncomingMessage) => string | undefined;
+
+/**
+ * The id a request's log lines carry: `x-request-id` (the router's, in a subgraph), or a fresh one;
+ * and the end client's address, which the audit log records.
+ */
+export function requestScopeOf(req: IncomingMessage, clientAddressOf: ClientAddressOf = forwardedClientAddress): RequestScope {
   const given = headerOf(req, 'x-request-id');
-  return { requestId: given && REQUEST_ID.test(given) ? given : randomUUID() };
+  const clientAddress = clientAddressOf(req);
+  return { requestId: given && REQUEST_ID.test(given) ? given : randomUUID(), ...(clientAddress ? { clientAddress } : {}) };
 }
 
-/** What a server passes on to the services it calls: the request's id and the current trace context. */
+/** What a server passes on to the services it calls: the request's id, the end client's address and the current trace context. */
 export function forwardedHeaders(): Record<string, string> {
   const scope = currentRequest();
-  return { ...(scope ? { 'x-request-id': scope.requestId } : {}), ...traceHeaders() };
+  return {
+    ...(scope ? { 'x-request-id': scope.requestId } : {}),
+    ...(scope?.clientAddress ? { [CLIENT_ADDRESS_HEADER]: scope.clientAddress } : {}),
+    ...traceHeaders(),
+  };
 }
 
 /**
@@ -57,11 +69,13 @@ export interface ObservedRequest {
   graphql: boolean;
   /** The operation names, once the body has been read. */
   operation: () => string | undefined;
+  /** Where the end client's address comes from (default: the router's header, as in a subgraph). */
+  clientAddress?: ClientAddressOf;
 }
 
 /** Handles one HTTP request with its id in scope (every line logged carries it) and, for GraphQL, its span and access line. */
 export function observeRequest(req: IncomingMessage, res: ServerResponse, observed: ObservedRequest, handle: () => Promise<void>): Promise<void> {
-  const scope = requestScopeOf(req);
+  const scope = requestScopeOf(req, observed.clientAddress);
   if (!observed.graphql) return inRequest(scope, handle);
   return serveInSpan(observed.tracer, req, res, () => {
     logAccess(observed.logger, req, res, scope, observed.operation);

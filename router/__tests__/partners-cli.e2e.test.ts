@@ -20,7 +20,13 @@ afterAll(async () => {
 
 function cli(...args: string[]) {
   const { redisUrl, redisPrefix, partnersFile } = stack.routerConfig;
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix! } : { PARTNERS_FILE: partnersFile! }) };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix! } : { PARTNERS_FILE: partnersFile! }),
+    // the audit log's database (accounts'), where adding and revoking a key is recorded
+    DATABASE_URL: (stack.subgraphs.accounts.db.options as { url: string }).url,
+    LOG_LEVEL: 'silent',
+  };
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'router/partners/cli.ts'), ...args], { cwd: ROOT, env, encoding: 'utf8' });
   return { code: run.status, out: run.stdout, err: run.stderr };
 }
@@ -58,6 +64,16 @@ test('generate a manifest, register a partner, call by hash, list, revoke', asyn
 
   expect(cli('revoke', id!).code).toBe(0);
   expect(cli('list').out).toContain(`${id}  Logistics Co  REVOKED`);
+
+  // both are in the audit log, with the partner as target and no actor (the command line); never the key
+  const audited: { action: string; actor_id: string | null; details: Record<string, unknown> }[] = await stack.subgraphs.accounts.db.transaction((m) =>
+    m.query(`SELECT action, actor_id, details FROM audit_log WHERE target_type = 'partner' AND target_id = $1 ORDER BY audit_log.id`, [id]),
+  );
+  expect(audited).toEqual([
+    { action: 'partner_key.added', actor_id: null, details: { name: 'Logistics Co', operations: manifest.operations.length, rateLimitPerMinute: 600 } },
+    { action: 'partner_key.revoked', actor_id: null, details: { name: 'Logistics Co' } },
+  ]);
+  expect(JSON.stringify(audited)).not.toContain(apiKey!);
 });
 
 test('a manifest from codegen\'s persisted documents keeps their ids, so a generated client calls by them', async () => {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { auditFromCommandLine } from '../../scripts/command-line-audit';
 import { sharedStateFromEnv } from '../config';
 import { manifestFromDocuments, manifestFromPersistedDocuments, parseManifest, type PersistedQueryManifest } from './manifest';
 import { openPartnerStore, type Partner } from './store';
@@ -16,7 +17,9 @@ const USAGE = `Partners and their persisted query manifests (npm run partners --
                                                              a manifest from GraphQL Code Generator's persisted documents
 
 Partners live in Redis when REDIS_URL is set (REDIS_PREFIX names the keys), else in PARTNERS_FILE
-(default: DATA_DIR/partners.json), the same place the router reads them from.`;
+(default: DATA_DIR/partners.json), the same place the router reads them from. add, set-manifest and
+revoke are written to the audit log, in the accounts database: DATABASE_URL (that database), else the
+embedded one under DATA_DIR (stop npm start first).`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -54,21 +57,21 @@ async function main(argv: string[]): Promise<number> {
         const { partner, apiKey } = await store.add({ name, manifest: readManifest(values.manifest), rateLimitPerMinute: rateLimit });
         console.log(`partner ${partner.id} (${partner.name}): ${partner.manifest.operations.length} operations`);
         console.log(`API key (shown once, keep it secret): ${apiKey}`);
-        return 0;
+        return audited('partner_key.added', partner, { name: partner.name, operations: partner.manifest.operations.length, rateLimitPerMinute: partner.rateLimitPerMinute ?? null });
       }
       case 'set-manifest': {
         const [id] = rest;
         if (!id || !values.manifest) throw new UsageError('set-manifest <partner id> --manifest <file>');
         const partner = await store.setManifest(id, readManifest(values.manifest));
         console.log(`partner ${partner.id} (${partner.name}): ${partner.manifest.operations.length} operations`);
-        return 0;
+        return audited('partner_key.manifest_changed', partner, { operations: partner.manifest.operations.map((o) => o.id) });
       }
       case 'revoke': {
         const [id] = rest;
         if (!id) throw new UsageError('revoke <partner id>');
         const partner = await store.revoke(id);
         console.log(`partner ${partner.id} (${partner.name}) revoked at ${partner.revokedAt}`);
-        return 0;
+        return audited('partner_key.revoked', partner, { name: partner.name });
       }
       case 'list': {
         const partners = await store.list();
@@ -85,6 +88,20 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/**
+ * The change is made (Redis or the file has no transaction to share with the log), then audited; an
+ * entry that could not be written is said loudly, with a failing exit code, so that it is not lost quietly.
+ */
+async function audited(action: string, partner: Partner, details: Record<string, unknown>): Promise<number> {
+  try {
+    await auditFromCommandLine({ action, actorId: null, targetType: 'partner', targetId: partner.id, details });
+    return 0;
+  } catch (error) {
+    console.error(`error: done, but not written to the audit log (${(error as Error).message}); record it by hand`);
+    return 1;
+  }
+}
 
 function describe(partner: Partner): string {
   const operations = partner.manifest.operations.map((o) => o.name).join(', ');

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import type { Logger } from '../../lib/logger';
+import type { ClientAddressOf } from '../../lib/server/access-log';
 import type { TokenVerifier } from '../auth';
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from '../config';
 import type { OperationLimits } from '../limits';
@@ -22,6 +23,8 @@ export interface SubscriptionOptions {
   gate: RequestGate;
   /** Told of every event result sent to a subscriber (for the metric). */
   onDelivered?: () => void;
+  /** Who a connection's end client is (the socket's peer, or a trusted proxy's word). */
+  clientAddress?: ClientAddressOf;
 }
 
 /**
@@ -45,7 +48,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
   const shared = sharedSubscriptions(
     eventSources({ supergraph: options.supergraph, upstreams, routerSecret: options.routerSecret, logger: options.logger, onDelivered: options.onDelivered }),
   );
-  const websocket = serveWebSocket(server, { schema: options.supergraph.apiGraphQLSchema, tokens: options.tokens, limits: options.limits, gate: options.gate, subscribe: shared.subscribe });
+  const websocket = serveWebSocket(server, { schema: options.supergraph.apiGraphQLSchema, tokens: options.tokens, limits: options.limits, gate: options.gate, subscribe: shared.subscribe, clientAddress: options.clientAddress });
   return {
     subscribe: shared.subscribe,
     schema: options.supergraph.apiGraphQLSchema,

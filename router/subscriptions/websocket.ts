@@ -4,7 +4,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Viewer } from '../../lib/auth/viewer';
 import type { RequestScope } from '../../lib/logger';
-import { requestScopeOf } from '../../lib/server/access-log';
+import { requestScopeOf, type ClientAddressOf } from '../../lib/server/access-log';
 import { MAX_BODY_BYTES } from '../../lib/server/http';
 import type { TokenVerifier } from '../auth';
 import type { RouterContext } from '../gateway';
@@ -20,6 +20,8 @@ export interface WebSocketEndpointOptions {
   /** The checks HTTP requests pass, applied to each subscribe too. */
   gate: RequestGate;
   subscribe: OpenSource;
+  /** Who a connection's end client is (the socket's peer, or a trusted proxy's word). */
+  clientAddress?: ClientAddressOf;
 }
 
 /** graphql-ws at `/graphql` on the router's HTTP server: who connects, and which subscriptions may start. */
@@ -33,7 +35,7 @@ export function serveWebSocket(server: Server, options: WebSocketEndpointOptions
       // the token travels in connectionParams.authorization, as browsers cannot set WebSocket headers
       onConnect: async (ctx) => {
         // the upgrade request's `x-request-id` (or a fresh one) tags what this connection's subscriptions log
-        ctx.extra.scope = requestScopeOf(ctx.extra.request);
+        ctx.extra.scope = requestScopeOf(ctx.extra.request, options.clientAddress);
         // a partner's key likewise, by the header's name: an unknown or revoked one is refused at once
         const apiKey = ctx.connectionParams?.['x-api-key'];
         if (apiKey !== undefined && (typeof apiKey !== 'string' || !(await options.gate.knows(apiKey)))) return false;

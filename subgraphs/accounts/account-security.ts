@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { badInput, unauthenticated } from '../../lib/errors';
+import { recordAudit } from '../../lib/audit/record';
 import { recordEvent, type OutboxRelay } from '../../lib/events/outbox';
 import type { EventPayloads } from '../../lib/events/catalog';
 import type { Credentials, SignedIn } from './credentials';
@@ -14,6 +15,14 @@ import type { TwoFactor } from './two-factor';
 export const RESETS_PER_HOUR = 5;
 
 type Change = EventPayloads['AccountSecurityChanged']['change'];
+
+/** The audit log's names for the changes a user makes to their own account's security. */
+const AUDITED: Partial<Record<Change, string>> = {
+  PASSWORD_CHANGED: 'password.changed',
+  PASSWORD_RESET: 'password.reset',
+  TWO_FACTOR_ENABLED: 'two_factor.enabled',
+  TWO_FACTOR_DISABLED: 'two_factor.disabled',
+};
 
 /**
  * Passwords, email verification, sessions and two-factor: what protects an account once it exists.
@@ -146,7 +155,11 @@ export class AccountSecurity {
     this.outbox.wake();
   }
 
-  private told(manager: EntityManager, userId: string, change: Change) {
+  /** The user is told (notifications), and a sensitive change is audited, in the change's own transaction. */
+  private async told(manager: EntityManager, userId: string, change: Change) {
+    const action = AUDITED[change];
+    // the user did it themselves (a reset link's holder is, as far as anyone can tell, the user)
+    if (action) await recordAudit(manager, 'accounts', { action, actorId: userId, targetType: 'user', targetId: userId });
     return recordEvent(manager, 'accounts', 'AccountSecurityChanged', { userId, change, at: new Date().toISOString() });
   }
 

@@ -4,6 +4,7 @@ import type { Viewer } from '../../lib/auth/viewer';
 import { loaderByKey, loaderOfLists } from '../../lib/dataloader';
 import { validIds } from '../../lib/ids';
 import type { AddressBook } from './addresses';
+import type { AuditLogQueries } from './audit-queries';
 import { AddressEntity, SellerEntity, UserEntity } from './entities';
 import type { AccountSecurity } from './account-security';
 import type { AccountPrivacy } from './privacy';
@@ -30,6 +31,8 @@ export interface AccountsContext {
   addresses: AddressBook;
   /** Operators' suspensions and reinstatements of shops. */
   standing: SellerStanding;
+  /** Operators' reading of the audit log. */
+  auditLog: AuditLogQueries;
   loaders: AccountsLoaders;
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { conflict, unauthenticated } from '../../lib/errors';
+import { recordAudit } from '../../lib/audit/record';
 import { recordEvent, type OutboxRelay } from '../../lib/events/outbox';
 import type { InternalClient } from '../../lib/server/internal-client';
 import { AddressEntity, SellerEntity, UserEntity } from './entities';
@@ -107,6 +108,8 @@ export class AccountPrivacy {
         closedShopName: seller ? closedShopName(seller.id) : null,
         at: new Date().toISOString(),
       });
+      // the log keeps the ids (who did what stays answerable), never the erased email or name
+      await recordAudit(manager, 'accounts', { action: 'account.deleted', actorId: user.id, targetType: 'user', targetId: user.id, details: { sellerId: seller?.id ?? null } });
     });
     this.outbox.wake();
     return true;

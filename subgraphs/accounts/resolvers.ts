@@ -12,6 +12,8 @@ export const resolvers: Resolvers = {
       const user = await loaders.user.load(userId);
       return user && !user.deletedAt ? { email: user.email, displayName: user.displayName } : null;
     },
+    // @requiresScopes(operator) in the SDL guarantees a viewer here; the service checks the scope again
+    auditLog: (_root, { filter, first, after }, { auditLog, viewer }) => auditLog.page(viewer!, filter, first, after),
   },
   Mutation: {
     signUp: async (_root, { input }, { accounts, selves }) => {
@@ -61,6 +63,9 @@ export const resolvers: Resolvers = {
     twoFactorEnabled: (user, _args, { selves }) => (selves.has(user.id) ? user.twoFactorEnabledAt !== null : null),
     // the viewer only: not someone who just signed up or in within this request (they have no export to ask for yet)
     exportData: (user, _args, { viewer, privacy }) => (viewer?.userId === user.id ? privacy.exportData(user.id) : null),
+  },
+  AuditEntry: {
+    details: (entry) => JSON.stringify(entry.details),
   },
   Seller: {
     __resolveReference: ({ id }, { loaders }) => loaders.seller.load(id),

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { appendAuditNow } from './audit-log';
 
 /**
  * Roles granted from the command line (`npm run operators`), never through the API: an operator runs
@@ -22,25 +23,43 @@ const userByEmail = async (db: Queryable, email: string): Promise<string | undef
   return user?.id;
 };
 
-export async function grantRole(db: Queryable, email: string, role: string): Promise<RoleChange> {
-  const userId = await userByEmail(db, email);
-  if (!userId) return 'no-such-user';
-  const [{ n }]: { n: number }[] = await db.query(
-    `WITH inserted AS (INSERT INTO user_roles (user_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
-     SELECT count(*)::int AS n FROM inserted`,
-    [userId, role],
-  );
-  return n ? 'granted' : 'already';
+type Transactional = Pick<DataSource | EntityManager, 'transaction'>;
+
+/**
+ * Roles change from the command line only, so the audit entry is appended directly in the change's
+ * transaction (the command has no request, and accounts, which keeps the log, owns this database):
+ * no actor (null: the command line), the user as target.
+ */
+const audited = (manager: EntityManager, action: 'role.granted' | 'role.revoked', userId: string, role: string) =>
+  appendAuditNow(manager, 'accounts', { action, actorId: null, targetType: 'user', targetId: userId, details: { role, via: 'command line' } });
+
+export async function grantRole(db: Transactional, email: string, role: string): Promise<RoleChange> {
+  return db.transaction(async (manager) => {
+    const userId = await userByEmail(manager, email);
+    if (!userId) return 'no-such-user';
+    const [{ n }]: { n: number }[] = await manager.query(
+      `WITH inserted AS (INSERT INTO user_roles (user_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT count(*)::int AS n FROM inserted`,
+      [userId, role],
+    );
+    if (!n) return 'already';
+    await audited(manager, 'role.granted', userId, role);
+    return 'granted';
+  });
 }
 
-export async function revokeRole(db: Queryable, email: string, role: string): Promise<RoleChange> {
-  const userId = await userByEmail(db, email);
-  if (!userId) return 'no-such-user';
-  const [{ n }]: { n: number }[] = await db.query(
-    `WITH removed AS (DELETE FROM user_roles WHERE user_id = $1 AND role = $2 RETURNING 1) SELECT count(*)::int AS n FROM removed`,
-    [userId, role],
-  );
-  return n ? 'revoked' : 'not-held';
+export async function revokeRole(db: Transactional, email: string, role: string): Promise<RoleChange> {
+  return db.transaction(async (manager) => {
+    const userId = await userByEmail(manager, email);
+    if (!userId) return 'no-such-user';
+    const [{ n }]: { n: number }[] = await manager.query(
+      `WITH removed AS (DELETE FROM user_roles WHERE user_id = $1 AND role = $2 RETURNING 1) SELECT count(*)::int AS n FROM removed`,
+      [userId, role],
+    );
+    if (!n) return 'not-held';
+    await audited(manager, 'role.revoked', userId, role);
+    return 'revoked';
+  });
 }
 
 export async function holdersOf(db: Queryable, role: string): Promise<{ email: string; grantedAt: Date }[]> {

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { recordAudit } from '../../lib/audit/record';
 import type { Viewer } from '../../lib/auth/viewer';
 import { isUniqueViolation } from '../../lib/db/errors';
 import { AppError, badInput, conflict, unauthenticated } from '../../lib/errors';
@@ -40,6 +42,22 @@ const MAX_PASSWORD = 256;
 export function checkNewPassword(password: string, field: string): void {
   if (password.length < MIN_PASSWORD) throw badInput(`password needs at least ${MIN_PASSWORD} characters`, field);
   if (password.length > MAX_PASSWORD) throw badInput(`password must be at most ${MAX_PASSWORD} characters`, field);
+}
+
+/**
+ * A failed sign-in, for the audit log: the account it was for when there is one. For an address with no
+ * account, the sha256 of the address stands in for it (attempts on one address can be told apart and
+ * looked up by whoever knows the address, while the log keeps no list of addresses that are not
+ * customers'); the client sees the same answer either way. Never the password.
+ */
+function signInFailed(manager: EntityManager, email: string, user: UserEntity | null, reason: 'UNKNOWN_EMAIL' | 'WRONG_PASSWORD' | 'CODE_REQUIRED' | 'WRONG_CODE') {
+  const known = user && !user.deletedAt ? user : null;
+  return recordAudit(manager, 'accounts', {
+    action: 'user.sign_in_failed',
+    actorId: null,
+    ...(known ? { targetType: 'user', targetId: known.id } : { targetType: 'email', targetId: createHash('sha256').update(email).digest('hex') }),
+    details: { reason },
+  });
 }
 
 export class AccountsService {
@@ -102,18 +120,24 @@ export class AccountsService {
   async logIn(input: LogInInput): Promise<SignedIn & { user: UserEntity }> {
     const email = input.email.trim().toLowerCase();
     const user = await this.db.getRepository(UserEntity).findOne({ where: { email } });
-    if (!(await this.passwordMatches(user, input.password))) throw unauthenticated('Wrong email or password');
+    if (!(await this.passwordMatches(user, input.password))) {
+      await this.db.transaction((manager) => signInFailed(manager, email, user, user && !user.deletedAt ? 'WRONG_PASSWORD' : 'UNKNOWN_EMAIL'));
+      this.outbox.wake();
+      throw unauthenticated('Wrong email or password');
+    }
     const account = user!;
     const signedIn = await this.db.transaction(async (manager) => {
       const twoFactor = account.twoFactorEnabledAt !== null;
       if (twoFactor && !(input.code && (await this.twoFactor.accept(manager, account, input.code)))) {
+        await signInFailed(manager, email, account, input.code ? 'WRONG_CODE' : 'CODE_REQUIRED');
         return undefined;
       }
       await recordEvent(manager, 'accounts', 'AccountSecurityChanged', { userId: account.id, change: 'NEW_SIGN_IN', at: new Date().toISOString() });
+      await recordAudit(manager, 'accounts', { action: 'user.signed_in', actorId: account.id, targetType: 'user', targetId: account.id, details: { twoFactor } });
       return { ...(await this.credentials.signIn(manager, account, twoFactor)), user: account };
     });
-    if (!signedIn) throw twoFactorRequired(input.code);
     this.outbox.wake();
+    if (!signedIn) throw twoFactorRequired(input.code);
     return signedIn;
   }
 

@@ -11,6 +11,9 @@ import { Addresses1732000000010 } from './migrations/1732000000010-addresses';
 import { Operators1732000000020 } from './migrations/1732000000020-operators';
 import { AccountSecurity1732000000030 } from './migrations/1732000000030-account-security';
 import { SellerStatus1732000000500 } from './migrations/1732000000500-seller-status';
+import { AuditLog1732000000600 } from './migrations/1732000000600-audit-log';
+import { AuditLogQueries } from './audit-queries';
+import { onAccountsEvent } from './consumers';
 import { AccountSecurity } from './account-security';
 import { accountPages } from './account-pages';
 import { AccountPrivacy } from './privacy';
@@ -28,8 +31,8 @@ export const accounts: SubgraphModule<AccountsContext> = {
   name: 'accounts',
   defaultPort: defaultPort('accounts'),
   entities: [UserEntity, SellerEntity, AddressEntity],
-  migrations: [Accounts1732000000000, Addresses1732000000010, Operators1732000000020, AccountSecurity1732000000030, SellerStatus1732000000500],
-  async create({ db, env, outbox, publicUrl, logger, internal }) {
+  migrations: [Accounts1732000000000, Addresses1732000000010, Operators1732000000020, AccountSecurity1732000000030, SellerStatus1732000000500, AuditLog1732000000600],
+  async create({ db, env, bus, outbox, publicUrl, logger, internal }) {
     const config = accountsConfig(env);
     const tokens = await TokenIssuer.create(config, env);
     const sessions = new Sessions(db, config.refreshTokenTtlDays);
@@ -41,6 +44,7 @@ export const accounts: SubgraphModule<AccountsContext> = {
     const privacy = new AccountPrivacy(db, internal, service, sessions, outbox);
     const addresses = new AddressBook(db);
     const standing = new SellerStanding(db, outbox);
+    const auditLog = new AuditLogQueries(db);
     return {
       name: 'accounts',
       schema: buildSchema(loadTypeDefs('accounts'), resolvers),
@@ -52,11 +56,16 @@ export const accounts: SubgraphModule<AccountsContext> = {
         privacy,
         addresses,
         standing,
+        auditLog,
         loaders: accountsLoaders(db),
       }),
       routes: {
         '/.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'max-age=300' }),
         ...accountPages(security, logger),
+      },
+      async background() {
+        // the audit log's appends: every subgraph's AuditRecorded events, this one's own among them
+        return bus.subscribe('accounts', (event) => onAccountsEvent(db, event));
       },
     };
   },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
+import { recordAudit } from '../../lib/audit/record';
 import { requireOperator } from '../../lib/auth/operators';
 import { badInput, conflict } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
@@ -39,6 +40,8 @@ export class CommissionRuleBook {
     /** Of these category slugs, the ones the catalogue does not have (listings owns categories). */
     private readonly unknownCategories: (slugs: string[]) => Promise<string[]>,
     private readonly logger: Logger,
+    /** Wakes the outbox once a change committed (its audit entry leaves at once). */
+    private readonly afterCommit: () => void = () => undefined,
   ) {}
 
   /** Seeds the environment's rules as the first set, once: instances starting together insert one. */
@@ -115,14 +118,28 @@ export class CommissionRuleBook {
   async set(viewer: Viewer, input: CommissionRulesInput): Promise<CommissionRules> {
     requireOperator(viewer);
     const rules = await this.checked(input);
-    return this.db.transaction(async (m) => {
+    const set = await this.db.transaction(async (m) => {
       // a set not yet in force may be replaced by one with the same start; one in force never
       await m.query(`DELETE FROM commission_rule_sets WHERE effective_from = $1 AND effective_from > now()`, [rules.effectiveFrom]);
       const inserted = await this.insert(m, rules, viewer.userId);
       if (!inserted) throw conflict('Rules already start at that moment and are in force; choose another effectiveFrom');
+      await recordAudit(m, 'payments', {
+        action: 'commission.changed',
+        actorId: viewer.userId,
+        targetType: 'commission_rules',
+        targetId: inserted,
+        details: {
+          effectiveFrom: rules.effectiveFrom.toISOString(),
+          defaultRateBps: rules.defaultBps,
+          categories: Object.fromEntries(rules.byCategory),
+          tiers: rules.tiers.map((tier) => ({ ...tier })),
+        },
+      });
       this.logger.info('commission rules set', { by: viewer.userId, effectiveFrom: rules.effectiveFrom.toISOString(), defaultBps: rules.defaultBps });
       return rules;
     });
+    this.afterCommit();
+    return set;
   }
 
   /** Every rule on the input, before anything is written; unknown categories are asked of listings. */
@@ -149,14 +166,15 @@ export class CommissionRuleBook {
     return { defaultBps, byCategory, tiers, effectiveFrom };
   }
 
-  private async insert(m: EntityManager, rules: CommissionRules, createdBy: string): Promise<boolean> {
+  /** The new rule set's id, or null when one in force already starts at that moment. */
+  private async insert(m: EntityManager, rules: CommissionRules, createdBy: string): Promise<string | null> {
     const id = randomUUID();
     const inserted: unknown[] = await m.query(
       `INSERT INTO commission_rule_sets (id, effective_from, default_rate_bps, created_by) VALUES ($1, $2, $3, $4)
        ON CONFLICT (effective_from) DO NOTHING RETURNING id`,
       [id, rules.effectiveFrom, rules.defaultBps, createdBy],
     );
-    if (inserted.length === 0) return false;
+    if (inserted.length === 0) return null;
     for (const [slug, rate] of rules.byCategory) {
       await m.query(`INSERT INTO commission_category_rates (rule_set_id, category_slug, rate_bps) VALUES ($1, $2, $3)`, [id, slug, rate]);
     }
@@ -168,7 +186,7 @@ export class CommissionRuleBook {
         tier.rateBps,
       ]);
     }
-    return true;
+    return id;
   }
 }
 

@@ -3,6 +3,7 @@ import { LessThan, type DataSource, type EntityManager } from 'typeorm';
 import type { Viewer } from '../../lib/auth/viewer';
 import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { handleOnce } from '../../lib/events/consumer';
+import { recordAudit } from '../../lib/audit/record';
 import { recordEvent } from '../../lib/events/outbox';
 import type { EventEnvelope } from '../../lib/events/types';
 import { isUuid } from '../../lib/ids';
@@ -53,7 +54,16 @@ export class Refunds {
       if (!order) throw notFound('Order');
       if (viewer.seller?.id !== order.sellerId) throw forbidden('Only the seller of this order can refund it');
       if (!order.chargedAt) throw conflict('This order has not been paid: there is nothing to refund');
-      return reserve(manager, order, { amount, reason: why, sourceEventId: null });
+      const reserved = await reserve(manager, order, { amount, reason: why, sourceEventId: null });
+      // the seller's decision, audited where it is taken (the provider's answer comes after, on the refund itself)
+      await recordAudit(manager, 'payments', {
+        action: 'order.refunded',
+        actorId: viewer.userId,
+        targetType: 'order',
+        targetId: orderId,
+        details: { refundId: reserved.id, amount: reserved.amount, currency: order.currency, reason: why },
+      });
+      return reserved;
     });
     return this.settle(refund);
   }

@@ -55,7 +55,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
     create({ db, env, bus, outbox, logger, metrics, publicUrl, internal }) {
       // configuration is read first, so that a mistake stops the process at start
       const config = paymentsConfig(env);
-      const commission = new CommissionRuleBook(db, config.commission, (slugs) => unknownCategories(internal, slugs), logger);
+      const commission = new CommissionRuleBook(db, config.commission, (slugs) => unknownCategories(internal, slugs), logger, () => outbox.wake());
       const stripeConfig = options.provider ? null : config.stripe;
       const stripe = stripeConfig && { client: createStripeClient(stripeConfig), webhookSecret: stripeConfig.webhookSecret };
       // a seller whose payouts become ENABLED is paid what waited for them at once (transfers are made below)
