@@ -182,7 +182,7 @@ describe.each(STACK_MODES)('listing removal, reports and seller suspension on %s
       ]),
     );
     expect(published('AuditRecorded', (p: { targetId: string }) => p.targetId === fake)).toEqual([
-      expect.objectContaining({ action: 'listing.removed', actorId: operator.userId, targetType: 'Listing', details: expect.objectContaining({ reason: 'Counterfeit designer goods' }) }),
+      expect.objectContaining({ action: 'listing.removed', actorId: operator.userId, targetType: 'listing', details: expect.objectContaining({ reason: 'Counterfeit designer goods' }) }),
     ]);
   });
 

@@ -59,7 +59,7 @@ export class SellerStanding {
       await recordAudit(manager, 'accounts', {
         action: status === 'SUSPENDED' ? 'seller.suspended' : 'seller.reinstated',
         actorId: viewer.userId,
-        targetType: 'Seller',
+        targetType: 'seller',
         targetId: sellerId,
         details: reason ? { reason, shopName: current.shopName } : { shopName: current.shopName },
       });

@@ -49,7 +49,7 @@ export async function removeListing(
     await recordAudit(manager, 'listings', {
       action: 'listing.removed',
       actorId: viewer.userId,
-      targetType: 'Listing',
+      targetType: 'listing',
       targetId: id,
       details: { reason, sellerId: listing.sellerId, title: listing.title, previousStatus: listing.status },
     });
