@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { codes, type GraphQLClient } from '../../lib/client/graphql-client';
-import type { MarketplaceEvent } from '../../lib/events/catalog';
 import { accessWalk } from '../../lib/testing/access-walk';
 import { eventually } from '../../lib/testing/eventually';
 import { checkOut, newListing, newOperator, newSeller, payByTestCard, signUp, TEST_PASSWORD, type TestUser } from '../../lib/testing/marketplace';
@@ -165,24 +163,9 @@ describe.each(STACK_MODES)('review moderation on %s', (mode) => {
     expect(codes(await stranger.client.op('ReportReview', { reviewId, reason: 'SPAM', details: 'x'.repeat(1001) }))).toEqual(['BAD_USER_INPUT']);
     expect((await sellerReviews(seller)).reputation.reviewCount).toBe(1);
 
-    // listings announces a report of one of its listings: the item carries the listing's title from listings
-    const reported: MarketplaceEvent<'ListingReported'> = {
-      id: randomUUID(),
-      type: 'ListingReported',
-      source: 'listings',
-      occurredAt: new Date().toISOString(),
-      payload: {
-        reportId: randomUUID(),
-        listingId: kettle,
-        sellerId: seller.sellerId!,
-        title: 'Whistling kettle',
-        reporterId: stranger.userId,
-        reason: 'COUNTERFEIT',
-        details: null,
-        at: new Date().toISOString(),
-      },
-    };
-    await stack.bus.publish([reported]);
+    // a user reports one of the seller's listings through listings; its ListingReported event queues it, with the
+    // listing's title from listings
+    await stranger.client.ok('ReportListing', { listingId: kettle, reason: 'COUNTERFEIT' });
     await eventually(async () =>
       expect((await queue()).edges.map((e) => e.node).find((item) => item.listing?.id === kettle)).toMatchObject({
         reasons: ['COUNTERFEIT'],
@@ -214,5 +197,14 @@ describe.each(STACK_MODES)('review moderation on %s', (mode) => {
     await step('DismissListingReports', () => ({ listingId: kettle, note: 'A genuine kettle; invoice checked' }), { ...refusals, operator: 'ok' });
     await step('DismissListingReports', () => ({ listingId: kettle, note: 'Again' }), { operator: 'NOT_FOUND' });
     expect((await queue()).edges.some((e) => e.node.listing?.id === kettle)).toBe(false);
+  });
+
+  test('a reported listing that an operator removes leaves the queue', async () => {
+    const [seller, reporter] = await Promise.all([newSeller(stack.client), signUp(stack.client)]);
+    const fake = await newListing(seller.client, { title: 'Designer bag, very genuine', stock: 1 });
+    await reporter.client.ok('ReportListing', { listingId: fake, reason: 'COUNTERFEIT', details: 'The logo is misspelt' });
+    await eventually(async () => expect((await queue()).edges.find((e) => e.node.listing?.id === fake)?.node.reasons).toEqual(['COUNTERFEIT']));
+    await operator.client.ok('RemoveListing', { id: fake, reason: 'Counterfeit goods' });
+    await eventually(async () => expect((await queue()).edges.some((e) => e.node.listing?.id === fake)).toBe(false));
   });
 });
