@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../lib/logger';
+import { forwardedHeaders } from '../lib/server/access-log';
 import { sendJson } from '../lib/server/http';
 
 /**
@@ -57,7 +58,9 @@ export function subgraphPages(subgraphs: readonly { name: string; url: string }[
         method: req.method,
         redirect: 'manual',
         signal: AbortSignal.timeout(PAGE_TIMEOUT_MS),
-        ...(body ? { body, headers: { 'content-type': String(req.headers['content-type'] ?? 'application/x-www-form-urlencoded') } } : {}),
+        // the request's id and the end client's address go along: a password reset from the page is audited with them
+        headers: { ...forwardedHeaders(), ...(body ? { 'content-type': String(req.headers['content-type'] ?? 'application/x-www-form-urlencoded') } : {}) },
+        ...(body ? { body } : {}),
       });
     } catch (error) {
       logger.warn('a subgraph page could not be reached', { path, subgraph, error });

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(...args: string[]) {
+async function cli(...args: string[]) {
   const { redisUrl, redisPrefix, partnersFile } = stack.routerConfig;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -27,8 +28,11 @@ function cli(...args: string[]) {
     DATABASE_URL: (stack.subgraphs.accounts.db.options as { url: string }).url,
     LOG_LEVEL: 'silent',
   };
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'router/partners/cli.ts'), ...args], { cwd: ROOT, env, encoding: 'utf8' });
-  return { code: run.status, out: run.stdout, err: run.stderr };
+  // asynchronously: on the embedded default the accounts database is served from this very process
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'router/partners/cli.ts'), ...args], { cwd: ROOT, env, encoding: 'utf8' }).then(
+    ({ stdout, stderr }) => ({ code: 0, out: stdout, err: stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: error.stdout, err: error.stderr }),
+  );
 }
 
 const call = async (apiKey: string, hash: string) => {
@@ -42,14 +46,14 @@ const call = async (apiKey: string, hash: string) => {
 
 test('generate a manifest, register a partner, call by hash, list, revoke', async () => {
   const manifestFile = join(dir, 'listings.json');
-  const generated = cli('manifest', 'schema/operations/listings.graphql', '--out', manifestFile);
+  const generated = await cli('manifest', 'schema/operations/listings.graphql', '--out', manifestFile);
   expect(generated).toMatchObject({ code: 0 });
   const manifest = parseManifest(JSON.parse(readFileSync(manifestFile, 'utf8')));
   expect(manifest.operations.map((o) => o.name)).toContain('Categories');
   const categories = manifest.operations.find((o) => o.name === 'Categories')!;
   expect(categories.id).toBe(sha256Hex(categories.body));
 
-  const added = cli('add', 'Logistics Co', '--manifest', manifestFile, '--rate-limit', '600');
+  const added = await cli('add', 'Logistics Co', '--manifest', manifestFile, '--rate-limit', '600');
   expect(added.code).toBe(0);
   const apiKey = /API key[^:]*: (mk_\S+)/.exec(added.out)?.[1];
   const id = /partner (\S+) \(Logistics Co\)/.exec(added.out)?.[1];
@@ -58,12 +62,12 @@ test('generate a manifest, register a partner, call by hash, list, revoke', asyn
   expect(await call(apiKey!, categories.id)).toEqual({ data: { categories: expect.any(Array) } });
   expect((await call(apiKey!, sha256Hex(operation('Me')))).errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
 
-  const listed = cli('list');
+  const listed = await cli('list');
   expect(listed.out).toContain(`${id}  Logistics Co  active  600/min`);
   expect(listed.out).not.toContain(apiKey!);
 
-  expect(cli('revoke', id!).code).toBe(0);
-  expect(cli('list').out).toContain(`${id}  Logistics Co  REVOKED`);
+  expect((await cli('revoke', id!)).code).toBe(0);
+  expect((await cli('list')).out).toContain(`${id}  Logistics Co  REVOKED`);
 
   // both are in the audit log, with the partner as target and no actor (the command line); never the key
   const audited: { action: string; actor_id: string | null; details: Record<string, unknown> }[] = await stack.subgraphs.accounts.db.transaction((m) =>
@@ -79,22 +83,22 @@ test('generate a manifest, register a partner, call by hash, list, revoke', asyn
 test('a manifest from codegen\'s persisted documents keeps their ids, so a generated client calls by them', async () => {
   const documents = JSON.parse(readFileSync(join(ROOT, 'schema/generated/client/persisted-documents.json'), 'utf8')) as Record<string, string>;
   const manifestFile = join(dir, 'codegen.json');
-  expect(cli('manifest', '--from-codegen', 'schema/generated/client/persisted-documents.json', '--out', manifestFile).code).toBe(0);
+  expect((await cli('manifest', '--from-codegen', 'schema/generated/client/persisted-documents.json', '--out', manifestFile)).code).toBe(0);
   const manifest = parseManifest(JSON.parse(readFileSync(manifestFile, 'utf8')));
   expect(manifest.operations.map((o) => o.id).sort()).toEqual(Object.keys(documents).sort());
-  const apiKey = /API key[^:]*: (mk_\S+)/.exec(cli('add', 'Generated Client Inc', '--manifest', manifestFile).out)![1];
+  const apiKey = /API key[^:]*: (mk_\S+)/.exec((await cli('add', 'Generated Client Inc', '--manifest', manifestFile)).out)![1];
   const [categoriesId] = Object.entries(documents).find(([, body]) => body.startsWith('query Categories'))!;
   expect(await call(apiKey, categoriesId)).toEqual({ data: { categories: expect.any(Array) } });
 });
 
-test('bad input is refused with a clear message and changes nothing', () => {
-  const before = cli('list').out;
+test('bad input is refused with a clear message and changes nothing', async () => {
+  const before = (await cli('list')).out;
   const notAManifest = join(dir, 'bad.json');
   writeFileSync(notAManifest, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'abc', name: 'X', type: 'query', body: '{ __typename }' }] }));
-  const refused = cli('add', 'Sneaky', '--manifest', notAManifest);
+  const refused = await cli('add', 'Sneaky', '--manifest', notAManifest);
   expect(refused.code).toBe(1);
   expect(refused.err).toMatch(/not the sha256 of its body/);
-  expect(cli('add', 'No Manifest').code).toBe(2);
-  expect(cli('revoke', 'no-such-partner').err).toMatch(/no partner no-such-partner/);
-  expect(cli('list').out).toBe(before);
+  expect((await cli('add', 'No Manifest')).code).toBe(2);
+  expect((await cli('revoke', 'no-such-partner')).err).toMatch(/no partner no-such-partner/);
+  expect((await cli('list')).out).toBe(before);
 });

@@ -132,6 +132,11 @@ export function appendAuditNow(manager: EntityManager, source: string, action: A
 export interface ChainReport {
   checked: number;
   broken: { id: string; problem: string } | null;
+  /**
+   * The last entry that holds. A chain cannot show that entries were cut from its end: keeping this
+   * somewhere else (a ticket, a notarised file) and checking that a later run still passes it does.
+   */
+  head: { id: string; hash: string } | null;
 }
 
 /** Walks the whole chain in id order, a page at a time, recomputing every hash. */
@@ -143,10 +148,10 @@ export async function verifyChain(db: DataSource | EntityManager, pageSize = 100
     for (const row of rows) {
       const entry = entryOf(row);
       const problem = brokenLink(entry, previous);
-      if (problem) return { checked, broken: { id: entry.id, problem } };
+      if (problem) return { checked, broken: { id: entry.id, problem }, head: previous && { id: previous.id, hash: previous.hash } };
       checked += 1;
       previous = entry;
     }
-    if (rows.length < pageSize) return { checked, broken: null };
+    if (rows.length < pageSize) return { checked, broken: null, head: previous && { id: previous.id, hash: previous.hash } };
   }
 }
