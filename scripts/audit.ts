@@ -3,6 +3,7 @@ import { createDataSource } from '../lib/db/data-source';
 import { accounts } from '../subgraphs/accounts/subgraph';
 import { verifyChain } from '../subgraphs/accounts/audit-log';
 import { openSubgraphDatabase } from './subgraph-database';
+import { runCommand } from './run-command';
 
 /**
  * `npm run audit -- verify`: walks the audit log's hash chain from its first entry and reports the
@@ -45,10 +46,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCommand(main);

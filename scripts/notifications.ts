@@ -3,6 +3,7 @@ import { notificationsConfig } from '../subgraphs/notifications/config';
 import { EmailQueue } from '../subgraphs/notifications/email-queue';
 import { notifications } from '../subgraphs/notifications/subgraph';
 import { openSubgraphDatabase } from './subgraph-database';
+import { runCommand } from './run-command';
 
 /**
  * `npm run notifications -- dead-letters | retry <email id>... | retry --all`: the emails that could not
@@ -45,10 +46,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCommand(main);

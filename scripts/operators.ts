@@ -1,6 +1,7 @@
 import { accounts } from '../subgraphs/accounts/subgraph';
 import { OPERATOR, grantRole, holdersOf, revokeRole, type RoleChange } from '../subgraphs/accounts/roles';
 import { openSubgraphDatabase } from './subgraph-database';
+import { runCommand } from './run-command';
 
 /**
  * `npm run operators -- grant <email> | revoke <email> | list`: who may run the marketplace. Run it
@@ -39,10 +40,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCommand(main);

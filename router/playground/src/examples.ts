@@ -25,6 +25,8 @@ const ORDER_ID = '<order id>';
 const FIND_ORDER = 'Replace <order id> with an order of yours: MyOrders or SellerOrders lists them, Checkout returns new ones.';
 const OWN_LISTING_ID = '<listing id>';
 const REVIEW_ID = '<review id>';
+const DISPUTE_ID = '<dispute id>';
+const FIND_DISPUTE = 'Replace <dispute id> with an id from MyDisputes (or OpenDispute).';
 const FIND_REVIEW = 'Replace <review id> with an id from SellerReviews (seller.reviews.edges[].node.id).';
 const FIND_OWN_LISTING = 'Replace <listing id> with one of your listings: CreateListing returns it, MyListings lists them.';
 
@@ -161,7 +163,21 @@ function examples({ listingId, sellerId }: DemoIds): Record<string, Example> {
     },
     ReinstateSeller: { variables: { sellerId: seller }, notes: [AS_OPERATOR, ...findSeller] },
 
+    DisputeQueue: { variables: { status: 'AWAITING_SELLER', first: 20 }, notes: [AS_OPERATOR, 'Leave status out for every dispute: open ones first, oldest first.'] },
+    ResolveDispute: {
+      variables: { id: DISPUTE_ID, outcome: 'PARTIAL_REFUND', refundAmount: 1500, note: 'The parcel arrived late and dented: part of the price back.' },
+      notes: [AS_OPERATOR, 'Replace <dispute id> with an id from DisputeQueue. REFUND_BUYER and RELEASE_TO_SELLER need no refundAmount.'],
+    },
+    AuditLog: { variables: { filter: { action: 'seller.suspended' }, first: 20 }, notes: [AS_OPERATOR, 'Newest first; every filter is optional (action, actorId, targetType, targetId, from, to).'] },
+
     // trust and safety
+    OpenDispute: {
+      variables: { orderId: ORDER_ID, reason: 'NOT_RECEIVED', details: 'Shipped three weeks ago and the tracking has not moved since.' },
+      notes: [AS_BUYER, 'On an order of yours that is SHIPPED or DELIVERED and not yet paid out to its seller.', FIND_ORDER],
+    },
+    AddDisputeMessage: { variables: { id: DISPUTE_ID, body: 'Here is the photo of the empty mailbox.' }, notes: [AS_BUYER, FIND_DISPUTE] },
+    Dispute: { variables: { id: DISPUTE_ID }, notes: [AS_BUYER, FIND_DISPUTE] },
+    MyDisputes: { variables: { first: 10 }, notes: [AS_BUYER] },
     ReportListing: {
       variables: { listingId: listing, reason: 'MISLEADING', details: 'The photos show a different item.' },
       notes: [AS_BUYER, 'Once per listing: a second report answers CONFLICT.', ...findListing],
