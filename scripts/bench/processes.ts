@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createInterface, type Interface } from 'node:readline';
 import { ROOT } from '../../schema/subgraphs';
 
-/** The accounts subgraph's signing key: production mode wants one given. */
+/** The keys production mode wants given: accounts' token signing key, notifications' link signing key. */
 const JWT_PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const NOTIFICATIONS_SIGNING_KEY = randomBytes(32).toString('base64url');
 
 /** A service of a benchmark in a process of its own, run as production runs it; it talks to its parent in JSON lines. */
 export function spawnService(script: string, env: Record<string, string>): ChildProcess {
@@ -13,7 +14,7 @@ export function spawnService(script: string, env: Record<string, string>): Child
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     cwd: ROOT,
     // as production runs: NODE_ENV=production also turns off graphql-js's development checks
-    env: { ...process.env, NODE_ENV: 'production', JWT_PRIVATE_KEY, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, NODE_ENV: 'production', JWT_PRIVATE_KEY, NOTIFICATIONS_SIGNING_KEY, LOG_LEVEL: 'warn', ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
 }

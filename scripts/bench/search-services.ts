@@ -27,7 +27,7 @@ async function ensureCatalogue(subgraphs: Record<SubgraphName, StartedSubgraph>)
     say(`catalogue: ${LISTINGS.toLocaleString('en')} listings already loaded`);
     return;
   }
-  await db.query(`TRUNCATE listings, stock_reservations, seller_reputation, seller_profiles`);
+  await db.query(`TRUNCATE listings, stock_reservations, listing_reports, seller_standing, seller_reputation, seller_profiles`);
   // sellers in accounts, and listings' copies of their shop names and scores (as their events leave them)
   const scores = sellers(SELLERS);
   const ids: { id: string; shop_name: string }[] = await subgraphs.accounts.db.query(
