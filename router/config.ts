@@ -42,6 +42,11 @@ export interface RouterConfig {
   /** Which executor runs queries: the router's own (`lean`) or @apollo/gateway's for everything (`gateway`). */
   executor?: 'lean' | 'gateway';
   /**
+   * ROUTER_SHARE_READS (on unless false): a query's subgraph read identical to one in flight (same
+   * subgraph, viewer and body) waits for that one's answer instead of being sent again.
+   */
+  shareReads?: boolean;
+  /**
    * TRUST_PROXY=true when the router sits behind a proxy or load balancer that appends the client's
    * address to X-Forwarded-For: the last address of that header is the end client's (what the audit log
    * records and subgraphs receive as x-client-address). Off by default: the socket's peer is the client,
@@ -132,6 +137,7 @@ export function routerConfigFromEnv(env: Env = process.env): RouterConfig {
     firstPartyManifestPath: optionalString('FIRST_PARTY_MANIFEST', env) ?? FIRST_PARTY_MANIFEST,
     subgraphTimeoutMs: integer('SUBGRAPH_TIMEOUT_MS', 10_000, env),
     executor: executorFromEnv(env),
+    shareReads: boolean('ROUTER_SHARE_READS', true, env),
     trustProxy: boolean('TRUST_PROXY', false, env),
   };
 }

@@ -81,6 +81,16 @@ export function executionMetrics(registry: Registry): Counter<'executor'> {
   });
 }
 
+/** Subgraph reads that waited for an identical one already in flight instead of being sent again. */
+export function sharedReadMetrics(registry: Registry): Counter<'subgraph'> {
+  return new Counter({
+    name: 'router_shared_subgraph_reads_total',
+    help: 'Subgraph reads answered by an identical request already in flight (same subgraph, viewer and body), by subgraph',
+    labelNames: ['subgraph'],
+    registers: [registry],
+  });
+}
+
 /** How the router sends to one subgraph: signed for the viewer in its headers, traced and timed. */
 export function subgraphSender(subgraph: string, fetcher: Fetcher, secret: string, fetches?: Histogram<'subgraph' | 'outcome'>): Fetcher {
   const signed = tracedFetcher(signingFetcher(fetcher, secret), subgraph);
@@ -126,6 +136,10 @@ export interface GatewayOptions {
   executor?: 'lean' | 'gateway';
   /** Operations by the executor that answered them. */
   executions?: Counter<'executor'>;
+  /** Identical reads in flight share one subgraph request (ROUTER_SHARE_READS, on unless false). */
+  shareReads?: boolean;
+  /** Reads that did. */
+  sharedReads?: Counter<'subgraph'>;
 }
 
 export function createGateway(options: GatewayOptions): GatewayInterface {
@@ -151,5 +165,11 @@ export function createGateway(options: GatewayOptions): GatewayInterface {
     if (!send) senders.set(subgraph, (send = subgraphSender(subgraph, fetcher, options.routerSecret, options.fetches)));
     return send;
   };
-  return leanGateway(gateway, { supergraph: options.supergraph, senderOf, onExecuted: (executor) => options.executions?.inc({ executor }) });
+  return leanGateway(gateway, {
+    supergraph: options.supergraph,
+    senderOf,
+    shareReads: options.shareReads ?? true,
+    onShared: (subgraph) => options.sharedReads?.inc({ subgraph }),
+    onExecuted: (executor) => options.executions?.inc({ executor }),
+  });
 }

@@ -16,7 +16,7 @@ import { handleGraphQLRequest, HttpError, parseBody, sendGraphQLError, sendJson 
 import { TokenVerifier } from './auth';
 import { RedisApqCache } from './apq-cache';
 import { DEFAULT_QUOTAS, FIRST_PARTY_MANIFEST, type RouterConfig } from './config';
-import { createGateway, executionMetrics, subgraphFetchMetrics, type RouterContext } from './gateway';
+import { createGateway, executionMetrics, sharedReadMetrics, subgraphFetchMetrics, type RouterContext } from './gateway';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { operationMetrics, processMetrics } from '../lib/server/metrics';
 import { metricsRoute } from '../lib/server/metrics-route';
@@ -55,6 +55,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     fetches: subgraphFetchMetrics(metrics),
     executor: config.executor,
     executions: executionMetrics(metrics),
+    shareReads: config.shareReads,
+    sharedReads: sharedReadMetrics(metrics),
   });
   const tokens = new TokenVerifier(config.tokenSources);
   if (config.tokenSources.length === 0) logger.warn('no token issuer configured (JWT_JWKS_URL): every token will be refused');

@@ -114,3 +114,24 @@ test('mutations stay on the gateway, run once', async () => {
   expect((after.gateway ?? 0) - (before.gateway ?? 0)).toBe(1);
   expect(after.lean ?? 0).toBe(before.lean ?? 0);
 });
+
+async function sharedReads(): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', stack.routerUrl))).text();
+  return [...text.matchAll(/^router_shared_subgraph_reads_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+test('identical reads in flight share one subgraph request, never across viewers', async () => {
+  const before = await sharedReads();
+  const ME = 'query Who { me { id displayName orders: __typename } }';
+  // a crowd of the same question from two viewers at once: each gets its own answer, whoever asked first
+  const crowd = [...Array(20).keys()].flatMap(() => [buyer, otherBuyer].map(async (who) => ({ who, answer: await who.client.query(ME, {}) })));
+  for (const { who, answer } of await Promise.all(crowd)) {
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data).toEqual({ me: { id: who.userId, displayName: who === buyer ? 'Ada' : 'Bob', orders: 'User' } });
+  }
+  // anonymous searches alike: one answer for all, the same as the gateway's
+  const searches = await Promise.all([...Array(20).keys()].map(() => new GraphQLClient(stack.routerUrl).query(SHAPES, { q: 'teapot', skipStock: false })));
+  const { stock } = await bothAnswer(undefined, SHAPES, { q: 'teapot', skipStock: false });
+  for (const answer of searches) expect(answer).toEqual(stock);
+  expect(await sharedReads()).toBeGreaterThan(before);
+});

@@ -9,6 +9,7 @@ import { encodeViewer, VIEWER_HEADER } from '../../lib/auth/viewer';
 import type { RouterContext } from '../gateway';
 import type { LoadedSupergraph } from '../supergraph';
 import { executePlan, isLeanPlan, type SendFetch } from './execute-plan';
+import { InFlightReads, type RawAnswer } from './in-flight';
 import { CannotShape, shaperFor, type Shaper } from './shape';
 
 /**
@@ -29,6 +30,10 @@ export interface LeanOptions {
   senderOf(subgraph: string): Fetcher;
   /** How many operations' plans and shapers are kept. */
   maxOperations?: number;
+  /** Identical reads in flight share one subgraph request (default); false sends every read. */
+  shareReads?: boolean;
+  /** Told of each read answered by an identical one in flight. */
+  onShared?: (subgraph: string) => void;
   /** Told which executor answered each operation. */
   onExecuted?: (executor: 'lean' | 'gateway') => void;
 }
@@ -58,6 +63,7 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
     return gateway(request);
   };
   const { apiSchema, apiGraphQLSchema, supergraphGraphQLSchema, planner } = options.supergraph;
+  const reads = options.shareReads === false ? null : new InFlightReads();
   // 0: an operation the lean path leaves to the gateway, remembered as such
   const prepared = new LRUCache<string, Prepared | 0>({ max: options.maxOperations ?? 1000 });
 
@@ -89,7 +95,7 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
     if (coerced.errors) return fallback(request);
     try {
       const data: Record<string, unknown> = {};
-      await executePlan(entry.node, supergraphGraphQLSchema, sender(options, (request.context as RouterContext).viewer), { given, coerced: coerced.coerced }, data);
+      await executePlan(entry.node, supergraphGraphQLSchema, sender(options, reads, (request.context as RouterContext).viewer), { given, coerced: coerced.coerced }, data);
       const shaped = entry.shaper.shape(data, coerced.coerced);
       options.onExecuted?.('lean');
       return { data: shaped };
@@ -100,21 +106,35 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
   };
 }
 
-/** Subgraph requests for one client request: its viewer, encoded once and signed with each body. */
-function sender(options: LeanOptions, viewer: RouterContext['viewer']): SendFetch {
+/**
+ * Subgraph requests for one client request: its viewer, encoded once and signed with each body.
+ * Reads identical to one in flight (same subgraph, viewer and body) wait for its answer.
+ */
+function sender(options: LeanOptions, reads: InFlightReads | null, viewer: RouterContext['viewer']): SendFetch {
   const encoded = encodeViewer(viewer ?? null);
   return async (subgraph, request) => {
-    const response = await options
-      .senderOf(subgraph)(options.supergraph.urlOf(subgraph), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [VIEWER_HEADER]: encoded },
-        body: JSON.stringify(request),
-      })
-      .catch((error: unknown) => {
-        throw new SubgraphFailed(`${subgraph} could not be reached: ${(error as Error).message}`);
-      });
-    const answer = (await response.json().catch(() => ({}))) as { data?: Record<string, unknown> | null; errors?: unknown[] };
-    if (!response.ok || answer.errors?.length || !answer.data) throw new SubgraphFailed(`${subgraph} answered ${response.status}${answer.errors?.length ? ' with errors' : ''}`);
+    const body = JSON.stringify(request);
+    const send = async (): Promise<RawAnswer> => {
+      const response = await options
+        .senderOf(subgraph)(options.supergraph.urlOf(subgraph), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [VIEWER_HEADER]: encoded },
+          body,
+        })
+        .catch((error: unknown) => {
+          throw new SubgraphFailed(`${subgraph} could not be reached: ${(error as Error).message}`);
+        });
+      return { status: response.status, text: await response.text() };
+    };
+    const raw = reads ? await reads.ask(`${subgraph}\n${encoded}\n${body}`, send, () => options.onShared?.(subgraph)) : await send();
+    let answer: { data?: Record<string, unknown> | null; errors?: unknown[] };
+    try {
+      answer = JSON.parse(raw.text) as typeof answer;
+    } catch {
+      answer = {};
+    }
+    const ok = raw.status >= 200 && raw.status < 300;
+    if (!ok || answer.errors?.length || !answer.data) throw new SubgraphFailed(`${subgraph} answered ${raw.status}${answer.errors?.length ? ' with errors' : ''}`);
     return answer.data;
   };
 }

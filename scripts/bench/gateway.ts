@@ -19,8 +19,11 @@ import { NESTED_QUERY } from './gateway/demo-subgraphs';
  * starts the stock `@apollo/server` + `@apollo/gateway` and the project's router on that supergraph,
  * checks that both answer the nested query of The Guild's gateway benchmark alike, then loads each in
  * turn (BENCH_ROUNDS interleaved rounds of BENCH_SECONDS, BENCH_CONNECTIONS connections, autocannon)
- * and prints requests per second, p50/p99 latency, CPU per request, subgraph calls per request and
- * the ratio to stock. A second case does the same with the marketplace's own SearchListings on its
+ * and prints requests per second, p50/p99 latency, CPU per request, subgraph calls per request (one
+ * request alone, and under the load) and the ratio to stock. The router runs twice: as configured by
+ * default, where identical subgraph reads in flight share one request (the 50 connections all ask the
+ * same query, so many of its reads meet one in flight), and with ROUTER_SHARE_READS=false, where each
+ * request sends every read of its plan: what the executor alone is worth. A second case does the same with the marketplace's own SearchListings on its
  * subgraphs (BENCH_LISTINGS listings, 20,000 by default; on DATABASE_URL's server when set, else
  * embedded). BENCH_CASES=nested or =search runs one. Results go to scripts/bench/results/gateway.json.
  */
@@ -32,6 +35,10 @@ const CASES = (process.env.BENCH_CASES ?? 'nested,search').split(',');
 const SEARCH_LISTINGS = Number(process.env.BENCH_LISTINGS ?? 20_000);
 const STOCK_PORT = Number(process.env.BENCH_STOCK_PORT ?? 4890);
 const ROUTER_PORT = Number(process.env.BENCH_ROUTER_PORT ?? 4891);
+const UNSHARED_PORT = Number(process.env.BENCH_UNSHARED_PORT ?? 4892);
+/** The gateways each case loads, in the order of a first round. */
+const GATEWAYS = ['stock', 'router', 'router-unshared'] as const;
+type Gateway = (typeof GATEWAYS)[number];
 
 const say = (message: string) => console.log(message);
 
@@ -63,13 +70,13 @@ async function whenAnswering(url: string, body: string, seconds = 120): Promise<
   }
 }
 
-/** Both answer alike, without errors; returns the answer's size. */
-async function sameAnswers(urls: Record<string, string>, body: string): Promise<number> {
+/** Every gateway answers as the stock one, without errors; returns the answer's size. */
+async function sameAnswers(urls: Record<Gateway, string>, body: string): Promise<number> {
   const answers = Object.fromEntries(await Promise.all(Object.entries(urls).map(async ([name, url]) => [name, await ask(url, body)] as const)));
   for (const [name, answer] of Object.entries(answers)) {
     if (answer.status !== 200 || answer.body.errors) throw new Error(`${name} answered with errors: ${JSON.stringify(answer.body.errors)}`);
+    if (!isDeepStrictEqual(answer.body, answers.stock.body)) throw new Error(`${name} and the stock gateway answered differently`);
   }
-  if (!isDeepStrictEqual(answers.router.body, answers.stock.body)) throw new Error('the router and the stock gateway answered differently');
   return answers.stock.bytes;
 }
 
@@ -80,15 +87,20 @@ interface Round {
   p99: number;
   failures: number;
   cpu: Record<string, number>;
+  /** Subgraph requests the round made, where the subgraphs count them. */
+  subgraphCalls?: number;
 }
 
 async function load(url: string, seconds: number, testCase: Case, gateway: string): Promise<Round> {
   const pids = testCase.pids(gateway);
   const cpuBefore = sampleCpu(pids);
+  const callsBefore = await testCase.subgraphRequests?.();
   const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: testCase.body, connections: CONNECTIONS, duration: seconds });
   const requests = result.requests.total;
   const cpu = cpuPerRequest(cpuBefore, sampleCpu(pids), requests);
+  const callsAfter = await testCase.subgraphRequests?.();
   return {
+    subgraphCalls: callsBefore === undefined || callsAfter === undefined ? undefined : callsAfter - callsBefore,
     requests,
     seconds: result.duration,
     p50: result.latency.p50,
@@ -106,7 +118,9 @@ interface Summary {
   p99: number;
   failures: number;
   cpuMsPerRequest: Record<string, number>;
+  /** With nothing else running, and under the load (where identical reads in flight may be shared). */
   subgraphCallsPerRequest?: number;
+  subgraphCallsUnderLoad?: number;
   timesStock: number;
 }
 
@@ -119,18 +133,20 @@ async function subgraphCallsOf(url: string, testCase: Case): Promise<number | un
 }
 
 /** Warm-up, then interleaved rounds; prints and returns each gateway's figures. */
-async function compare(urls: Record<string, string>, testCase: Case): Promise<Record<string, Summary>> {
+async function compare(urls: Record<Gateway, string>, testCase: Case): Promise<Record<string, Summary>> {
   const bytes = await sameAnswers(urls, testCase.body);
-  const calls = { stock: await subgraphCallsOf(urls.stock, testCase), router: await subgraphCallsOf(urls.router, testCase) };
-  say(`\n${testCase.name}: ${bytes.toLocaleString('en-US')} bytes, the same from both; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s each`);
-  for (const name of Object.keys(urls)) await load(urls[name], WARMUP_SECONDS, testCase, name);
-  const rounds: Record<string, Round[]> = { stock: [], router: [] };
+  const calls: Partial<Record<Gateway, number>> = {};
+  for (const name of GATEWAYS) calls[name] = await subgraphCallsOf(urls[name], testCase);
+  say(`\n${testCase.name}: ${bytes.toLocaleString('en-US')} bytes, the same from each; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s each`);
+  for (const name of GATEWAYS) await load(urls[name], WARMUP_SECONDS, testCase, name);
+  const rounds = Object.fromEntries(GATEWAYS.map((name) => [name, [] as Round[]])) as Record<Gateway, Round[]>;
   for (let round = 0; round < ROUNDS; round += 1) {
-    // alternate who goes first, so that neither always meets a machine warmed by the other
-    for (const name of round % 2 === 0 ? ['stock', 'router'] : ['router', 'stock']) {
+    // rotate who goes first, so that none always meets a machine warmed by another
+    const order = GATEWAYS.map((_, i) => GATEWAYS[(i + round) % GATEWAYS.length]);
+    for (const name of order) {
       const measured = await load(urls[name], SECONDS, testCase, name);
       rounds[name].push(measured);
-      say(`round ${round + 1} ${name.padEnd(6)} ${(measured.requests / measured.seconds).toFixed(0)}/s p50 ${measured.p50} ms p99 ${measured.p99} ms`);
+      say(`round ${round + 1} ${name.padEnd(15)} ${(measured.requests / measured.seconds).toFixed(0)}/s p50 ${measured.p50} ms p99 ${measured.p99} ms`);
     }
   }
   await sameAnswers(urls, testCase.body); // and still after the load
@@ -145,21 +161,31 @@ async function compare(urls: Record<string, string>, testCase: Case): Promise<Re
       p99: median(list.map((r) => r.p99)),
       failures: list.reduce((sum, r) => sum + r.failures, 0),
       cpuMsPerRequest: Object.fromEntries(['gateway', 'subgraphs', 'postgres', 'load'].map((key) => [key, perRequest((r) => r.cpu[key])])),
-      subgraphCallsPerRequest: calls[name as keyof typeof calls],
+      subgraphCallsPerRequest: calls[name as Gateway],
+      subgraphCallsUnderLoad: list.every((r) => r.subgraphCalls !== undefined)
+        ? Math.round((list.reduce((sum, r) => sum + r.subgraphCalls!, 0) / Math.max(1, requests)) * 100) / 100
+        : undefined,
       timesStock: 0,
     };
   }
   for (const s of Object.values(summary)) s.timesStock = s.requestsPerSecond / Math.max(1, summary.stock.requestsPerSecond);
-  say('| gateway | requests/s | p50 | p99 | CPU ms a request: gateway / subgraphs / PostgreSQL / load | subgraph calls a request | × stock |');
+  say('| gateway | requests/s | p50 | p99 | CPU ms a request: gateway / subgraphs / PostgreSQL / load | subgraph calls a request: alone / under load | × stock |');
   say('|---|---:|---:|---:|---:|---:|---:|');
   for (const [name, s] of Object.entries(summary)) {
     const cpu = ['gateway', 'subgraphs', 'postgres', 'load'].map((key) => s.cpuMsPerRequest[key].toFixed(2)).join(' / ');
-    say(`| ${name} | ${s.requestsPerSecond} | ${s.p50} ms | ${s.p99} ms | ${cpu} | ${s.subgraphCallsPerRequest ?? '–'} | ${s.timesStock.toFixed(2)} |`);
+    const callCounts = s.subgraphCallsPerRequest === undefined ? '–' : `${s.subgraphCallsPerRequest} / ${s.subgraphCallsUnderLoad ?? '–'}`;
+    say(`| ${name} | ${s.requestsPerSecond} | ${s.p50} ms | ${s.p99} ms | ${cpu} | ${callCounts} | ${s.timesStock.toFixed(2)} |`);
   }
   const failures = Object.values(summary).reduce((sum, s) => sum + s.failures, 0);
   if (failures) throw new Error(`${failures} requests failed under load`);
   return summary;
 }
+
+const gatewayUrlsOf = (): Record<Gateway, string> => ({
+  stock: `http://127.0.0.1:${STOCK_PORT}/`,
+  router: `http://127.0.0.1:${ROUTER_PORT}/graphql`,
+  'router-unshared': `http://127.0.0.1:${UNSHARED_PORT}/graphql`,
+});
 
 function routerEnv(supergraphPath: string, work: string, port: number, secret: string): Record<string, string> {
   mkdirSync(join(work, `data-${port}`), { recursive: true });
@@ -189,9 +215,13 @@ async function nestedCase(work: string): Promise<Record<string, Summary>> {
     const gateways = {
       stock: spawnService('scripts/bench/gateway/stock-gateway.ts', { SUPERGRAPH_PATH: supergraphPath, PORT: String(STOCK_PORT) }),
       router: spawnService('router/index.ts', routerEnv(supergraphPath, work, ROUTER_PORT, randomBytes(32).toString('base64url'))),
+      'router-unshared': spawnService('router/index.ts', {
+        ...routerEnv(supergraphPath, work, UNSHARED_PORT, randomBytes(32).toString('base64url')),
+        ROUTER_SHARE_READS: 'false',
+      }),
     };
     children.push(...Object.values(gateways));
-    const gatewayUrls = { stock: `http://127.0.0.1:${STOCK_PORT}/`, router: `http://127.0.0.1:${ROUTER_PORT}/graphql` };
+    const gatewayUrls = gatewayUrlsOf();
     const body = JSON.stringify({ query: NESTED_QUERY });
     await Promise.all(Object.values(gatewayUrls).map((url) => whenAnswering(url, body)));
     return await compare(gatewayUrls, {
@@ -224,16 +254,18 @@ async function searchCase(work: string): Promise<Record<string, Summary>> {
     children.push(services);
     const { urls } = await nextLine<{ urls: Record<string, string> }>(services);
     const supergraphPath = join(ROOT, 'schema', 'supergraph.graphql');
+    const searchRouterEnv = (port: number) => ({
+      ...routerEnv(supergraphPath, work, port, secret),
+      JWT_JWKS_URL: new URL('/.well-known/jwks.json', urls.accounts).toString(),
+      ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`SUBGRAPH_URL_${name.toUpperCase()}`, url])),
+    });
     const gateways = {
       stock: spawnService('scripts/bench/gateway/stock-gateway.ts', { SUPERGRAPH_PATH: supergraphPath, PORT: String(STOCK_PORT), SUBGRAPH_URLS: JSON.stringify(urls), ROUTER_SECRET: secret }),
-      router: spawnService('router/index.ts', {
-        ...routerEnv(supergraphPath, work, ROUTER_PORT, secret),
-        JWT_JWKS_URL: new URL('/.well-known/jwks.json', urls.accounts).toString(),
-        ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`SUBGRAPH_URL_${name.toUpperCase()}`, url])),
-      }),
+      router: spawnService('router/index.ts', searchRouterEnv(ROUTER_PORT)),
+      'router-unshared': spawnService('router/index.ts', { ...searchRouterEnv(UNSHARED_PORT), ROUTER_SHARE_READS: 'false' }),
     };
     children.push(...Object.values(gateways));
-    const gatewayUrls = { stock: `http://127.0.0.1:${STOCK_PORT}/`, router: `http://127.0.0.1:${ROUTER_PORT}/graphql` };
+    const gatewayUrls = gatewayUrlsOf();
     const body = JSON.stringify({ query: readFileSync(join(ROOT, 'schema', 'operations', 'listings.graphql'), 'utf8'), operationName: 'SearchListings', variables: { query: vocabulary()[3], first: 20 } });
     await Promise.all(Object.values(gatewayUrls).map((url) => whenAnswering(url, body)));
     return await compare(gatewayUrls, {
