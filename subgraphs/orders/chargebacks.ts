@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { EventPayloads } from '../../lib/events/catalog';
 import { recordEvent } from '../../lib/events/outbox';
-import { openDisputeOf } from './disputes';
+import { insertDispute, openDisputeOf } from './disputes';
 import { DisputeEntity, OrderEntity, type DisputeReason } from './entities';
 import type { OrderStatus } from './order-state';
 import { applyMove } from './transitions';
@@ -42,31 +42,15 @@ export async function chargebackOpened(manager: EntityManager, event: EventPaylo
   }
 }
 
-async function insertChargeback(manager: EntityManager, order: OrderEntity, providerRef: string, providerReason: string, amount: number): Promise<DisputeEntity> {
-  const now = new Date();
-  const dispute = manager.getRepository(DisputeEntity).create({
+function insertChargeback(manager: EntityManager, order: OrderEntity, providerRef: string, providerReason: string, amount: number): Promise<DisputeEntity> {
+  return insertDispute(manager, order, {
     id: randomUUID(),
-    orderId: order.id,
-    buyerId: order.buyerId,
-    sellerId: order.sellerId,
     source: 'PROVIDER',
-    status: 'AWAITING_SELLER',
     reason: REASONS[providerReason] ?? 'OTHER',
     details: `The buyer's bank disputes ${amount} (minor units) of the payment (${providerReason}).`,
-    previousStatus: order.status,
     providerRef,
     disputedAmount: amount,
-    currency: order.currency.trim(),
-    outcome: null,
-    refundedAmount: null,
-    resolutionNote: null,
-    resolvedBy: null,
-    createdAt: now,
-    updatedAt: now,
-    resolvedAt: null,
   });
-  await manager.getRepository(DisputeEntity).insert(dispute);
-  return dispute;
 }
 
 /**

@@ -23,6 +23,33 @@ const SETTLE = `mutation SettleDispute($orderId: ID!, $disputeId: ID!, $refundAm
   settleDispute(orderId: $orderId, disputeId: $disputeId, refundAmount: $refundAmount, release: $release)
 }`;
 
+
+/** A new dispute of an order, awaiting its seller: a buyer's (BUYER) or a bank's chargeback (PROVIDER). */
+export async function insertDispute(
+  manager: EntityManager,
+  order: OrderEntity,
+  opened: Pick<DisputeEntity, 'id' | 'source' | 'reason' | 'details' | 'providerRef' | 'disputedAmount'>,
+): Promise<DisputeEntity> {
+  const now = new Date();
+  const dispute = manager.getRepository(DisputeEntity).create({
+    ...opened,
+    orderId: order.id,
+    buyerId: order.buyerId,
+    sellerId: order.sellerId,
+    status: 'AWAITING_SELLER',
+    previousStatus: order.status,
+    currency: order.currency.trim(),
+    outcome: null,
+    refundedAmount: null,
+    resolutionNote: null,
+    resolvedBy: null,
+    createdAt: now,
+    updatedAt: now,
+    resolvedAt: null,
+  });
+  await manager.getRepository(DisputeEntity).insert(dispute);
+  return dispute;
+}
 /**
  * Disputes, orders' side: the dispute, its thread and the order's DISPUTED status live here; the money lives in
  * payments, which orders asks synchronously (an internal call) at the two moments the money must not move
@@ -62,29 +89,7 @@ export class Disputes {
         // a call that timed out may have made it (dropping a hold that was never made changes nothing)
         held = true;
         await this.internal.call('payments', HOLD, { orderId, disputeId });
-        const now = new Date();
-        const dispute = manager.getRepository(DisputeEntity).create({
-          id: disputeId,
-          orderId,
-          buyerId: order.buyerId,
-          sellerId: order.sellerId,
-          source: 'BUYER',
-          status: 'AWAITING_SELLER',
-          reason,
-          details: text,
-          previousStatus: order.status,
-          providerRef: null,
-          disputedAmount: order.totalAmount,
-          currency: order.currency.trim(),
-          outcome: null,
-          refundedAmount: null,
-          resolutionNote: null,
-          resolvedBy: null,
-          createdAt: now,
-          updatedAt: now,
-          resolvedAt: null,
-        });
-        await manager.getRepository(DisputeEntity).insert(dispute);
+        const dispute = await insertDispute(manager, order, { id: disputeId, source: 'BUYER', reason, details: text, providerRef: null, disputedAmount: order.totalAmount });
         await applyMove(manager, orderId, 'openDispute', 'BUYER');
         await recordEvent(manager, 'orders', 'DisputeOpened', {
           disputeId,
@@ -94,7 +99,7 @@ export class Disputes {
           source: 'BUYER',
           reason,
           amount: { amount: order.totalAmount, currency: dispute.currency },
-          at: now.toISOString(),
+          at: dispute.createdAt.toISOString(),
         });
         await recordAudit(manager, 'orders', {
           action: 'dispute.opened',
