@@ -1,3 +1,4 @@
+import { inBackground } from './background';
 import type { Logger } from './logger';
 
 /**
@@ -8,7 +9,7 @@ import type { Logger } from './logger';
 export function startPeriodic(name: string, intervalMs: number, task: () => Promise<unknown>, logger: Logger): () => Promise<void> {
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    running ??= task()
+    running ??= inBackground(task)
       .then(() => undefined)
       .catch((error: unknown) => logger.warn(`${name} failed; will retry`, { error }))
       .finally(() => (running = undefined));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logger';
-import { detached } from '../telemetry/spans';
+import { inBackground } from '../background';
 import { publishSpan } from './tracing';
 import type { EventPayloads, EventType } from './catalog';
 import type { EventBus, EventEnvelope } from './types';
@@ -64,7 +64,7 @@ export class OutboxRelay {
       return;
     }
     // a run publishes what many requests recorded: it belongs to none of their traces
-    this.running = detached(() => this.drain()).finally(() => {
+    this.running = inBackground(() => this.drain()).finally(() => {
       this.running = undefined;
       if (this.again) {
         this.again = false;
