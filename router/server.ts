@@ -47,14 +47,16 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   metrics.setDefaultLabels({ service: 'router' });
   processMetrics(metrics);
   const serveMetrics = metricsRoute(metrics);
+  const fetches = subgraphFetchMetrics(metrics);
+  const executions = executionMetrics(metrics);
   const gateway = createGateway({
     supergraph,
     routerSecret: config.routerSecret,
     logger,
     subgraphTimeoutMs: config.subgraphTimeoutMs,
-    fetches: subgraphFetchMetrics(metrics),
+    fetches,
     executor: config.executor,
-    executions: executionMetrics(metrics),
+    executions,
     shareReads: config.shareReads,
     sharedReads: sharedReadMetrics(metrics),
   });
@@ -164,6 +166,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     limits,
     gate,
     onDelivered: () => delivered.inc(),
+    onExecuted: (executor) => executions.inc({ executor }),
+    fetches,
     clientAddress,
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,13 +1,25 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { buildOperationContext, executeQueryPlan } from '@apollo/gateway';
-import { operationFromDocument } from '@apollo/federation-internals';
-import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
-import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { executeQueryPlan } from '@apollo/gateway';
+import type { FetchNode, QueryPlan } from '@apollo/query-planner';
+import {
+  GraphQLError,
+  print,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+} from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import type { Fetcher } from '@apollo/utils.fetcher';
 import { pushIterator } from '../../lib/async-queue';
 import { signViewer, subscriptionRequest } from '../../lib/auth/viewer';
 import { formatErrorForClient } from '../../lib/errors';
 import { currentRequest, inRequest, type Logger } from '../../lib/logger';
 import { EntityBatcher } from '../entity-batcher';
+import { executePlan } from '../execution/execute-plan';
+import { publicFetches } from '../execution/public-fetches';
+import { EventFetches } from './event-fetches';
+import { eventPlans } from './event-plan';
 import { SignedDataSource, type RouterContext } from '../gateway';
 import type { LoadedSupergraph } from '../supergraph';
 import { upstreamErrors, type Upstreams } from './upstream';
@@ -19,6 +31,10 @@ export interface EventSourceOptions {
   logger: Logger;
   /** Told of every event result sent to a subscriber (for the metric). */
   onDelivered?: () => void;
+  /** The router's client to one subgraph (signing, tracing, timing), for the events' fetches. */
+  senderOf(subgraph: string): Fetcher;
+  /** Told which executor answered each event. */
+  onExecuted?: (executor: 'lean' | 'gateway') => void;
 }
 
 export type OpenSource = (args: ExecutionArgs) => AsyncIterableIterator<ExecutionResult> | ExecutionResult;
@@ -27,9 +43,15 @@ export type OpenSource = (args: ExecutionArgs) => AsyncIterableIterator<Executio
  * The query planner plans a subscription as `Subscription { primary, rest }`: the primary fetch is
  * opened as a subscription to the subgraph that owns the field (signed like every subgraph request),
  * and each event runs the rest of the plan, so that a subscriber may select fields of every subgraph.
+ * Events run on the router's own executor, as queries do (execution/): the rest of the plan fetched
+ * into the event's data, with simultaneous events' fetches merged (event-fetches.ts), and the answer
+ * shaped in one pass. An event the lean path cannot answer as the stock executor would (a subgraph's
+ * errors, nulls where the schema says non-null) is answered by @apollo/gateway's executeQueryPlan,
+ * which locates errors and propagates nulls.
  */
 export function eventSources(options: EventSourceOptions): OpenSource {
-  const { planner, apiSchema, apiGraphQLSchema, supergraphGraphQLSchema, urlOf } = options.supergraph;
+  const { apiSchema, apiGraphQLSchema, supergraphGraphQLSchema, urlOf } = options.supergraph;
+  const fetches = new EventFetches({ senderOf: options.senderOf, urlOf, isPublic: publicFetches(supergraphGraphQLSchema) });
   const dataSources = new Map<string, GraphQLDataSource<RouterContext>>();
   const dataSource = (name: string) => {
     let source = dataSources.get(name);
@@ -56,26 +78,21 @@ export function eventSources(options: EventSourceOptions): OpenSource {
           : dataSource(name),
     });
     const result = await executeQueryPlan(eventPlan, services, requestContext, operationContext, supergraphGraphQLSchema, apiSchema);
+    options.onExecuted?.('gateway');
     return result.errors?.length ? { ...result, errors: result.errors.map(forClient) } : result;
   };
+
+  const planOf = eventPlans(options.supergraph);
 
   /** One upstream subscription and one execution of the rest of the plan per event. */
   const openSource = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult => {
     const context = args.contextValue as RouterContext;
     // over HTTP (multipart) the request's own scope; over WebSocket the connection's
     const scope = context.request ?? currentRequest();
-    let plan: QueryPlan;
-    try {
-      plan = planner.buildQueryPlan(operationFromDocument(apiSchema, args.document, { operationName: args.operationName ?? undefined }));
-    } catch (error) {
-      return { errors: [new GraphQLError(`This subscription cannot be planned: ${(error as Error).message}`, { extensions: { code: 'BAD_USER_INPUT' } })] };
-    }
-    if (plan.node?.kind !== 'Subscription') {
-      return { errors: [new GraphQLError('Only subscriptions run over WebSocket; send queries and mutations over HTTP', { extensions: { code: 'BAD_USER_INPUT' } })] };
-    }
-    const { primary, rest } = plan.node;
+    const planned = planOf(args.document, args.operationName);
+    if ('errors' in planned) return { errors: planned.errors };
+    const { primary, rest, eventPlan, operationContext, shaper } = planned;
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-    const operationContext = buildOperationContext({ schema: apiGraphQLSchema, operationDocument: args.document, operationName: args.operationName ?? undefined });
     const requestContext = {
       request: { query: print(args.document), variables, operationName: args.operationName ?? undefined },
       document: args.document,
@@ -86,9 +103,25 @@ export function eventSources(options: EventSourceOptions): OpenSource {
       cache: undefined,
       overallCachePolicy: undefined,
     } as unknown as Parameters<typeof executeQueryPlan>[2];
-    const eventPlan: QueryPlan = {
-      kind: 'QueryPlan',
-      node: rest ? { kind: 'Sequence', nodes: [primary, ...(rest.kind === 'Sequence' ? rest.nodes : [rest as PlanNode])] } : primary,
+    const coerced = shaper && getVariableValues(apiGraphQLSchema, planned.operation.variableDefinitions ?? [], variables);
+    const lean = shaper && coerced && !coerced.errors ? { shaper, variables: { given: variables, coerced: coerced.coerced } } : undefined;
+    const send = fetches.forViewer(context.viewer);
+    /** The event answered on the router's executor; undefined where the stock executor must answer it. */
+    const runLean = async (event: FormattedExecutionResult): Promise<ExecutionResult | undefined> => {
+      if (!lean || event.errors?.length || !event.data) return undefined;
+      // the event's data is this subscriber's own (parsed from its message): the rest merges into it
+      const data = event.data as Record<string, unknown>;
+      try {
+        if (rest) await executePlan(rest, supergraphGraphQLSchema, send, lean.variables, data);
+        const shaped = lean.shaper.shape(data, lean.variables.coerced);
+        options.onExecuted?.('lean');
+        return { data: shaped };
+      } catch (error) {
+        // the stock executor fetches again and answers with located errors; what was merged into the
+        // event's data is what its own fetches bring again
+        options.logger.debug('subscription event handed to the stock executor', { error });
+        return undefined;
+      }
     };
 
     const iterator = pushIterator<ExecutionResult>((push, end) => {
@@ -115,7 +148,8 @@ export function eventSources(options: EventSourceOptions): OpenSource {
           next: (event: FormattedExecutionResult) => {
             // the rest of the plan runs at once, so that simultaneous events batch their fetches;
             // results go out in the order the subgraph sent the events
-            const run = () =>
+            const run = async () =>
+              (await runLean(event)) ??
               runRest(eventPlan, primary, event, requestContext, operationContext).catch((error: unknown) => {
                 options.logger.error('subscription event failed', { error });
                 return { errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };

@@ -1,9 +1,12 @@
 import type { Server } from 'node:http';
+import type { Histogram } from 'prom-client';
 import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import type { Logger } from '../../lib/logger';
 import type { ClientAddressOf } from '../../lib/server/access-log';
 import type { TokenVerifier } from '../auth';
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from '../config';
+import { subgraphSender } from '../gateway';
+import { subgraphFetcher } from '../subgraph-fetcher';
 import type { OperationLimits } from '../limits';
 import type { RequestGate } from '../request-gate';
 import type { LoadedSupergraph } from '../supergraph';
@@ -23,6 +26,10 @@ export interface SubscriptionOptions {
   gate: RequestGate;
   /** Told of every event result sent to a subscriber (for the metric). */
   onDelivered?: () => void;
+  /** Told which executor answered each event: the router's own, or the stock one (see event-source.ts). */
+  onExecuted?: (executor: 'lean' | 'gateway') => void;
+  /** Where the events' subgraph fetch durations are observed. */
+  fetches?: Histogram<'subgraph' | 'outcome'>;
   /** Who a connection's end client is (the socket's peer, or a trusted proxy's word). */
   clientAddress?: ClientAddressOf;
 }
@@ -45,8 +52,12 @@ export interface Subscriptions {
 
 export function serveSubscriptions(server: Server, options: SubscriptionOptions): Subscriptions {
   const upstreams = new Upstreams(options.supergraph.urlOf, options.routerSecret, options.reconnect ?? DEFAULT_RECONNECT);
+  // events' fetches go out on a pool of their own: a burst of them does not queue queries behind it
+  const fetcher = subgraphFetcher();
+  const senders = new Map(options.supergraph.subgraphs.map(({ name }) => [name, subgraphSender(name, fetcher, options.routerSecret, options.fetches)]));
+  const senderOf = (subgraph: string) => senders.get(subgraph) ?? subgraphSender(subgraph, fetcher, options.routerSecret, options.fetches);
   const shared = sharedSubscriptions(
-    eventSources({ supergraph: options.supergraph, upstreams, routerSecret: options.routerSecret, logger: options.logger, onDelivered: options.onDelivered }),
+    eventSources({ supergraph: options.supergraph, upstreams, routerSecret: options.routerSecret, logger: options.logger, onDelivered: options.onDelivered, onExecuted: options.onExecuted, senderOf }),
   );
   const websocket = serveWebSocket(server, { schema: options.supergraph.apiGraphQLSchema, tokens: options.tokens, limits: options.limits, gate: options.gate, subscribe: shared.subscribe, clientAddress: options.clientAddress });
   return {

@@ -523,6 +523,10 @@ export type ResolversParentTypes = ResolversObject<{
   UpdateListingInput: UpdateListingInput;
 }>;
 
+export type PublicDirectiveArgs = { };
+
+export type PublicDirectiveResolver<Result, Parent, ContextType = ListingsContext, Args = PublicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type CategoryResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category'], FederationReferenceType extends FederationReferenceTypes['Category'] = FederationReferenceTypes['Category']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Category']> | FederationReferenceType, FederationReferenceType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -646,3 +650,6 @@ export type Resolvers<ContextType = ListingsContext> = ResolversObject<{
   StockReservation?: StockReservationResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = ListingsContext> = ResolversObject<{
+  public?: PublicDirectiveResolver<any, any, ContextType>;
+}>;
