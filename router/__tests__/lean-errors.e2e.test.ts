@@ -11,13 +11,13 @@ import { formatErrorForClient } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
 import { routerConfigFromEnv } from '../config';
 import { startRouter, type RunningRouter } from '../server';
-import { ERROR_SUBGRAPHS, serveErrorSubgraph, typeDefsOf, UNSERVED, type ServedSubgraph } from './error-subgraphs';
+import { calls, ERROR_SUBGRAPHS, serveErrorSubgraph, typeDefsOf, UNSERVED, type ServedSubgraph } from './error-subgraphs';
 
 /**
  * Subgraph errors, partial data, nulls where the schema says non-null, unreachable subgraphs and
- * answered by the router's own executor exactly as by @apollo/gateway's: the router on each
- * executor, and the stock @apollo/server + @apollo/gateway formatting errors as the router does,
- * give deep-equal answers; and the lean executor gave them.
+ * failing mutations, answered by the router's own executor exactly as by @apollo/gateway's: the
+ * router on each executor, and the stock @apollo/server + @apollo/gateway formatting errors as the
+ * router does, give deep-equal answers; the lean executor gave them, and ran each mutation once.
  */
 const work = mkdtempSync(join(tmpdir(), 'lean-errors-'));
 let subgraphs: ServedSubgraph[] = [];
@@ -99,4 +99,26 @@ test('a subgraph that cannot be reached fails its part only, as on the gateway',
     expectSame(query, all);
   }
   expect((await leanExecutions()) - before).toBe(3);
+});
+
+const MUTATIONS: [string, Partial<typeof calls>][] = [
+  ['mutation { a: addItem(name: "Lamp") { id name stock } r: restock(id: "2") b: addItem(name: "Desk") { name } }', { addItem: 2, restock: 1 }],
+  ['mutation { rename(id: "99", name: "Ghost") { id } restock(id: "1") }', { rename: 1, restock: 1 }], // a field refused, the next still runs
+  ['mutation { restock(id: "3") failHard { id } }', { restock: 1, failHard: 1 }], // a non-null field fails: data is null
+  ['mutation Rename($name: String!) { rename(id: "4", name: $name) { id name stock warehouse } }', { rename: 1 }], // its entity's stock fails
+];
+
+test('mutations run on the lean executor, in order and once, answering as the gateway does', async () => {
+  for (const [mutation, expected] of MUTATIONS) {
+    const variables = { name: 'Renamed' };
+    const counted = { ...calls };
+    const before = await leanExecutions();
+    const ours = await new GraphQLClient(lean.url).query(mutation, variables);
+    expect((await leanExecutions()) - before).toBe(1);
+    // each field ran once for the one request
+    for (const [field, times] of Object.entries(expected)) expect(calls[field as keyof typeof calls] - counted[field as keyof typeof calls]).toBe(times);
+    const theirs = await new GraphQLClient(gateway.url).query(mutation, variables);
+    const stocks = await new GraphQLClient(stockUrl).query(mutation, variables);
+    expectSame(mutation, { lean: ours, gateway: theirs, stock: stocks });
+  }
 });

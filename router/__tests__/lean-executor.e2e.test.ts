@@ -107,12 +107,17 @@ test('every query of the contract, and shapes beyond it, get the same answer fro
   expect((after.gateway ?? 0) - (before.gateway ?? 0)).toBe(1);
 });
 
-test('mutations stay on the gateway, run once', async () => {
+test('mutations run on the lean executor, once, and fail as on the gateway', async () => {
   const before = await executions();
   await seller.client.op('PublishListing', { id: listingId });
   const after = await executions();
-  expect((after.gateway ?? 0) - (before.gateway ?? 0)).toBe(1);
-  expect(after.lean ?? 0).toBe(before.lean ?? 0);
+  expect((after.lean ?? 0) - (before.lean ?? 0)).toBe(1);
+  expect(after.gateway ?? 0).toBe(before.gateway ?? 0);
+  // refused by the subgraph: the same answer from both executors (nothing changes, so both may run it)
+  const refused = operation('PublishListing');
+  const { lean, stock } = await bothAnswer(otherBuyer, refused, { id: listingId });
+  expect(lean.errors?.length).toBeGreaterThan(0);
+  expect(lean).toEqual(stock);
 });
 
 async function sharedReads(): Promise<number> {

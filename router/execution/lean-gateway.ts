@@ -12,15 +12,17 @@ import { CannotShape } from './shape';
 import type { SubgraphAnswer } from './subgraph-errors';
 
 /**
- * Queries run on the router's own executor (router/execution/operation-runner.ts); @apollo/gateway's
- * runs mutations, and what the lean one leaves to it, each for a reason named by GatewayOnly
- * (introspection, operations the planner refuses, @defer and other plan nodes it does not run). Per operation (document hash and name) the plan and the
+ * Queries and mutations run on the router's own executor (router/execution/operation-runner.ts);
+ * @apollo/gateway's runs only what the lean one leaves to it, each for a reason named by GatewayOnly
+ * (introspection, subscriptions sent as one request, operations the planner refuses, @defer and
+ * other plan nodes it does not run). Per operation (document hash and name) the plan and the
  * response shaper are made once and kept; per request there is no schema-wide work: the plan's
  * fetches go out on the router's subgraph client (signed, traced, timed), their answers are merged
  * into one object, and the client's response is shaped from it in one pass.
  *
  * Subgraph errors, partial data, unreachable subgraphs and nulls where the schema says non-null are
- * answered here as the gateway answers them, so that no query runs twice.
+ * answered here as the gateway answers them, so that no request runs twice: a mutation's fields are
+ * sent once, in the plan's order.
  */
 export interface LeanOptions {
   supergraph: LoadedSupergraph;
@@ -59,14 +61,16 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
   const prepared = new LRUCache<string, PreparedOperation | GatewayOnly>({ max: options.maxOperations ?? 1000 });
 
   return async (request) => {
-    if (request.operation.operation !== 'query') return fallback(request);
+    const kind = request.operation.operation;
+    if (kind === 'subscription') return fallback(request);
     const key = `${request.queryHash}:${request.operationName ?? ''}`;
     let entry = prepared.get(key);
     if (entry === undefined) prepared.set(key, (entry = prepareOperation(options.supergraph, request.document, request.operationName)));
     if (typeof entry === 'string') return fallback(request);
     const viewer = (request.context as RouterContext).viewer;
     try {
-      const result = await runOperation(entry, { send: sender(options, reads, viewer), variables: request.request.variables });
+      // reads may share a request in flight; a mutation's fetches never do
+      const result = await runOperation(entry, { send: sender(options, kind === 'query' ? reads : null, viewer), variables: request.request.variables });
       options.onExecuted?.('lean');
       return result;
     } catch (error) {
