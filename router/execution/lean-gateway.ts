@@ -62,10 +62,12 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
 
   return async (request) => {
     const kind = request.operation.operation;
-    if (kind === 'subscription') return fallback(request);
     const key = `${request.queryHash}:${request.operationName ?? ''}`;
     let entry = prepared.get(key);
-    if (entry === undefined) prepared.set(key, (entry = prepareOperation(options.supergraph, request.document, request.operationName)));
+    if (entry === undefined) {
+      entry = kind === 'subscription' ? 'subscription' : prepareOperation(options.supergraph, request.document, request.operationName);
+      prepared.set(key, entry);
+    }
     if (typeof entry === 'string') return fallback(request);
     const viewer = (request.context as RouterContext).viewer;
     try {

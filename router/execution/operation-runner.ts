@@ -1,19 +1,34 @@
 import { operationFromDocument, type Operation } from '@apollo/federation-internals';
 // The gateway's own value completion, used where an answer is not whole (see runOperation).
 import { computeResponse } from '@apollo/gateway/dist/resultShaping';
-import type { PlanNode, SubscriptionNode } from '@apollo/query-planner';
+import type { FetchNode, PlanNode, SubscriptionNode } from '@apollo/query-planner';
 import { getOperationAST, GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import type { LoadedSupergraph } from '../supergraph';
-import { isLeanPlan, runPlan, type SendOperation } from './execute-plan';
+import { deepMerge, isLeanPlan, runPlan, type SendOperation } from './execute-plan';
 import { CannotShape, shaperFor, type Shaper } from './shape';
+import { locatedErrors, type SubgraphAnswer } from './subgraph-errors';
 
 type Data = Record<string, unknown>;
+
+/*
+ * One execution path for queries, mutations and each subscription event: an operation is prepared
+ * once (prepareOperation: plan, response shaper, the operation as the gateway's value completion
+ * reads it) and run per request (runOperation: variables, fetches, errors, shaping), answering what
+ * @apollo/gateway's executor answers. The router's lean gateway (lean-gateway.ts) runs HTTP queries
+ * and mutations through it; a subscription prepared here keeps its primary fetch apart, and each
+ * event runs the rest of the plan under the event's data:
+ *
+ *   const prepared = prepareOperation(supergraph, document, operationName); // once
+ *   // per event, `event` being the primary subgraph's { data, errors } for prepared.primary
+ *   const { data, errors, extensions } = await runOperation(prepared, { send, variables, initial: event });
+ */
 
 /**
  * Why an operation is left to @apollo/gateway's executor; nothing else is. Introspection: the
  * gateway answers it from the API schema. Subscriptions sent as one request: the gateway refuses
- * them in its own words (subscriptions proper are served by router/subscriptions). Not planned: the
+ * them in its own words (subscriptions proper are served by router/subscriptions; lean-gateway.ts
+ * tells them apart before preparing, since prepareOperation prepares them for that). Not planned: the
  * planner refused the operation, and the gateway gives the client its error. Plan: a plan node the
  * lean executor does not run (@defer, rewrites of inputs/outputs/contexts, …).
  */
@@ -21,8 +36,10 @@ export type GatewayOnly = 'introspection' | 'subscription' | 'not planned' | 'pl
 
 /** One operation, planned and ready to run for any number of requests; see prepareOperation. */
 export interface PreparedOperation {
-  /** What is fetched per request (none: nothing to fetch). */
+  /** What is fetched per request: the plan, or for a subscription the rest of it (none: nothing to fetch). */
   node: PlanNode | undefined;
+  /** A subscription's primary fetch: the one each event answers. */
+  primary?: FetchNode;
   definition: OperationDefinitionNode;
   shaper: Shaper;
   /** The operation as the gateway's value completion reads it. */
@@ -38,6 +55,11 @@ export interface RunInput {
   send: SendOperation;
   /** The client's variables as given: coerced here, and sent to subgraphs as given, as the gateway does. */
   variables: Data | undefined;
+  /**
+   * For a subscription event: the primary fetch's answer, merged (and its errors located) as the
+   * gateway does a root fetch's, before the rest of the plan runs under it. Left as it is (copied).
+   */
+  initial?: SubgraphAnswer;
 }
 
 /** The client's answer, as @apollo/gateway's executor gives it (errors unformatted: the server formats them). */
@@ -59,14 +81,19 @@ export function prepareOperation(supergraph: LoadedSupergraph, document: Documen
   );
   if (introspects) return 'introspection';
   let operation: Operation;
-  let node: PlanNode | SubscriptionNode | undefined;
+  let planned: PlanNode | SubscriptionNode | undefined;
   try {
     operation = operationFromDocument(supergraph.apiSchema, document, { operationName: operationName ?? undefined });
-    node = supergraph.planner.buildQueryPlan(operation).node;
+    planned = supergraph.planner.buildQueryPlan(operation).node;
   } catch {
     return 'not planned';
   }
-  if (node?.kind === 'Subscription') return 'subscription';
+  let node: PlanNode | undefined;
+  let primary: FetchNode | undefined;
+  if (planned?.kind === 'Subscription') {
+    primary = planned.primary;
+    node = planned.rest;
+  } else node = planned;
   if (node && !isLeanPlan(node)) return 'plan';
   const fragments = Object.fromEntries(
     document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
@@ -77,7 +104,7 @@ export function prepareOperation(supergraph: LoadedSupergraph, document: Documen
   } catch {
     return 'not planned';
   }
-  return { node, definition, shaper, operation, supergraph, conditions: conditionsOf(node) };
+  return { node, primary, definition, shaper, operation, supergraph, conditions: conditionsOf(node) };
 }
 
 /**
@@ -103,6 +130,11 @@ export async function runOperation(prepared: PreparedOperation, input: RunInput)
 
   const data: Data = {};
   const errors: Error[] = [];
+  if (input.initial && prepared.primary) {
+    if (input.initial.errors?.length) errors.push(...locatedErrors(prepared.primary, input.initial.errors, [], data));
+    // a copy: the rest of the plan merges into it in place, and one event may serve several subscribers
+    if (input.initial.data) deepMerge(data, structuredClone(input.initial.data));
+  }
   if (prepared.node) errors.push(...(await runPlan(prepared.node, supergraph.supergraphGraphQLSchema, input.send, variables, data)));
 
   if (errors.length === 0) {
