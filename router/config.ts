@@ -39,7 +39,7 @@ export interface RouterConfig {
   firstPartyManifestPath?: string;
   /** How long a subgraph may take to answer before its part of the answer fails with SERVICE_UNAVAILABLE. */
   subgraphTimeoutMs?: number;
-  /** Which executor runs queries: the router's own (`lean`) or @apollo/gateway's for everything (`gateway`). */
+  /** Which executor runs queries and mutations: the router's own (`lean`) or @apollo/gateway's for everything (`gateway`). */
   executor?: 'lean' | 'gateway';
   /**
    * ROUTER_SHARE_READS (on unless false): a query's subgraph read identical to one in flight (same

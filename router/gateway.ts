@@ -75,7 +75,7 @@ function tracedFetcher(fetcher: Fetcher, subgraph: string): Fetcher {
 export function executionMetrics(registry: Registry): Counter<'executor'> {
   return new Counter({
     name: 'router_executions_total',
-    help: "Operations by the executor that answered them: lean (the router's own) or gateway (mutations, introspection, queries handed over)",
+    help: "Operations by the executor that answered them: lean (the router's own) or gateway (introspection, plans the lean executor does not run)",
     labelNames: ['executor'],
     registers: [registry],
   });
@@ -132,7 +132,7 @@ export interface GatewayOptions {
   subgraphTimeoutMs?: number;
   /** Where subgraph fetch durations are observed. */
   fetches?: Histogram<'subgraph' | 'outcome'>;
-  /** `lean`: queries on the router's own executor (router/execution/); `gateway`: everything on @apollo/gateway's. */
+  /** `lean`: queries and mutations on the router's own executor (router/execution/); `gateway`: everything on @apollo/gateway's. */
   executor?: 'lean' | 'gateway';
   /** Operations by the executor that answered them. */
   executions?: Counter<'executor'>;
@@ -171,5 +171,7 @@ export function createGateway(options: GatewayOptions): GatewayInterface {
     shareReads: options.shareReads ?? true,
     onShared: (subgraph) => options.sharedReads?.inc({ subgraph }),
     onExecuted: (executor) => options.executions?.inc({ executor }),
+    // as SignedDataSource.didEncounterError says it on the gateway's path
+    onUnavailable: (subgraph, error) => options.logger.warn('subgraph unavailable', { subgraph, error }),
   });
 }

@@ -1,11 +1,12 @@
 import type { FetchNode, PlanNode, QueryPlanSelectionNode } from '@apollo/query-planner';
 import { isAbstractType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
 import { CannotShape } from './shape';
+import { locatedErrors, type SubgraphAnswer } from './subgraph-errors';
 
 type Data = Record<string, unknown>;
 
 /** Sends one subgraph request and returns its `data`; throws when the subgraph answered with errors or not at all. */
-export type SendFetch = (subgraph: string, request: { query: string; variables: Data; operationName?: string }) => Promise<Data>;
+export type SendFetch = (subgraph: string, request: SubgraphRequest) => Promise<Data>;
 
 /** Plans whose every node the lean path runs; others (deferred parts, rewrites, plan-level conditions) go to the gateway. */
 export function isLeanPlan(node: PlanNode | undefined): boolean {
@@ -25,44 +26,78 @@ export function isLeanPlan(node: PlanNode | undefined): boolean {
   }
 }
 
+/** One subgraph request of a plan: the fetch's document, and the variables it uses (with representations for entities). */
+export interface SubgraphRequest {
+  query: string;
+  variables: Data;
+  operationName?: string;
+}
+
+/**
+ * Sends one subgraph request and returns the subgraph's answer, errors included; throws (an error the
+ * client may see, such as ServiceUnavailable) when the subgraph could not be reached or gave no GraphQL answer.
+ */
+export type SendOperation = (subgraph: string, request: SubgraphRequest) => Promise<SubgraphAnswer>;
+
 /**
  * Runs a query plan's fetches, as the gateway's executeQueryPlan does, into one merged data object:
  * a root fetch merges its data at the top, a flattened entity fetch sends the representations its
- * `requires` selects from the entities at its path and merges each answer into its entity.
+ * `requires` selects from the entities at its path and merges each answer into its entity. Throws
+ * when a fetch fails (see runPlan, which collects failures instead).
  */
 export async function executePlan(node: PlanNode, schema: GraphQLSchema, send: SendFetch, variables: { given: Data; coerced: Data }, data: Data): Promise<void> {
-  const run = async (node: PlanNode, entities: Data[]): Promise<void> => {
+  const errors = await runPlan(node, schema, async (subgraph, request) => ({ data: await send(subgraph, request) }), variables, data);
+  if (errors.length) throw errors[0];
+}
+
+/**
+ * Runs a plan as executePlan does, and answers with what went wrong as the gateway reports it, in the
+ * order it happened: each subgraph's errors at the client's paths (see locatedErrors), and each
+ * fetch that failed as a whole (unreachable subgraph, `_entities` not matching its representations)
+ * as the error it failed with; the rest of the plan still runs, and what did come is merged.
+ */
+export async function runPlan(node: PlanNode, schema: GraphQLSchema, send: SendOperation, variables: { given: Data; coerced: Data }, data: Data): Promise<Error[]> {
+  const errors: Error[] = [];
+  const run = async (node: PlanNode, entities: Data[], path: readonly (string | number)[]): Promise<void> => {
     switch (node.kind) {
       case 'Sequence':
-        for (const child of node.nodes) await run(child, entities);
+        for (const child of node.nodes) await run(child, entities, path);
         return;
       case 'Parallel':
-        await Promise.all(node.nodes.map((child) => run(child, entities)));
+        await Promise.all(node.nodes.map((child) => run(child, entities, path)));
         return;
       case 'Flatten':
-        return run(node.node, entities.flatMap((entity) => at(entity, node.path)));
+        return run(node.node, entities.flatMap((entity) => at(entity, node.path)), [...path, ...node.path]);
       case 'Fetch':
-        return fetchInto(node, entities);
+        // as the gateway: a fetch that fails leaves its part of the answer missing, and the plan goes on
+        return fetchInto(node, entities, path).catch((error: unknown) => {
+          errors.push(error instanceof Error ? error : new Error(String(error)));
+        });
       case 'Condition': {
         // @skip/@include on a part of the plan: its variable, or the variable's default
         const value = variables.coerced[node.condition];
         if (typeof value !== 'boolean') throw new CannotShape(`no boolean for $${node.condition}`);
         const branch = value ? node.ifClause : node.elseClause;
-        return branch ? run(branch, entities) : undefined;
+        return branch ? run(branch, entities, path) : undefined;
       }
       default:
         throw new CannotShape(`plan node ${node.kind}`);
     }
   };
 
-  const fetchInto = async (fetch: FetchNode, entities: Data[]): Promise<void> => {
+  const ask = async (fetch: FetchNode, variables: Data, path: readonly (string | number)[]): Promise<Data | null | undefined> => {
+    const answer = await send(fetch.serviceName, { query: fetch.operation, operationName: fetch.operationName, variables });
+    if (answer.errors?.length) errors.push(...locatedErrors(fetch, answer.errors, path, data));
+    return answer.data;
+  };
+
+  const fetchInto = async (fetch: FetchNode, entities: Data[], path: readonly (string | number)[]): Promise<void> => {
     if (entities.length === 0) return;
     const given: Data = {};
     // as the gateway sends them: the client's own values, defaults left to the subgraph
     for (const name of fetch.variableUsages ?? []) if (variables.given[name] !== undefined) given[name] = variables.given[name];
-    const request = { query: fetch.operation, operationName: fetch.operationName };
     if (!fetch.requires) {
-      const received = await send(fetch.serviceName, { ...request, variables: given });
+      const received = await ask(fetch, given, path);
       for (const entity of entities) deepMerge(entity, received);
       return;
     }
@@ -76,9 +111,12 @@ export async function executePlan(node: PlanNode, schema: GraphQLSchema, send: S
       }
     }
     if (representations.length === 0) return;
-    const received = await send(fetch.serviceName, { ...request, variables: { ...given, representations } });
+    const received = await ask(fetch, { ...given, representations }, path);
+    if (!received) return;
     const answers = received._entities;
-    if (!Array.isArray(answers) || answers.length !== representations.length) throw new CannotShape('_entities does not match its representations');
+    // the gateway's words for it
+    if (!Array.isArray(answers)) throw new Error('Expected "data._entities" in response to be an array');
+    if (answers.length !== representations.length) throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
     answers.forEach((answer: unknown, i) => {
       if (answer === null || typeof answer !== 'object') return;
       const entity = answer as Data;
@@ -87,7 +125,8 @@ export async function executePlan(node: PlanNode, schema: GraphQLSchema, send: S
     });
   };
 
-  await run(node, [data]);
+  await run(node, [data], []);
+  return errors;
 }
 
 /** The objects at a plan path (`@` steps into a list), null ones left out. */

@@ -1,28 +1,28 @@
-import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
-import { operationFromDocument } from '@apollo/federation-internals';
-import type { PlanNode } from '@apollo/query-planner';
+import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { Kind, type FragmentDefinitionNode } from 'graphql';
-import { getVariableValues } from 'graphql/execution/values';
 import { LRUCache } from 'lru-cache';
 import { encodeViewer, VIEWER_HEADER } from '../../lib/auth/viewer';
+import { ServiceUnavailable } from '../../lib/errors';
 import type { RouterContext } from '../gateway';
 import type { LoadedSupergraph } from '../supergraph';
-import { executePlan, isLeanPlan, type SendFetch } from './execute-plan';
+import type { SendOperation } from './execute-plan';
 import { InFlightReads, type RawAnswer } from './in-flight';
-import { CannotShape, shaperFor, type Shaper } from './shape';
+import { prepareOperation, runOperation, type GatewayOnly, type PreparedOperation } from './operation-runner';
+import { CannotShape } from './shape';
+import type { SubgraphAnswer } from './subgraph-errors';
 
 /**
- * Queries run on the router's own executor; everything else, and any query it cannot answer as the
- * stock gateway would, on `@apollo/gateway`'s. Per operation (document hash and name) the plan and
- * the response shaper are made once and kept; per request there is no schema-wide work: the plan's
+ * Queries and mutations run on the router's own executor (router/execution/operation-runner.ts);
+ * @apollo/gateway's runs only what the lean one leaves to it, each for a reason named by GatewayOnly
+ * (introspection, subscriptions sent as one request, operations the planner refuses, @defer and
+ * other plan nodes it does not run). Per operation (document hash and name) the plan and the
+ * response shaper are made once and kept; per request there is no schema-wide work: the plan's
  * fetches go out on the router's subgraph client (signed, traced, timed), their answers are merged
  * into one object, and the client's response is shaped from it in one pass.
  *
- * A query whose subgraphs answer with errors, or whose data the shaper cannot complete (nulls where
- * the schema says non-null, …), is run again by the gateway, which knows how to answer with partial
- * data and located errors: queries read, so running one twice changes nothing, at the cost of the
- * second run. Mutations never run twice: they always go to the gateway.
+ * Subgraph errors, partial data, unreachable subgraphs and nulls where the schema says non-null are
+ * answered here as the gateway answers them, so that no request runs twice: a mutation's fields are
+ * sent once, in the plan's order.
  */
 export interface LeanOptions {
   supergraph: LoadedSupergraph;
@@ -36,15 +36,9 @@ export interface LeanOptions {
   onShared?: (subgraph: string) => void;
   /** Told which executor answered each operation. */
   onExecuted?: (executor: 'lean' | 'gateway') => void;
+  /** Told of each subgraph that could not be reached or gave no GraphQL answer (its part of the answer fails). */
+  onUnavailable?: (subgraph: string, error: Error) => void;
 }
-
-interface Prepared {
-  node: PlanNode;
-  shaper: Shaper;
-}
-
-/** A subgraph that could not be reached, or answered with errors or without data: the gateway's to handle. */
-class SubgraphFailed extends Error {}
 
 export function leanGateway(inner: GatewayInterface, options: LeanOptions): GatewayInterface {
   return {
@@ -62,45 +56,28 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
     options.onExecuted?.('gateway');
     return gateway(request);
   };
-  const { apiSchema, apiGraphQLSchema, supergraphGraphQLSchema, planner } = options.supergraph;
   const reads = options.shareReads === false ? null : new InFlightReads();
-  // 0: an operation the lean path leaves to the gateway, remembered as such
-  const prepared = new LRUCache<string, Prepared | 0>({ max: options.maxOperations ?? 1000 });
-
-  const prepare = (request: GatewayGraphQLRequestContext): Prepared | 0 => {
-    const rootFields = request.operation.selectionSet.selections;
-    // introspection is the gateway's to answer
-    if (rootFields.some((field) => field.kind === Kind.FIELD && field.name.value.startsWith('__') && field.name.value !== '__typename')) return 0;
-    try {
-      const plan = planner.buildQueryPlan(operationFromDocument(apiSchema, request.document, { operationName: request.operationName ?? undefined }));
-      const node = plan.node;
-      if (!node || node.kind === 'Subscription' || !isLeanPlan(node)) return 0;
-      const fragments = Object.fromEntries(
-        request.document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-      );
-      return { node, shaper: shaperFor(apiGraphQLSchema, request.operation, fragments) };
-    } catch {
-      return 0; // the gateway gives the error it makes of it
-    }
-  };
+  // a reason: an operation the lean path leaves to the gateway, remembered as such
+  const prepared = new LRUCache<string, PreparedOperation | GatewayOnly>({ max: options.maxOperations ?? 1000 });
 
   return async (request) => {
-    if (request.operation.operation !== 'query') return fallback(request);
+    const kind = request.operation.operation;
     const key = `${request.queryHash}:${request.operationName ?? ''}`;
     let entry = prepared.get(key);
-    if (entry === undefined) prepared.set(key, (entry = prepare(request)));
-    if (!entry) return fallback(request);
-    const given = request.request.variables ?? {};
-    const coerced = getVariableValues(apiGraphQLSchema, request.operation.variableDefinitions ?? [], given);
-    if (coerced.errors) return fallback(request);
+    if (entry === undefined) {
+      entry = kind === 'subscription' ? 'subscription' : prepareOperation(options.supergraph, request.document, request.operationName);
+      prepared.set(key, entry);
+    }
+    if (typeof entry === 'string') return fallback(request);
+    const viewer = (request.context as RouterContext).viewer;
     try {
-      const data: Record<string, unknown> = {};
-      await executePlan(entry.node, supergraphGraphQLSchema, sender(options, reads, (request.context as RouterContext).viewer), { given, coerced: coerced.coerced }, data);
-      const shaped = entry.shaper.shape(data, coerced.coerced);
+      // reads may share a request in flight; a mutation's fetches never do
+      const result = await runOperation(entry, { send: sender(options, kind === 'query' ? reads : null, viewer), variables: request.request.variables });
       options.onExecuted?.('lean');
-      return { data: shaped };
+      return result;
     } catch (error) {
-      if (error instanceof CannotShape || error instanceof SubgraphFailed) return fallback(request);
+      // thrown before anything was sent (see runOperation)
+      if (error instanceof CannotShape) return fallback(request);
       throw error;
     }
   };
@@ -110,31 +87,37 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
  * Subgraph requests for one client request: its viewer, encoded once and signed with each body.
  * Reads identical to one in flight (same subgraph, viewer and body) wait for its answer.
  */
-function sender(options: LeanOptions, reads: InFlightReads | null, viewer: RouterContext['viewer']): SendFetch {
+function sender(options: LeanOptions, reads: InFlightReads | null, viewer: RouterContext['viewer']): SendOperation {
   const encoded = encodeViewer(viewer ?? null);
   return async (subgraph, request) => {
     const body = JSON.stringify(request);
     const send = async (): Promise<RawAnswer> => {
-      const response = await options
-        .senderOf(subgraph)(options.supergraph.urlOf(subgraph), {
+      try {
+        const response = await options.senderOf(subgraph)(options.supergraph.urlOf(subgraph), {
           method: 'POST',
           headers: { 'content-type': 'application/json', [VIEWER_HEADER]: encoded },
           body,
-        })
-        .catch((error: unknown) => {
-          throw new SubgraphFailed(`${subgraph} could not be reached: ${(error as Error).message}`);
         });
-      return { status: response.status, text: await response.text() };
+        return { status: response.status, text: await response.text() };
+      } catch (error) {
+        throw unavailable(options, subgraph, error as Error);
+      }
     };
     const raw = reads ? await reads.ask(`${subgraph}\n${encoded}\n${body}`, send, () => options.onShared?.(subgraph)) : await send();
-    let answer: { data?: Record<string, unknown> | null; errors?: unknown[] };
+    // as the router's data sources (SignedDataSource): no 2xx GraphQL answer, and the subgraph's part fails as unavailable
+    if (raw.status < 200 || raw.status >= 300) throw unavailable(options, subgraph, new Error(`${subgraph} answered ${raw.status}`));
+    let answer: unknown;
     try {
-      answer = JSON.parse(raw.text) as typeof answer;
-    } catch {
-      answer = {};
+      answer = JSON.parse(raw.text);
+    } catch (error) {
+      throw unavailable(options, subgraph, error as Error);
     }
-    const ok = raw.status >= 200 && raw.status < 300;
-    if (!ok || answer.errors?.length || !answer.data) throw new SubgraphFailed(`${subgraph} answered ${raw.status}${answer.errors?.length ? ' with errors' : ''}`);
-    return answer.data;
+    if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) throw unavailable(options, subgraph, new Error(`${subgraph} answered no JSON object`));
+    return answer as SubgraphAnswer;
   };
+}
+
+function unavailable(options: LeanOptions, subgraph: string, error: Error): ServiceUnavailable {
+  options.onUnavailable?.(subgraph, error);
+  return new ServiceUnavailable(subgraph);
 }

@@ -19,7 +19,8 @@ import {
 /**
  * Data the lean path does not shape: a value missing or null where the schema says non-null, an
  * abstract value without its type, a value the API schema does not know. The stock gateway answers
- * those with partial data and errors; the router hands such a request to it (see lean-gateway.ts).
+ * those with partial data and errors; so does the router, by the gateway's value completion (see
+ * operation-runner.ts).
  */
 export class CannotShape extends Error {}
 
