@@ -1,5 +1,6 @@
 import type { FetchNode, PlanNode, QueryPlanSelectionNode } from '@apollo/query-planner';
 import { isAbstractType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
+import { MergeTree } from './merge';
 import { CannotShape } from './shape';
 
 type Data = Record<string, unknown>;
@@ -31,6 +32,8 @@ export function isLeanPlan(node: PlanNode | undefined): boolean {
  * `requires` selects from the entities at its path and merges each answer into its entity.
  */
 export async function executePlan(node: PlanNode, schema: GraphQLSchema, send: SendFetch, variables: { given: Data; coerced: Data }, data: Data): Promise<void> {
+  // answers may be shared with other requests: merged without being changed
+  const tree = new MergeTree(data);
   const run = async (node: PlanNode, entities: Data[]): Promise<void> => {
     switch (node.kind) {
       case 'Sequence':
@@ -40,7 +43,7 @@ export async function executePlan(node: PlanNode, schema: GraphQLSchema, send: S
         await Promise.all(node.nodes.map((child) => run(child, entities)));
         return;
       case 'Flatten':
-        return run(node.node, entities.flatMap((entity) => at(entity, node.path)));
+        return run(node.node, tree.entitiesAt(entities, node.path));
       case 'Fetch':
         return fetchInto(node, entities);
       case 'Condition': {
@@ -63,7 +66,7 @@ export async function executePlan(node: PlanNode, schema: GraphQLSchema, send: S
     const request = { query: fetch.operation, operationName: fetch.operationName };
     if (!fetch.requires) {
       const received = await send(fetch.serviceName, { ...request, variables: given });
-      for (const entity of entities) deepMerge(entity, received);
+      for (const entity of entities) tree.merge(entity, received);
       return;
     }
     const representations: Data[] = [];
@@ -80,24 +83,12 @@ export async function executePlan(node: PlanNode, schema: GraphQLSchema, send: S
     const answers = received._entities;
     if (!Array.isArray(answers) || answers.length !== representations.length) throw new CannotShape('_entities does not match its representations');
     answers.forEach((answer: unknown, i) => {
-      if (answer === null || typeof answer !== 'object') return;
-      const entity = answer as Data;
-      entity.__typename ??= owners[i].__typename;
-      deepMerge(owners[i], entity);
+      // the owner has its __typename already: its representation was selected with it
+      if (answer !== null && typeof answer === 'object') tree.merge(owners[i], answer);
     });
   };
 
   await run(node, [data]);
-}
-
-/** The objects at a plan path (`@` steps into a list), null ones left out. */
-function at(value: unknown, path: readonly (string | number)[]): Data[] {
-  if (value === null || value === undefined) return [];
-  if (path.length === 0) return Array.isArray(value) ? (value.filter((v) => v !== null && v !== undefined) as Data[]) : [value as Data];
-  const [head, ...rest] = path;
-  if (head === '@') return Array.isArray(value) ? value.flatMap((item) => at(item, rest)) : [];
-  if (Array.isArray(value) || typeof value !== 'object') return [];
-  return at((value as Data)[String(head)], rest);
 }
 
 /** An entity's representation: the fields `requires` selects, for the type conditions it meets (null when one is missing). */

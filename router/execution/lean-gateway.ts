@@ -63,7 +63,7 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
     return gateway(request);
   };
   const { apiSchema, apiGraphQLSchema, supergraphGraphQLSchema, planner } = options.supergraph;
-  const reads = options.shareReads === false ? null : new InFlightReads();
+  const reads = options.shareReads === false ? null : new InFlightReads<ParsedAnswer>();
   // 0: an operation the lean path leaves to the gateway, remembered as such
   const prepared = new LRUCache<string, Prepared | 0>({ max: options.maxOperations ?? 1000 });
 
@@ -110,7 +110,7 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
  * Subgraph requests for one client request: its viewer, encoded once and signed with each body.
  * Reads identical to one in flight (same subgraph, viewer and body) wait for its answer.
  */
-function sender(options: LeanOptions, reads: InFlightReads | null, viewer: RouterContext['viewer']): SendFetch {
+function sender(options: LeanOptions, reads: InFlightReads<ParsedAnswer> | null, viewer: RouterContext['viewer']): SendFetch {
   const encoded = encodeViewer(viewer ?? null);
   return async (subgraph, request) => {
     const body = JSON.stringify(request);
@@ -126,15 +126,24 @@ function sender(options: LeanOptions, reads: InFlightReads | null, viewer: Route
         });
       return { status: response.status, text: await response.text() };
     };
-    const raw = reads ? await reads.ask(`${subgraph}\n${encoded}\n${body}`, send, () => options.onShared?.(subgraph)) : await send();
-    let answer: { data?: Record<string, unknown> | null; errors?: unknown[] };
-    try {
-      answer = JSON.parse(raw.text) as typeof answer;
-    } catch {
-      answer = {};
-    }
+    // parsed once for every request that shares the read: the executor only reads it
+    const read = async (): Promise<ParsedAnswer> => parsed(await send());
+    const { raw, answer } = reads ? await reads.ask(`${subgraph}\n${encoded}\n${body}`, read, () => options.onShared?.(subgraph)) : await read();
     const ok = raw.status >= 200 && raw.status < 300;
     if (!ok || answer.errors?.length || !answer.data) throw new SubgraphFailed(`${subgraph} answered ${raw.status}${answer.errors?.length ? ' with errors' : ''}`);
     return answer.data;
   };
+}
+
+interface ParsedAnswer {
+  raw: RawAnswer;
+  answer: { data?: Record<string, unknown> | null; errors?: unknown[] };
+}
+
+function parsed(raw: RawAnswer): ParsedAnswer {
+  try {
+    return { raw, answer: JSON.parse(raw.text) as ParsedAnswer['answer'] };
+  } catch {
+    return { raw, answer: {} };
+  }
 }
