@@ -77,7 +77,7 @@ export class EntityBatcher implements GraphQLDataSource<RouterContext> {
 }
 
 /** A waiting fetch gets the errors of its own entities, renumbered, and every error without an entity. */
-function errorsFor(errors: readonly GraphQLFormattedError[] | undefined, mine: number[]): GraphQLFormattedError[] | undefined {
+export function errorsFor(errors: readonly GraphQLFormattedError[] | undefined, mine: number[]): GraphQLFormattedError[] | undefined {
   if (!errors) return undefined;
   const kept: GraphQLFormattedError[] = [];
   for (const error of errors) {

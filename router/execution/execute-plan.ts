@@ -1,12 +1,10 @@
 import type { FetchNode, PlanNode, QueryPlanSelectionNode } from '@apollo/query-planner';
 import { isAbstractType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
+import { MergeTree } from './merge';
 import { CannotShape } from './shape';
 import { locatedErrors, type SubgraphAnswer } from './subgraph-errors';
 
 type Data = Record<string, unknown>;
-
-/** Sends one subgraph request and returns its `data`; throws when the subgraph answered with errors or not at all. */
-export type SendFetch = (subgraph: string, request: SubgraphRequest) => Promise<Data>;
 
 /** Plans whose every node the lean path runs; others (deferred parts, rewrites, plan-level conditions) go to the gateway. */
 export function isLeanPlan(node: PlanNode | undefined): boolean {
@@ -40,24 +38,17 @@ export interface SubgraphRequest {
 export type SendOperation = (subgraph: string, request: SubgraphRequest) => Promise<SubgraphAnswer>;
 
 /**
- * Runs a query plan's fetches, as the gateway's executeQueryPlan does, into one merged data object:
- * a root fetch merges its data at the top, a flattened entity fetch sends the representations its
- * `requires` selects from the entities at its path and merges each answer into its entity. Throws
- * when a fetch fails (see runPlan, which collects failures instead).
- */
-export async function executePlan(node: PlanNode, schema: GraphQLSchema, send: SendFetch, variables: { given: Data; coerced: Data }, data: Data): Promise<void> {
-  const errors = await runPlan(node, schema, async (subgraph, request) => ({ data: await send(subgraph, request) }), variables, data);
-  if (errors.length) throw errors[0];
-}
-
-/**
- * Runs a plan as executePlan does, and answers with what went wrong as the gateway reports it, in the
- * order it happened: each subgraph's errors at the client's paths (see locatedErrors), and each
+ * Runs a query plan's fetches, as the gateway's executeQueryPlan does, into one merged data object
+ * (a root fetch merges its data at the top, a flattened entity fetch sends the representations its
+ * `requires` selects from the entities at its path and merges each answer into its entity), and
+ * answers with what went wrong as the gateway reports it, in the order it happened: each subgraph's errors at the client's paths (see locatedErrors), and each
  * fetch that failed as a whole (unreachable subgraph, `_entities` not matching its representations)
  * as the error it failed with; the rest of the plan still runs, and what did come is merged.
  */
 export async function runPlan(node: PlanNode, schema: GraphQLSchema, send: SendOperation, variables: { given: Data; coerced: Data }, data: Data): Promise<Error[]> {
   const errors: Error[] = [];
+  // answers may be shared with other requests: merged without being changed
+  const tree = new MergeTree(data);
   const run = async (node: PlanNode, entities: Data[], path: readonly (string | number)[]): Promise<void> => {
     switch (node.kind) {
       case 'Sequence':
@@ -67,7 +58,7 @@ export async function runPlan(node: PlanNode, schema: GraphQLSchema, send: SendO
         await Promise.all(node.nodes.map((child) => run(child, entities, path)));
         return;
       case 'Flatten':
-        return run(node.node, entities.flatMap((entity) => at(entity, node.path)), [...path, ...node.path]);
+        return run(node.node, tree.entitiesAt(entities, node.path), [...path, ...node.path]);
       case 'Fetch':
         // as the gateway: a fetch that fails leaves its part of the answer missing, and the plan goes on
         return fetchInto(node, entities, path).catch((error: unknown) => {
@@ -98,7 +89,7 @@ export async function runPlan(node: PlanNode, schema: GraphQLSchema, send: SendO
     for (const name of fetch.variableUsages ?? []) if (variables.given[name] !== undefined) given[name] = variables.given[name];
     if (!fetch.requires) {
       const received = await ask(fetch, given, path);
-      for (const entity of entities) deepMerge(entity, received);
+      for (const entity of entities) tree.merge(entity, received);
       return;
     }
     const representations: Data[] = [];
@@ -118,25 +109,13 @@ export async function runPlan(node: PlanNode, schema: GraphQLSchema, send: SendO
     if (!Array.isArray(answers)) throw new Error('Expected "data._entities" in response to be an array');
     if (answers.length !== representations.length) throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
     answers.forEach((answer: unknown, i) => {
-      if (answer === null || typeof answer !== 'object') return;
-      const entity = answer as Data;
-      entity.__typename ??= owners[i].__typename;
-      deepMerge(owners[i], entity);
+      // the owner has its __typename already: its representation was selected with it
+      if (answer !== null && typeof answer === 'object') tree.merge(owners[i], answer);
     });
   };
 
   await run(node, [data], []);
   return errors;
-}
-
-/** The objects at a plan path (`@` steps into a list), null ones left out. */
-function at(value: unknown, path: readonly (string | number)[]): Data[] {
-  if (value === null || value === undefined) return [];
-  if (path.length === 0) return Array.isArray(value) ? (value.filter((v) => v !== null && v !== undefined) as Data[]) : [value as Data];
-  const [head, ...rest] = path;
-  if (head === '@') return Array.isArray(value) ? value.flatMap((item) => at(item, rest)) : [];
-  if (Array.isArray(value) || typeof value !== 'object') return [];
-  return at((value as Data)[String(head)], rest);
 }
 
 /** An entity's representation: the fields `requires` selects, for the type conditions it meets (null when one is missing). */
@@ -174,7 +153,7 @@ const isObject = (value: unknown): value is Data => typeof value === 'object' &&
  * Merges `source` into `target` in place, as the gateway merges subgraph answers: objects field by
  * field, lists of the same length item by item, anything else replaced.
  */
-export function deepMerge(target: Data, source: unknown): void {
+function deepMerge(target: Data, source: unknown): void {
   if (!isObject(source)) return;
   for (const key of Object.keys(source)) {
     const value = source[key];

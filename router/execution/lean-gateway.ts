@@ -56,7 +56,7 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
     options.onExecuted?.('gateway');
     return gateway(request);
   };
-  const reads = options.shareReads === false ? null : new InFlightReads();
+  const reads = options.shareReads === false ? null : new InFlightReads<SubgraphAnswer>();
   // a reason: an operation the lean path leaves to the gateway, remembered as such
   const prepared = new LRUCache<string, PreparedOperation | GatewayOnly>({ max: options.maxOperations ?? 1000 });
 
@@ -87,7 +87,7 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
  * Subgraph requests for one client request: its viewer, encoded once and signed with each body.
  * Reads identical to one in flight (same subgraph, viewer and body) wait for its answer.
  */
-function sender(options: LeanOptions, reads: InFlightReads | null, viewer: RouterContext['viewer']): SendOperation {
+function sender(options: LeanOptions, reads: InFlightReads<SubgraphAnswer> | null, viewer: RouterContext['viewer']): SendOperation {
   const encoded = encodeViewer(viewer ?? null);
   return async (subgraph, request) => {
     const body = JSON.stringify(request);
@@ -103,18 +103,23 @@ function sender(options: LeanOptions, reads: InFlightReads | null, viewer: Route
         throw unavailable(options, subgraph, error as Error);
       }
     };
-    const raw = reads ? await reads.ask(`${subgraph}\n${encoded}\n${body}`, send, () => options.onShared?.(subgraph)) : await send();
-    // as the router's data sources (SignedDataSource): no 2xx GraphQL answer, and the subgraph's part fails as unavailable
-    if (raw.status < 200 || raw.status >= 300) throw unavailable(options, subgraph, new Error(`${subgraph} answered ${raw.status}`));
-    let answer: unknown;
-    try {
-      answer = JSON.parse(raw.text);
-    } catch (error) {
-      throw unavailable(options, subgraph, error as Error);
-    }
-    if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) throw unavailable(options, subgraph, new Error(`${subgraph} answered no JSON object`));
-    return answer as SubgraphAnswer;
+    // parsed once for every request that shares the read: the executor merges it copy-on-write, never changing it
+    const read = async (): Promise<SubgraphAnswer> => answerOf(options, subgraph, await send());
+    return reads ? reads.ask(`${subgraph}\n${encoded}\n${body}`, read, () => options.onShared?.(subgraph)) : read();
   };
+}
+
+/** As the router's data sources (SignedDataSource): no 2xx GraphQL answer, and the subgraph's part fails as unavailable. */
+function answerOf(options: LeanOptions, subgraph: string, raw: RawAnswer): SubgraphAnswer {
+  if (raw.status < 200 || raw.status >= 300) throw unavailable(options, subgraph, new Error(`${subgraph} answered ${raw.status}`));
+  let answer: unknown;
+  try {
+    answer = JSON.parse(raw.text);
+  } catch (error) {
+    throw unavailable(options, subgraph, error as Error);
+  }
+  if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) throw unavailable(options, subgraph, new Error(`${subgraph} answered no JSON object`));
+  return answer as SubgraphAnswer;
 }
 
 function unavailable(options: LeanOptions, subgraph: string, error: Error): ServiceUnavailable {

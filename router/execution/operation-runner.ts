@@ -5,7 +5,7 @@ import type { FetchNode, PlanNode, SubscriptionNode } from '@apollo/query-planne
 import { getOperationAST, GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import type { LoadedSupergraph } from '../supergraph';
-import { deepMerge, isLeanPlan, runPlan, type SendOperation } from './execute-plan';
+import { isLeanPlan, runPlan, type SendOperation } from './execute-plan';
 import { CannotShape, shaperFor, type Shaper } from './shape';
 import { locatedErrors, type SubgraphAnswer } from './subgraph-errors';
 
@@ -57,7 +57,7 @@ export interface RunInput {
   variables: Data | undefined;
   /**
    * For a subscription event: the primary fetch's answer, merged (and its errors located) as the
-   * gateway does a root fetch's, before the rest of the plan runs under it. Left as it is (copied).
+   * gateway does a root fetch's, before the rest of the plan runs under it. Left as it is.
    */
   initial?: SubgraphAnswer;
 }
@@ -132,8 +132,9 @@ export async function runOperation(prepared: PreparedOperation, input: RunInput)
   const errors: Error[] = [];
   if (input.initial && prepared.primary) {
     if (input.initial.errors?.length) errors.push(...locatedErrors(prepared.primary, input.initial.errors, [], data));
-    // a copy: the rest of the plan merges into it in place, and one event may serve several subscribers
-    if (input.initial.data) deepMerge(data, structuredClone(input.initial.data));
+    // by reference: the rest of the plan merges copy-on-write (merge.ts), so the event stays as it came
+    // and one event may serve several subscribers
+    if (input.initial.data) Object.assign(data, input.initial.data);
   }
   if (prepared.node) errors.push(...(await runPlan(prepared.node, supergraph.supergraphGraphQLSchema, input.send, variables, data)));
 

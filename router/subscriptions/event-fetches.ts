@@ -1,9 +1,12 @@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { encodeViewer, VIEWER_HEADER, type Viewer } from '../../lib/auth/viewer';
-import type { SendFetch } from '../execution/execute-plan';
+import { ServiceUnavailable } from '../../lib/errors';
+import { errorsFor } from '../entity-batcher';
+import type { SendOperation, SubgraphRequest } from '../execution/execute-plan';
+import type { SubgraphAnswer } from '../execution/subgraph-errors';
 
 type Data = Record<string, unknown>;
-type Request = Parameters<SendFetch>[1];
+type Request = SubgraphRequest;
 
 export interface EventFetchOptions {
   /** The router's client to one subgraph (signing, tracing, timing). */
@@ -13,14 +16,13 @@ export interface EventFetchOptions {
   isPublic(fetchDocument: string): boolean;
   /** How long a batch waits for the fetches of simultaneous events. */
   windowMs?: number;
+  /** Told why a subgraph's part failed as unavailable (for the log). */
+  onUnavailable?(subgraph: string, error: unknown): void;
 }
-
-/** A subgraph that answered with errors, not at all, or not as asked: the stock executor's to answer, with located errors. */
-export class EventFetchFailed extends Error {}
 
 interface Waiting {
   representations: unknown[];
-  resolve(data: Data): void;
+  resolve(answer: SubgraphAnswer): void;
   reject(error: unknown): void;
 }
 
@@ -46,8 +48,8 @@ export class EventFetches {
 
   constructor(private readonly options: EventFetchOptions) {}
 
-  /** How one subscriber's events fetch. */
-  forViewer(viewer: Viewer | null): SendFetch {
+  /** How one subscriber's events fetch: answers with each its own entities and the errors about them. */
+  forViewer(viewer: Viewer | null): SendOperation {
     const encoded = encodeViewer(viewer);
     return (subgraph, request) => {
       const { representations, ...others } = request.variables as { representations?: unknown };
@@ -83,46 +85,35 @@ export class EventFetches {
       }),
     );
     try {
-      const data = await this.send(batch.subgraph, { ...batch.request, variables: { ...batch.others, representations: unique } }, batch.viewer);
-      const entities = data._entities;
-      if (!Array.isArray(entities) || entities.length !== unique.length) throw new EventFetchFailed(`${batch.subgraph}'s _entities do not match the representations`);
-      const alone = batch.waiting.length === 1;
+      const answer = await this.send(batch.subgraph, { ...batch.request, variables: { ...batch.others, representations: unique } }, batch.viewer);
+      const entities = answer.data?._entities;
+      // answers are merged copy-on-write (execution/merge.ts), never changed: waiters share the entities
       batch.waiting.forEach(({ resolve }, n) => {
-        // the executor merges answers into each event's data in place: each gets entities of its own
-        const mine = positions[n].map((index) => (alone ? entities[index] : copyOf(entities[index])));
-        resolve({ _entities: mine });
+        const mine = positions[n];
+        resolve({
+          data: Array.isArray(entities) ? { _entities: mine.map((index) => entities[index]) } : answer.data,
+          errors: errorsFor(answer.errors, mine),
+        });
       });
     } catch (error) {
       for (const { reject } of batch.waiting) reject(error);
     }
   }
 
-  private async send(subgraph: string, request: Request, viewer: string): Promise<Data> {
-    const response = await this.options
-      .senderOf(subgraph)(this.options.urlOf(subgraph), {
+  /** As the router's data sources: a subgraph not reached, or answering without a 2xx GraphQL body, fails its part as unavailable. */
+  private async send(subgraph: string, request: Request, viewer: string): Promise<SubgraphAnswer> {
+    try {
+      const response = await this.options.senderOf(subgraph)(this.options.urlOf(subgraph), {
         method: 'POST',
         headers: { 'content-type': 'application/json', [VIEWER_HEADER]: viewer },
         body: JSON.stringify(request),
-      })
-      .catch((error: unknown) => {
-        throw new EventFetchFailed(`${subgraph} could not be reached: ${(error as Error).message}`);
       });
-    let answer: { data?: Data | null; errors?: unknown[] } = {};
-    try {
-      answer = (await response.json()) as typeof answer;
-    } catch {
-      // not JSON: failed below
+      const answer: unknown = await response.json();
+      if (!response.ok || answer === null || typeof answer !== 'object' || Array.isArray(answer)) throw new Error(`${subgraph} answered ${response.status}`);
+      return answer as SubgraphAnswer;
+    } catch (error) {
+      this.options.onUnavailable?.(subgraph, error);
+      throw new ServiceUnavailable(subgraph);
     }
-    if (!response.ok || answer.errors?.length || !answer.data) throw new EventFetchFailed(`${subgraph} answered ${response.status}${answer.errors?.length ? ' with errors' : ''}`);
-    return answer.data;
   }
-}
-
-/** A copy of parsed JSON: several times faster than structuredClone on the small objects an entity fetch answers. */
-function copyOf(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(copyOf);
-  const copy: Data = {};
-  for (const key of Object.keys(value)) copy[key] = copyOf((value as Data)[key]);
-  return copy;
 }

@@ -1,28 +1,21 @@
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
-import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
-import { GraphQLError, Kind, print, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import type { FetchNode, QueryPlan } from '@apollo/query-planner';
+import { GraphQLError, print, type DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { isLeanPlan } from '../execution/execute-plan';
-import { shaperFor, type Shaper } from '../execution/shape';
+import { prepareOperation, type PreparedOperation } from '../execution/operation-runner';
 import type { LoadedSupergraph } from '../supergraph';
 
 /**
  * What every subscription to one document shares, worked out once per document and operation name
- * (a thousand subscribers of one screen plan it once): the primary fetch, opened upstream; the rest
- * of the plan, run per event; and how events are executed: shaped by the router's executor when the
- * rest is a plan it runs, and by @apollo/gateway's executeQueryPlan over `eventPlan` otherwise.
+ * (a thousand subscribers of one screen plan it once): the primary fetch, opened upstream, and how
+ * each event runs the rest of the plan: on the router's executor (execution/operation-runner.ts, as
+ * queries and mutations), or, for a plan it does not run (@defer, rewrites), on @apollo/gateway's
+ * executeQueryPlan over the whole plan with the primary answered by the event.
  */
-export interface EventPlan {
-  operation: OperationDefinitionNode;
-  primary: FetchNode;
-  rest?: PlanNode;
-  /** The whole plan with the primary first, for the stock executor (which answers the primary from the event). */
-  eventPlan: QueryPlan;
-  operationContext: ReturnType<typeof buildOperationContext>;
-  /** The client's answer shaped from the merged data; absent where only the stock executor can answer. */
-  shaper?: Shaper;
-}
+export type EventPlan =
+  | { primary: FetchNode; lean: PreparedOperation }
+  | { primary: FetchNode; stock: { plan: QueryPlan; operationContext: ReturnType<typeof buildOperationContext> } };
 
 export type Planned = EventPlan | { errors: GraphQLError[] };
 
@@ -37,10 +30,11 @@ export function eventPlans(supergraph: LoadedSupergraph, maxDocuments = 1000): (
 }
 
 function plan(supergraph: LoadedSupergraph, document: DocumentNode, operationName: string | undefined): Planned {
-  const { planner, apiSchema, apiGraphQLSchema } = supergraph;
+  const prepared = prepareOperation(supergraph, document, operationName);
+  if (typeof prepared !== 'string' && prepared.primary) return { primary: prepared.primary, lean: prepared };
   let queryPlan: QueryPlan;
   try {
-    queryPlan = planner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName }));
+    queryPlan = supergraph.planner.buildQueryPlan(operationFromDocument(supergraph.apiSchema, document, { operationName }));
   } catch (error) {
     return { errors: [new GraphQLError(`This subscription cannot be planned: ${(error as Error).message}`, { extensions: { code: 'BAD_USER_INPUT' } })] };
   }
@@ -48,27 +42,11 @@ function plan(supergraph: LoadedSupergraph, document: DocumentNode, operationNam
     return { errors: [new GraphQLError('Only subscriptions run over WebSocket; send queries and mutations over HTTP', { extensions: { code: 'BAD_USER_INPUT' } })] };
   }
   const { primary, rest } = queryPlan.node;
-  const operation = document.definitions.find(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
-  )!;
-  const fragments = Object.fromEntries(
-    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-  );
-  let shaper: Shaper | undefined;
-  try {
-    shaper = !rest || isLeanPlan(rest) ? shaperFor(apiGraphQLSchema, operation, fragments) : undefined;
-  } catch {
-    shaper = undefined;
-  }
   return {
-    operation,
     primary,
-    rest,
-    eventPlan: {
-      kind: 'QueryPlan',
-      node: rest ? { kind: 'Sequence', nodes: [primary, ...(rest.kind === 'Sequence' ? rest.nodes : [rest])] } : primary,
+    stock: {
+      plan: { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, ...(rest.kind === 'Sequence' ? rest.nodes : [rest])] } : primary },
+      operationContext: buildOperationContext({ schema: supergraph.apiGraphQLSchema, operationDocument: document, operationName }),
     },
-    operationContext: buildOperationContext({ schema: apiGraphQLSchema, operationDocument: document, operationName }),
-    shaper,
   };
 }

@@ -1,6 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { executeQueryPlan } from '@apollo/gateway';
-import type { FetchNode, QueryPlan } from '@apollo/query-planner';
+import type { FetchNode } from '@apollo/query-planner';
 import {
   GraphQLError,
   print,
@@ -9,17 +9,17 @@ import {
   type FormattedExecutionResult,
   type GraphQLFormattedError,
 } from 'graphql';
-import { getVariableValues } from 'graphql/execution/values';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { pushIterator } from '../../lib/async-queue';
 import { signViewer, subscriptionRequest } from '../../lib/auth/viewer';
 import { formatErrorForClient } from '../../lib/errors';
 import { currentRequest, inRequest, type Logger } from '../../lib/logger';
 import { EntityBatcher } from '../entity-batcher';
-import { executePlan } from '../execution/execute-plan';
+import { runOperation } from '../execution/operation-runner';
 import { publicFetches } from '../execution/public-fetches';
+import { CannotShape } from '../execution/shape';
 import { EventFetches } from './event-fetches';
-import { eventPlans } from './event-plan';
+import { eventPlans, type EventPlan } from './event-plan';
 import { SignedDataSource, type RouterContext } from '../gateway';
 import type { LoadedSupergraph } from '../supergraph';
 import { upstreamErrors, type Upstreams } from './upstream';
@@ -37,21 +37,27 @@ export interface EventSourceOptions {
   onExecuted?: (executor: 'lean' | 'gateway') => void;
 }
 
+type StockPlan = Extract<EventPlan, { stock: unknown }>['stock'];
+
 export type OpenSource = (args: ExecutionArgs) => AsyncIterableIterator<ExecutionResult> | ExecutionResult;
 
 /**
  * The query planner plans a subscription as `Subscription { primary, rest }`: the primary fetch is
  * opened as a subscription to the subgraph that owns the field (signed like every subgraph request),
  * and each event runs the rest of the plan, so that a subscriber may select fields of every subgraph.
- * Events run on the router's own executor, as queries do (execution/): the rest of the plan fetched
- * into the event's data, with simultaneous events' fetches merged (event-fetches.ts), and the answer
- * shaped in one pass. An event the lean path cannot answer as the stock executor would (a subgraph's
- * errors, nulls where the schema says non-null) is answered by @apollo/gateway's executeQueryPlan,
- * which locates errors and propagates nulls.
+ * Events run on the router's own executor, as queries and mutations do (execution/operation-runner.ts):
+ * the event is the primary fetch's answer, the rest of the plan is fetched under it with simultaneous
+ * events' fetches merged (event-fetches.ts), errors located and nulls propagated as the gateway does.
+ * Only a plan that executor does not run (event-plan.ts) goes to @apollo/gateway's executeQueryPlan.
  */
 export function eventSources(options: EventSourceOptions): OpenSource {
-  const { apiSchema, apiGraphQLSchema, supergraphGraphQLSchema, urlOf } = options.supergraph;
-  const fetches = new EventFetches({ senderOf: options.senderOf, urlOf, isPublic: publicFetches(supergraphGraphQLSchema) });
+  const { apiSchema, supergraphGraphQLSchema, urlOf } = options.supergraph;
+  const fetches = new EventFetches({
+    senderOf: options.senderOf,
+    urlOf,
+    isPublic: publicFetches(supergraphGraphQLSchema),
+    onUnavailable: (subgraph, error) => options.logger.warn('subgraph unavailable', { subgraph, error }),
+  });
   const dataSources = new Map<string, GraphQLDataSource<RouterContext>>();
   const dataSource = (name: string) => {
     let source = dataSources.get(name);
@@ -59,15 +65,8 @@ export function eventSources(options: EventSourceOptions): OpenSource {
     return source;
   };
 
-  /** The rest of the plan, with the primary fetch answered by the event instead of a request. */
-  const runRest = async (
-    eventPlan: QueryPlan,
-    primary: FetchNode,
-    event: FormattedExecutionResult,
-    requestContext: Parameters<typeof executeQueryPlan>[2],
-    operationContext: Parameters<typeof executeQueryPlan>[3],
-  ): Promise<ExecutionResult> => {
-    if (event.errors?.length && !event.data) return { errors: event.errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
+  /** On the stock executor: the whole plan, with the primary fetch answered by the event instead of a request. */
+  const runStock = async (args: ExecutionArgs, stock: StockPlan, primary: FetchNode, event: FormattedExecutionResult): Promise<ExecutionResult> => {
     const services = new Proxy({} as Record<string, GraphQLDataSource<RouterContext>>, {
       get: (_target, name: string) =>
         name === primary.serviceName
@@ -77,7 +76,17 @@ export function eventSources(options: EventSourceOptions): OpenSource {
             }
           : dataSource(name),
     });
-    const result = await executeQueryPlan(eventPlan, services, requestContext, operationContext, supergraphGraphQLSchema, apiSchema);
+    const requestContext = {
+      request: { query: print(args.document), variables: args.variableValues ?? {}, operationName: args.operationName ?? undefined },
+      document: args.document,
+      operationName: args.operationName ?? null,
+      context: args.contextValue,
+      logger: { debug: () => undefined, info: () => undefined, warn: (m: unknown) => options.logger.warn(String(m)), error: (m: unknown) => options.logger.error(String(m)) },
+      metrics: {},
+      cache: undefined,
+      overallCachePolicy: undefined,
+    } as unknown as Parameters<typeof executeQueryPlan>[2];
+    const result = await executeQueryPlan(stock.plan, services, requestContext, stock.operationContext, supergraphGraphQLSchema, apiSchema);
     options.onExecuted?.('gateway');
     return result.errors?.length ? { ...result, errors: result.errors.map(forClient) } : result;
   };
@@ -91,36 +100,20 @@ export function eventSources(options: EventSourceOptions): OpenSource {
     const scope = context.request ?? currentRequest();
     const planned = planOf(args.document, args.operationName);
     if ('errors' in planned) return { errors: planned.errors };
-    const { primary, rest, eventPlan, operationContext, shaper } = planned;
+    const { primary } = planned;
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-    const requestContext = {
-      request: { query: print(args.document), variables, operationName: args.operationName ?? undefined },
-      document: args.document,
-      operationName: args.operationName ?? null,
-      context,
-      logger: { debug: () => undefined, info: () => undefined, warn: (m: unknown) => options.logger.warn(String(m)), error: (m: unknown) => options.logger.error(String(m)) },
-      metrics: {},
-      cache: undefined,
-      overallCachePolicy: undefined,
-    } as unknown as Parameters<typeof executeQueryPlan>[2];
-    const coerced = shaper && getVariableValues(apiGraphQLSchema, planned.operation.variableDefinitions ?? [], variables);
-    const lean = shaper && coerced && !coerced.errors ? { shaper, variables: { given: variables, coerced: coerced.coerced } } : undefined;
     const send = fetches.forViewer(context.viewer);
-    /** The event answered on the router's executor; undefined where the stock executor must answer it. */
-    const runLean = async (event: FormattedExecutionResult): Promise<ExecutionResult | undefined> => {
-      if (!lean || event.errors?.length || !event.data) return undefined;
-      // the event's data is this subscriber's own (parsed from its message): the rest merges into it
-      const data = event.data as Record<string, unknown>;
+    const runEvent = async (event: FormattedExecutionResult): Promise<ExecutionResult> => {
+      // the subgraph refused the subscription (not allowed to see it, …): its errors are the answer
+      if (event.errors?.length && !event.data) return { errors: event.errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
+      if ('stock' in planned) return runStock(args, planned.stock, primary, event);
       try {
-        if (rest) await executePlan(rest, supergraphGraphQLSchema, send, lean.variables, data);
-        const shaped = lean.shaper.shape(data, lean.variables.coerced);
+        const { errors, ...result } = await runOperation(planned.lean, { send, variables, initial: event });
         options.onExecuted?.('lean');
-        return { data: shaped };
+        return errors?.length ? { ...result, errors: errors.map(forClient) } : result;
       } catch (error) {
-        // the stock executor fetches again and answers with located errors; what was merged into the
-        // event's data is what its own fetches bring again
-        options.logger.debug('subscription event handed to the stock executor', { error });
-        return undefined;
+        if (!(error instanceof CannotShape)) throw error;
+        return { errors: [new GraphQLError(`This subscription cannot run: ${error.message}`, { extensions: { code: 'BAD_USER_INPUT' } })] };
       }
     };
 
@@ -148,9 +141,8 @@ export function eventSources(options: EventSourceOptions): OpenSource {
           next: (event: FormattedExecutionResult) => {
             // the rest of the plan runs at once, so that simultaneous events batch their fetches;
             // results go out in the order the subgraph sent the events
-            const run = async () =>
-              (await runLean(event)) ??
-              runRest(eventPlan, primary, event, requestContext, operationContext).catch((error: unknown) => {
+            const run = () =>
+              runEvent(event).catch((error: unknown) => {
                 options.logger.error('subscription event failed', { error });
                 return { errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
               });

@@ -122,54 +122,54 @@ export const CASES: ComplianceCase[] = [
     query:
       'mutation { resetLog a: placeOrder(note: "first", delayMs: 60) { position note } b: pay(note: "second", delayMs: 30) { position note } c: placeOrder(note: "third", upc: "2") { position product { name shippingEstimate } } }',
     then: '{ log }',
-    executor: 'gateway',
+    executor: 'lean',
     data: { resetLog: true, a: { position: 1, note: 'order:first' }, b: { position: 2, note: 'payment:second' }, c: { position: 3, product: { name: 'Lamp', shippingEstimate: 4 } } },
   },
   {
     name: 'errors: a root field throws with a public code and extensions; its sibling still answers',
     query: '{ failing stillHere }',
-    executor: 'gateway',
+    executor: 'lean',
     data: { failing: null, stillHere: 'still here' },
   },
   {
     name: 'errors: an entity fetch throws for one entity of a list, located at that entity',
     query: '{ products { upc warranty } }',
-    executor: 'gateway',
+    executor: 'lean',
   },
   {
     name: 'errors: a root field throws an error without a code',
     query: '{ failingOpaque stillHere }',
-    executor: 'gateway',
+    executor: 'lean',
     differs: { why: MASKED, router: { status: 200, errors: [internal(['failingOpaque'])], data: { failingOpaque: null, stillHere: 'still here' } } },
   },
   {
     name: 'null propagation: a non-null field null inside a nullable parent nulls the parent',
     query: '{ shelf { label note } stillHere }',
-    executor: 'gateway',
+    executor: 'lean',
     differs: { why: MASKED, router: { status: 200, errors: [internal(['shelf', 'note'])], data: { shelf: null, stillHere: 'still here' } } },
   },
   {
     name: 'null propagation: a non-null field null inside a list of nullable items nulls that item only',
     query: '{ catalog { upc serial } }',
-    executor: 'gateway',
+    executor: 'lean',
     differs: { why: MASKED, router: { status: 200, errors: [internal(['catalog', 2, 'serial'])], data: { catalog: [{ upc: '1', serial: 'SN-1' }, { upc: '2', serial: 'SN-2' }, null, { upc: '4', serial: 'SN-4' }] } } },
   },
   {
     name: 'null propagation: through a list of non-null items up to a non-null root field: data is null',
     query: '{ products { upc serial } }',
-    executor: 'gateway',
+    executor: 'lean',
     differs: { why: MASKED, router: { status: 200, errors: [internal(['products', 2, 'serial'])], data: null } },
   },
   {
     name: 'null propagation: a non-null root field null: data is null',
     query: '{ requiredButNull stillHere }',
-    executor: 'gateway',
+    executor: 'lean',
     differs: { why: MASKED, router: { status: 200, errors: [internal(['requiredButNull'])], data: null } },
   },
   {
     name: 'a subgraph that refuses connections: its root field null, the rest answered',
     query: '{ legacyBanner stillHere }',
-    executor: 'gateway',
+    executor: 'lean',
     differs: {
       why: "stock answers with the fetch library's message, naming the subgraph's address, and INTERNAL_SERVER_ERROR; the router names the service and says SERVICE_UNAVAILABLE",
       router: { status: 200, errors: [unavailable], data: { legacyBanner: null, stillHere: 'still here' } },
@@ -178,7 +178,7 @@ export const CASES: ComplianceCase[] = [
   {
     name: 'a subgraph that refuses connections: its entity fields null in a list the other subgraphs answer',
     query: '{ products { upc name legacyScore } }',
-    executor: 'gateway',
+    executor: 'lean',
     differs: {
       why: 'as above',
       router: { status: 200, errors: [unavailable], data: { products: ['Kettle', 'Lamp', 'Mug', 'Rug'].map((name, i) => ({ upc: String(i + 1), name, legacyScore: null })) } },
