@@ -42,19 +42,7 @@ export class EntityBatcher implements GraphQLDataSource<RouterContext> {
   private async flush(key: string): Promise<void> {
     const batch = this.batches.get(key)!;
     this.batches.delete(key);
-    const unique: unknown[] = [];
-    const indexOf = new Map<string, number>();
-    const positions = batch.waiting.map(({ representations }) =>
-      representations.map((representation) => {
-        const id = JSON.stringify(representation);
-        let index = indexOf.get(id);
-        if (index === undefined) {
-          index = unique.push(representation) - 1;
-          indexOf.set(id, index);
-        }
-        return index;
-      }),
-    );
+    const { unique, positions } = distinctRepresentations(batch.waiting.map((w) => w.representations));
     const { options } = batch;
     try {
       const response = await this.inner.process({
@@ -74,6 +62,21 @@ export class EntityBatcher implements GraphQLDataSource<RouterContext> {
       for (const { reject } of batch.waiting) reject(error);
     }
   }
+}
+
+/** The distinct representations of several fetches, each asked once, and where each fetch's went. */
+export function distinctRepresentations(lists: unknown[][]): { unique: unknown[]; positions: number[][] } {
+  const unique: unknown[] = [];
+  const indexOf = new Map<string, number>();
+  const positions = lists.map((representations) =>
+    representations.map((representation) => {
+      const id = JSON.stringify(representation);
+      let index = indexOf.get(id);
+      if (index === undefined) indexOf.set(id, (index = unique.push(representation) - 1));
+      return index;
+    }),
+  );
+  return { unique, positions };
 }
 
 /** A waiting fetch gets the errors of its own entities, renumbered, and every error without an entity. */

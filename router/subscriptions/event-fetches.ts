@@ -1,12 +1,11 @@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { encodeViewer, VIEWER_HEADER, type Viewer } from '../../lib/auth/viewer';
 import { ServiceUnavailable } from '../../lib/errors';
-import { errorsFor } from '../entity-batcher';
+import { distinctRepresentations, errorsFor } from '../entity-batcher';
 import type { SendOperation, SubgraphRequest } from '../execution/execute-plan';
 import type { SubgraphAnswer } from '../execution/subgraph-errors';
 
 type Data = Record<string, unknown>;
-type Request = SubgraphRequest;
 
 export interface EventFetchOptions {
   /** The router's client to one subgraph (signing, tracing, timing). */
@@ -28,7 +27,7 @@ interface Waiting {
 
 interface Batch {
   subgraph: string;
-  request: Request;
+  request: SubgraphRequest;
   others: Data;
   viewer: string;
   waiting: Waiting[];
@@ -74,16 +73,7 @@ export class EventFetches {
   }
 
   private async flush(batch: Batch): Promise<void> {
-    const unique: unknown[] = [];
-    const indexOf = new Map<string, number>();
-    const positions = batch.waiting.map(({ representations }) =>
-      representations.map((representation) => {
-        const id = JSON.stringify(representation);
-        let index = indexOf.get(id);
-        if (index === undefined) indexOf.set(id, (index = unique.push(representation) - 1));
-        return index;
-      }),
-    );
+    const { unique, positions } = distinctRepresentations(batch.waiting.map((w) => w.representations));
     try {
       const answer = await this.send(batch.subgraph, { ...batch.request, variables: { ...batch.others, representations: unique } }, batch.viewer);
       const entities = answer.data?._entities;
@@ -101,7 +91,7 @@ export class EventFetches {
   }
 
   /** As the router's data sources: a subgraph not reached, or answering without a 2xx GraphQL body, fails its part as unavailable. */
-  private async send(subgraph: string, request: Request, viewer: string): Promise<SubgraphAnswer> {
+  private async send(subgraph: string, request: SubgraphRequest, viewer: string): Promise<SubgraphAnswer> {
     try {
       const response = await this.options.senderOf(subgraph)(this.options.urlOf(subgraph), {
         method: 'POST',
