@@ -38,6 +38,7 @@ export interface EventSourceOptions {
 }
 
 type StockPlan = Extract<EventPlan, { stock: unknown }>['stock'];
+type StockContext = Parameters<typeof executeQueryPlan>[2];
 
 export type OpenSource = (args: ExecutionArgs) => AsyncIterableIterator<ExecutionResult> | ExecutionResult;
 
@@ -66,7 +67,7 @@ export function eventSources(options: EventSourceOptions): OpenSource {
   };
 
   /** On the stock executor: the whole plan, with the primary fetch answered by the event instead of a request. */
-  const runStock = async (args: ExecutionArgs, stock: StockPlan, primary: FetchNode, event: FormattedExecutionResult): Promise<ExecutionResult> => {
+  const runStock = async (requestContext: StockContext, stock: StockPlan, primary: FetchNode, event: FormattedExecutionResult): Promise<ExecutionResult> => {
     const services = new Proxy({} as Record<string, GraphQLDataSource<RouterContext>>, {
       get: (_target, name: string) =>
         name === primary.serviceName
@@ -76,7 +77,14 @@ export function eventSources(options: EventSourceOptions): OpenSource {
             }
           : dataSource(name),
     });
-    const requestContext = {
+    const result = await executeQueryPlan(stock.plan, services, requestContext, stock.operationContext, supergraphGraphQLSchema, apiSchema);
+    options.onExecuted?.('gateway');
+    return result.errors?.length ? { ...result, errors: result.errors.map(forClient) } : result;
+  };
+
+  /** What the stock executor reads of a request: made once per subscription, for plans only it runs. */
+  const stockContext = (args: ExecutionArgs): StockContext => {
+    return {
       request: { query: print(args.document), variables: args.variableValues ?? {}, operationName: args.operationName ?? undefined },
       document: args.document,
       operationName: args.operationName ?? null,
@@ -85,10 +93,7 @@ export function eventSources(options: EventSourceOptions): OpenSource {
       metrics: {},
       cache: undefined,
       overallCachePolicy: undefined,
-    } as unknown as Parameters<typeof executeQueryPlan>[2];
-    const result = await executeQueryPlan(stock.plan, services, requestContext, stock.operationContext, supergraphGraphQLSchema, apiSchema);
-    options.onExecuted?.('gateway');
-    return result.errors?.length ? { ...result, errors: result.errors.map(forClient) } : result;
+    } as unknown as StockContext;
   };
 
   const planOf = eventPlans(options.supergraph);
@@ -103,10 +108,11 @@ export function eventSources(options: EventSourceOptions): OpenSource {
     const { primary } = planned;
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     const send = fetches.forViewer(context.viewer);
+    let requestContext: StockContext | undefined;
     const runEvent = async (event: FormattedExecutionResult): Promise<ExecutionResult> => {
       // the subgraph refused the subscription (not allowed to see it, …): its errors are the answer
       if (event.errors?.length && !event.data) return { errors: event.errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
-      if ('stock' in planned) return runStock(args, planned.stock, primary, event);
+      if ('stock' in planned) return runStock((requestContext ??= stockContext(args)), planned.stock, primary, event);
       try {
         const { errors, ...result } = await runOperation(planned.lean, { send, variables, initial: event });
         options.onExecuted?.('lean');
