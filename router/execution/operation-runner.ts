@@ -6,6 +6,7 @@ import { getOperationAST, GraphQLError, Kind, type DocumentNode, type FragmentDe
 import { getVariableValues } from 'graphql/execution/values';
 import type { LoadedSupergraph } from '../supergraph';
 import { isLeanPlan, runPlan, type SendOperation } from './execute-plan';
+import { renameData, renamePath, rewriteRequiresCollisions } from './requires-collisions';
 import { CannotShape, shaperFor, type Shaper } from './shape';
 import { locatedErrors, type SubgraphAnswer } from './subgraph-errors';
 
@@ -48,6 +49,12 @@ export interface PreparedOperation {
   supergraph: LoadedSupergraph;
   /** The variables of the plan's Condition nodes: each must be a boolean before anything is sent. */
   conditions: string[];
+  /**
+   * Aliases given to the client's fields that took the response name of a field a `@requires` needs,
+   * → the client's response names (see requires-collisions.ts): planned and fetched under the alias,
+   * answered under the client's name.
+   */
+  responseNames?: ReadonlyMap<string, string>;
 }
 
 export interface RunInput {
@@ -73,13 +80,17 @@ export interface OperationResult {
  * Plans an operation and makes its response shaper, once per operation: the per-request part is
  * runOperation. Answers why instead when the operation is one the lean executor leaves to the gateway.
  */
-export function prepareOperation(supergraph: LoadedSupergraph, document: DocumentNode, operationName?: string | null): PreparedOperation | GatewayOnly {
-  const definition = getOperationAST(document, operationName ?? undefined);
-  if (!definition) return 'not planned';
-  const introspects = definition.selectionSet.selections.some(
+export function prepareOperation(supergraph: LoadedSupergraph, clientDocument: DocumentNode, operationName?: string | null): PreparedOperation | GatewayOnly {
+  const asked = getOperationAST(clientDocument, operationName ?? undefined);
+  if (!asked) return 'not planned';
+  const introspects = asked.selectionSet.selections.some(
     (field) => field.kind === Kind.FIELD && field.name.value.startsWith('__') && field.name.value !== '__typename',
   );
   if (introspects) return 'introspection';
+  const rewrite = rewriteRequiresCollisions(supergraph.apiGraphQLSchema, supergraph.supergraphGraphQLSchema, clientDocument);
+  const document = rewrite?.document ?? clientDocument;
+  const definition = rewrite ? getOperationAST(document, operationName ?? undefined) : asked;
+  if (!definition) return 'not planned';
   let operation: Operation;
   let planned: PlanNode | SubscriptionNode | undefined;
   try {
@@ -100,11 +111,11 @@ export function prepareOperation(supergraph: LoadedSupergraph, document: Documen
   );
   let shaper: Shaper;
   try {
-    shaper = shaperFor(supergraph.apiGraphQLSchema, definition, fragments);
+    shaper = shaperFor(supergraph.apiGraphQLSchema, definition, fragments, rewrite?.responseNames);
   } catch {
     return 'not planned';
   }
-  return { node, primary, definition, shaper, operation, supergraph, conditions: conditionsOf(node) };
+  return { node, primary, definition, shaper, operation, supergraph, conditions: conditionsOf(node), responseNames: rewrite?.responseNames };
 }
 
 /**
@@ -145,7 +156,28 @@ export async function runOperation(prepared: PreparedOperation, input: RunInput)
       if (!(error instanceof CannotShape)) throw error;
     }
   }
-  return completeAsGateway(prepared.operation, given, data, errors);
+  const completed = completeAsGateway(prepared.operation, given, data, errors);
+  return prepared.responseNames ? underClientNames(completed, prepared.responseNames) : completed;
+}
+
+/** An answer of the gateway's value completion with the client's response names where the router gave aliases. */
+function underClientNames(result: OperationResult, responseNames: ReadonlyMap<string, string>): OperationResult {
+  const rename = (error: GraphQLError) =>
+    new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path && renamePath(error.path, responseNames),
+      originalError: error.originalError,
+      extensions: error.extensions,
+    });
+  const valueCompletion = result.extensions?.valueCompletion as GraphQLError[] | undefined;
+  return {
+    ...result,
+    data: result.data && (renameData(result.data, responseNames) as Data),
+    ...(result.errors && { errors: result.errors.map(rename) }),
+    ...(valueCompletion && { extensions: { ...result.extensions, valueCompletion: valueCompletion.map(rename) } }),
+  };
 }
 
 /** The gateway's post-processing of a merged answer (executeQueryPlan's), its outcomes kept as it keeps them. */

@@ -38,7 +38,13 @@ export interface Shaper {
  * `@skip`/`@include` applied, abstract types resolved by `__typename`). The fields each selection set
  * collects for each runtime type are worked out once and kept.
  */
-export function shaperFor(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>): Shaper {
+export function shaperFor(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  /** Aliases the router gave (see requires-collisions.ts) → the client's response names, which the answer takes. */
+  responseNames?: ReadonlyMap<string, string>,
+): Shaper {
   const root = schema.getRootType(operation.operation);
   if (!root) throw new CannotShape(`no ${operation.operation} type`);
   // per runtime type, the fields the selection sets collect, unless skip/include make them depend on variables
@@ -91,15 +97,16 @@ export function shaperFor(schema: GraphQLSchema, operation: OperationDefinitionN
     const definitions = type.getFields();
     for (const [key, nodes] of fields) {
       const name = nodes[0].name.value;
+      const responseName = responseNames?.get(key) ?? key;
       if (name === '__typename') {
-        result[key] = type.name;
+        result[responseName] = type.name;
         continue;
       }
       const definition = definitions[name];
       if (!definition) throw new CannotShape(`${type.name}.${name} is not in the API schema`);
       const value = source[key];
       if (value === undefined) throw new CannotShape(`${type.name}.${key} is missing`);
-      result[key] = complete(definition.type, nodes, value, variables);
+      result[responseName] = complete(definition.type, nodes, value, variables);
     }
     return result;
   }

@@ -19,6 +19,13 @@ export interface ComplianceCase {
    * extensions are the server's to choose); its data and error paths must still be stock's.
    */
   differs?: { why: string; router: Body & { status: number } };
+  /**
+   * Where the stock gateway is wrong by the federation spec and the router right: the router's answer
+   * is `data`, without errors, and stock's is not (why names what the stock gateway's planner does).
+   */
+  stockWrong?: string;
+  /** With stockWrong: the errors the router's answer carries beside `data`. */
+  errors?: GraphQLFormattedError[];
 }
 
 const MASKED = 'the router shows a client only its public error codes: an error without one is an opaque INTERNAL_SERVER_ERROR (lib/errors.ts)';
@@ -73,6 +80,7 @@ export const CASES: ComplianceCase[] = [
     executor: 'lean',
     data: { me: { reviews: [{ product: { upc: '1', deliveryPromise: 'free, within 2 days' } }, { product: { upc: '3', deliveryPromise: '1 EUR, within 5 days' } }] } },
   },
+  ...requiresCollisions(),
   {
     name: '@provides: the review gives its author\'s username itself, the name comes from accounts',
     query: '{ review(id: "r2") { author { username name } } }',
@@ -194,3 +202,60 @@ export const CASES: ComplianceCase[] = [
     },
   },
 ];
+
+/**
+ * The client's field takes the response name of a field a `@requires` needs (shippingEstimate needs
+ * `price(currency: "EUR") weight`, packaging needs `dimensions { width height }`): the planner keeps
+ * the client's field and drops the required one (router/execution/requires-collisions.ts).
+ */
+function requiresCollisions(): ComplianceCase[] {
+  const DROPPED = 'the planner drops the required field that the client\'s field shares a response name with, so the subgraph computes from the wrong value';
+  const estimates = [0, 4, 1, 15]; // from the euro price and the weight: what the spec calls for
+  const usd = [2000, 1050, 300, 900];
+  const weight = [12, 8, 2, 30];
+  const products = (row: (i: number) => Record<string, unknown>) => ({ products: estimates.map((_, i) => ({ upc: String(i + 1), ...row(i) })) });
+  return [
+    {
+      name: '@requires collision: the client asks the required field without its argument (price, in dollars)',
+      query: '{ products { upc price shippingEstimate } }',
+      data: products((i) => ({ price: usd[i], shippingEstimate: estimates[i] })),
+    },
+    {
+      name: '@requires collision: the required field with another argument, from a variable, in a fragment',
+      query: 'query ($c: String) { products { upc ...P shippingEstimate } } fragment P on Product { price(currency: $c) }',
+      variables: { c: 'USD' },
+      data: products((i) => ({ price: usd[i], shippingEstimate: estimates[i] })),
+    },
+    {
+      name: '@requires collision: another field under the required field\'s name (price: weight)',
+      query: '{ products { upc price: weight shippingEstimate } }',
+      data: products((i) => ({ price: weight[i], shippingEstimate: estimates[i] })),
+    },
+    {
+      name: '@requires collision: the required field under another required field\'s name (weight: price)',
+      query: '{ products { upc weight: price shippingEstimate } }',
+      data: products((i) => ({ weight: usd[i], shippingEstimate: estimates[i] })),
+    },
+    {
+      name: '@requires collision: a leaf under the name of a required object (dimensions: weight)',
+      query: '{ products { upc dimensions: weight packaging } }',
+      data: products((i) => ({ dimensions: weight[i], packaging: ['crate', 'crate', 'box', 'box'][i] })),
+    },
+    {
+      name: '@requires collision: the required object with another selection inside (dimensions { width: depth height })',
+      query: '{ products { upc dimensions { width: depth height } packaging } }',
+      data: products((i) => ({ dimensions: { width: [20, 15, 8, 300][i], height: [30, 60, 10, 2][i] }, packaging: ['crate', 'crate', 'box', 'box'][i] })),
+    },
+    {
+      name: '@requires collision: the client\'s field skipped (price @skip(if: true))',
+      query: '{ products { upc price @skip(if: true) shippingEstimate } }',
+      data: products((i) => ({ shippingEstimate: estimates[i] })),
+    },
+    {
+      name: '@requires collision: answered under the client\'s names where a null propagates (the gateway\'s value completion shapes it)',
+      query: '{ catalog { upc price: weight serial shippingEstimate } }',
+      data: { catalog: estimates.map((estimate, i) => (i === 2 ? null : { upc: String(i + 1), price: weight[i], serial: `SN-${i + 1}`, shippingEstimate: estimate })) },
+      errors: [internal(['catalog', 2, 'serial'])],
+    },
+  ].map((c) => ({ ...c, executor: 'lean' as const, stockWrong: DROPPED }));
+}
