@@ -4,6 +4,7 @@ import type { FetchNode, QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, print, type DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { prepareOperation, type PreparedOperation } from '../execution/operation-runner';
+import { everyFetch } from './event-results';
 import type { LoadedSupergraph } from '../supergraph';
 
 /**
@@ -14,24 +15,30 @@ import type { LoadedSupergraph } from '../supergraph';
  * executeQueryPlan over the whole plan with the primary answered by the event.
  */
 export type EventPlan =
-  | { primary: FetchNode; lean: PreparedOperation }
+  /** viewerFree: every fetch of the rest is `@public`, so an event's result depends on the event alone (event-results.ts). */
+  | { primary: FetchNode; lean: PreparedOperation; viewerFree: boolean }
   | { primary: FetchNode; stock: { plan: QueryPlan; operationContext: ReturnType<typeof buildOperationContext> } };
 
 export type Planned = EventPlan | { errors: GraphQLError[] };
 
-export function eventPlans(supergraph: LoadedSupergraph, maxDocuments = 1000): (document: DocumentNode, operationName?: string | null) => Planned {
+export function eventPlans(
+  supergraph: LoadedSupergraph,
+  /** Whether a fetch asks only for `@public` fields (execution/public-fetches.ts). */
+  isPublic: (fetchDocument: string) => boolean,
+  maxDocuments = 1000,
+): (document: DocumentNode, operationName?: string | null) => Planned {
   const known = new LRUCache<string, Planned>({ max: maxDocuments });
   return (document, operationName) => {
     const key = `${operationName ?? ''}\n${print(document)}`;
     let planned = known.get(key);
-    if (!planned) known.set(key, (planned = plan(supergraph, document, operationName ?? undefined)));
+    if (!planned) known.set(key, (planned = plan(supergraph, isPublic, document, operationName ?? undefined)));
     return planned;
   };
 }
 
-function plan(supergraph: LoadedSupergraph, document: DocumentNode, operationName: string | undefined): Planned {
+function plan(supergraph: LoadedSupergraph, isPublic: (fetchDocument: string) => boolean, document: DocumentNode, operationName: string | undefined): Planned {
   const prepared = prepareOperation(supergraph, document, operationName);
-  if (typeof prepared !== 'string' && prepared.primary) return { primary: prepared.primary, lean: prepared };
+  if (typeof prepared !== 'string' && prepared.primary) return { primary: prepared.primary, lean: prepared, viewerFree: everyFetch(prepared.node, isPublic) };
   let queryPlan: QueryPlan;
   try {
     queryPlan = supergraph.planner.buildQueryPlan(operationFromDocument(supergraph.apiSchema, document, { operationName }));

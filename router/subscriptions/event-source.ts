@@ -20,6 +20,7 @@ import { publicFetches } from '../execution/public-fetches';
 import { CannotShape } from '../execution/shape';
 import { EventFetches } from './event-fetches';
 import { eventPlans, type EventPlan } from './event-plan';
+import { scopeOf, SharedEventResults } from './event-results';
 import { SignedDataSource, type RouterContext } from '../gateway';
 import type { LoadedSupergraph } from '../supergraph';
 import { upstreamErrors, type Upstreams } from './upstream';
@@ -53,10 +54,11 @@ export type OpenSource = (args: ExecutionArgs) => AsyncIterableIterator<Executio
  */
 export function eventSources(options: EventSourceOptions): OpenSource {
   const { apiSchema, supergraphGraphQLSchema, urlOf } = options.supergraph;
+  const isPublic = publicFetches(supergraphGraphQLSchema);
   const fetches = new EventFetches({
     senderOf: options.senderOf,
     urlOf,
-    isPublic: publicFetches(supergraphGraphQLSchema),
+    isPublic,
     onUnavailable: (subgraph, error) => options.logger.warn('subgraph unavailable', { subgraph, error }),
   });
   const dataSources = new Map<string, GraphQLDataSource<RouterContext>>();
@@ -96,7 +98,8 @@ export function eventSources(options: EventSourceOptions): OpenSource {
     } as unknown as StockContext;
   };
 
-  const planOf = eventPlans(options.supergraph);
+  const planOf = eventPlans(options.supergraph, isPublic);
+  const sharedResults = new SharedEventResults();
 
   /** One upstream subscription and one execution of the rest of the plan per event. */
   const openSource = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult => {
@@ -109,7 +112,7 @@ export function eventSources(options: EventSourceOptions): OpenSource {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     const send = fetches.forViewer(context.viewer);
     let requestContext: StockContext | undefined;
-    const runEvent = async (event: FormattedExecutionResult): Promise<ExecutionResult> => {
+    const execute = async (event: FormattedExecutionResult): Promise<ExecutionResult> => {
       // the subgraph refused the subscription (not allowed to see it, …): its errors are the answer
       if (event.errors?.length && !event.data) return { errors: event.errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
       if ('stock' in planned) return runStock((requestContext ??= stockContext(args)), planned.stock, primary, event);
@@ -122,6 +125,9 @@ export function eventSources(options: EventSourceOptions): OpenSource {
         return { errors: [new GraphQLError(`This subscription cannot run: ${error.message}`, { extensions: { code: 'BAD_USER_INPUT' } })] };
       }
     };
+    // subscribers of a plan whose fetches are all public share each event's result (event-results.ts)
+    const sharing = 'lean' in planned && planned.viewerFree ? scopeOf(planned, variables) : undefined;
+    const runEvent = (event: FormattedExecutionResult): Promise<ExecutionResult> => (sharing ? sharedResults.resultOf(sharing, event, () => execute(event)) : execute(event));
 
     const iterator = pushIterator<ExecutionResult>((push, end) => {
       const upstream = options.upstreams.of(primary.serviceName);
