@@ -1,4 +1,9 @@
-import { InFlightReads, type RawAnswer } from '../execution/in-flight';
+import { InFlightReads } from '../execution/in-flight';
+
+interface RawAnswer {
+  status: number;
+  text: string;
+}
 
 /** Identical reads in flight share one request; nothing outlives it. */
 function deferred() {
@@ -12,7 +17,7 @@ function deferred() {
 }
 
 test('a read asked again while the first is in flight waits for it; once answered, the next ask sends again', async () => {
-  const reads = new InFlightReads();
+  const reads = new InFlightReads<RawAnswer>();
   const first = deferred();
   const send = jest.fn(() => first.promise);
   let shared = 0;
@@ -29,7 +34,7 @@ test('a read asked again while the first is in flight waits for it; once answere
 });
 
 test('another viewer, subgraph or body is another read', async () => {
-  const reads = new InFlightReads();
+  const reads = new InFlightReads<RawAnswer>();
   const send = jest.fn(() => new Promise<RawAnswer>((resolve) => setTimeout(() => resolve({ status: 200, text: '{}' }), 10)));
   await Promise.all([
     reads.ask('accounts\nada\n{"query":"{ me { id } }"}', send),
@@ -41,7 +46,7 @@ test('another viewer, subgraph or body is another read', async () => {
 });
 
 test('a failure is every waiting asker’s, and is not remembered', async () => {
-  const reads = new InFlightReads();
+  const reads = new InFlightReads<RawAnswer>();
   const first = deferred();
   const a = reads.ask('k', () => first.promise);
   const b = reads.ask('k', () => Promise.resolve({ status: 200, text: 'unused' }));

@@ -6,12 +6,7 @@
  * asker reads the same one: the executor merges answers without changing them (see merge.ts).
  * Nothing is cached: an entry lives only while its request is in flight.
  */
-export interface RawAnswer {
-  status: number;
-  text: string;
-}
-
-export class InFlightReads<T = RawAnswer> {
+export class InFlightReads<T> {
   private readonly pending = new Map<string, Promise<T>>();
 
   /** The answer to `key`: from the request in flight for it (`onShared` told), else from `send`, shared until it settles. */

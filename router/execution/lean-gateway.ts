@@ -1,12 +1,12 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { LRUCache } from 'lru-cache';
-import { encodeViewer, VIEWER_HEADER } from '../../lib/auth/viewer';
-import { ServiceUnavailable } from '../../lib/errors';
+import { encodeViewer } from '../../lib/auth/viewer';
 import type { RouterContext } from '../gateway';
 import type { LoadedSupergraph } from '../supergraph';
 import type { SendOperation } from './execute-plan';
-import { InFlightReads, type RawAnswer } from './in-flight';
+import { askSubgraph, type SubgraphClient } from './ask-subgraph';
+import { InFlightReads } from './in-flight';
 import { prepareOperation, runOperation, type GatewayOnly, type PreparedOperation } from './operation-runner';
 import { CannotShape } from './shape';
 import type { SubgraphAnswer } from './subgraph-errors';
@@ -85,44 +85,15 @@ function leanExecutor(gateway: GatewayExecutor, options: LeanOptions): GatewayEx
 
 /**
  * Subgraph requests for one client request: its viewer, encoded once and signed with each body.
- * Reads identical to one in flight (same subgraph, viewer and body) wait for its answer.
+ * Reads identical to one in flight (same subgraph, viewer and body) wait for its answer, parsed once
+ * for every request that shares it: the executor merges it copy-on-write, never changing it.
  */
 function sender(options: LeanOptions, reads: InFlightReads<SubgraphAnswer> | null, viewer: RouterContext['viewer']): SendOperation {
   const encoded = encodeViewer(viewer ?? null);
+  const client: SubgraphClient = { senderOf: options.senderOf, urlOf: (subgraph) => options.supergraph.urlOf(subgraph), onUnavailable: options.onUnavailable };
   return async (subgraph, request) => {
     const body = JSON.stringify(request);
-    const send = async (): Promise<RawAnswer> => {
-      try {
-        const response = await options.senderOf(subgraph)(options.supergraph.urlOf(subgraph), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [VIEWER_HEADER]: encoded },
-          body,
-        });
-        return { status: response.status, text: await response.text() };
-      } catch (error) {
-        throw unavailable(options, subgraph, error as Error);
-      }
-    };
-    // parsed once for every request that shares the read: the executor merges it copy-on-write, never changing it
-    const read = async (): Promise<SubgraphAnswer> => answerOf(options, subgraph, await send());
+    const read = () => askSubgraph(client, subgraph, body, encoded);
     return reads ? reads.ask(`${subgraph}\n${encoded}\n${body}`, read, () => options.onShared?.(subgraph)) : read();
   };
-}
-
-/** As the router's data sources (SignedDataSource): no 2xx GraphQL answer, and the subgraph's part fails as unavailable. */
-function answerOf(options: LeanOptions, subgraph: string, raw: RawAnswer): SubgraphAnswer {
-  if (raw.status < 200 || raw.status >= 300) throw unavailable(options, subgraph, new Error(`${subgraph} answered ${raw.status}`));
-  let answer: unknown;
-  try {
-    answer = JSON.parse(raw.text);
-  } catch (error) {
-    throw unavailable(options, subgraph, error as Error);
-  }
-  if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) throw unavailable(options, subgraph, new Error(`${subgraph} answered no JSON object`));
-  return answer as SubgraphAnswer;
-}
-
-function unavailable(options: LeanOptions, subgraph: string, error: Error): ServiceUnavailable {
-  options.onUnavailable?.(subgraph, error);
-  return new ServiceUnavailable(subgraph);
 }

@@ -1,22 +1,16 @@
-import type { Fetcher } from '@apollo/utils.fetcher';
-import { encodeViewer, VIEWER_HEADER, type Viewer } from '../../lib/auth/viewer';
-import { ServiceUnavailable } from '../../lib/errors';
-import { distinctRepresentations, errorsFor } from '../entity-batcher';
+import type { GraphQLFormattedError } from 'graphql';
+import { encodeViewer, type Viewer } from '../../lib/auth/viewer';
+import { askSubgraph, type SubgraphClient } from '../execution/ask-subgraph';
 import type { SendOperation, SubgraphRequest } from '../execution/execute-plan';
 import type { SubgraphAnswer } from '../execution/subgraph-errors';
 
 type Data = Record<string, unknown>;
 
-export interface EventFetchOptions {
-  /** The router's client to one subgraph (signing, tracing, timing). */
-  senderOf(subgraph: string): Fetcher;
-  urlOf(subgraph: string): string;
+export interface EventFetchOptions extends SubgraphClient {
   /** Whether an entity fetch asks only for `@public` fields (see execution/public-fetches.ts). */
   isPublic(fetchDocument: string): boolean;
   /** How long a batch waits for the fetches of simultaneous events. */
   windowMs?: number;
-  /** Told why a subgraph's part failed as unavailable (for the log). */
-  onUnavailable?(subgraph: string, error: unknown): void;
 }
 
 interface Waiting {
@@ -52,7 +46,7 @@ export class EventFetches {
     const encoded = encodeViewer(viewer);
     return (subgraph, request) => {
       const { representations, ...others } = request.variables as { representations?: unknown };
-      if (!Array.isArray(representations)) return this.send(subgraph, request, encoded);
+      if (!Array.isArray(representations)) return askSubgraph(this.options, subgraph, JSON.stringify(request), encoded);
       const shared = this.options.isPublic(request.query);
       const batchViewer = shared ? encodeViewer(null) : encoded;
       // the document names its operation; other variables are rare (an entity fetch's arguments)
@@ -75,7 +69,8 @@ export class EventFetches {
   private async flush(batch: Batch): Promise<void> {
     const { unique, positions } = distinctRepresentations(batch.waiting.map((w) => w.representations));
     try {
-      const answer = await this.send(batch.subgraph, { ...batch.request, variables: { ...batch.others, representations: unique } }, batch.viewer);
+      const body = JSON.stringify({ ...batch.request, variables: { ...batch.others, representations: unique } });
+      const answer = await askSubgraph(this.options, batch.subgraph, body, batch.viewer);
       const entities = answer.data?._entities;
       // answers are merged copy-on-write (execution/merge.ts), never changed: waiters share the entities
       batch.waiting.forEach(({ resolve }, n) => {
@@ -89,21 +84,36 @@ export class EventFetches {
       for (const { reject } of batch.waiting) reject(error);
     }
   }
+}
 
-  /** As the router's data sources: a subgraph not reached, or answering without a 2xx GraphQL body, fails its part as unavailable. */
-  private async send(subgraph: string, request: SubgraphRequest, viewer: string): Promise<SubgraphAnswer> {
-    try {
-      const response = await this.options.senderOf(subgraph)(this.options.urlOf(subgraph), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [VIEWER_HEADER]: viewer },
-        body: JSON.stringify(request),
-      });
-      const answer: unknown = await response.json();
-      if (!response.ok || answer === null || typeof answer !== 'object' || Array.isArray(answer)) throw new Error(`${subgraph} answered ${response.status}`);
-      return answer as SubgraphAnswer;
-    } catch (error) {
-      this.options.onUnavailable?.(subgraph, error);
-      throw new ServiceUnavailable(subgraph);
+/** The distinct representations of several fetches, each asked once, and where each fetch's went. */
+export function distinctRepresentations(lists: unknown[][]): { unique: unknown[]; positions: number[][] } {
+  const unique: unknown[] = [];
+  const indexOf = new Map<string, number>();
+  const positions = lists.map((representations) =>
+    representations.map((representation) => {
+      const id = JSON.stringify(representation);
+      let index = indexOf.get(id);
+      if (index === undefined) indexOf.set(id, (index = unique.push(representation) - 1));
+      return index;
+    }),
+  );
+  return { unique, positions };
+}
+
+/** A waiting fetch gets the errors of its own entities, renumbered, and every error without an entity. */
+export function errorsFor(errors: readonly GraphQLFormattedError[] | undefined, mine: number[]): GraphQLFormattedError[] | undefined {
+  if (!errors) return undefined;
+  const kept: GraphQLFormattedError[] = [];
+  for (const error of errors) {
+    const [root, index, ...rest] = error.path ?? [];
+    if (root !== '_entities' || typeof index !== 'number') {
+      kept.push(error);
+      continue;
     }
+    mine.forEach((position, local) => {
+      if (position === index) kept.push({ ...error, path: ['_entities', local, ...rest] });
+    });
   }
+  return kept.length ? kept : undefined;
 }

@@ -14,14 +14,13 @@ import { pushIterator } from '../../lib/async-queue';
 import { signViewer, subscriptionRequest } from '../../lib/auth/viewer';
 import { formatErrorForClient } from '../../lib/errors';
 import { currentRequest, inRequest, type Logger } from '../../lib/logger';
-import { EntityBatcher } from '../entity-batcher';
 import { runOperation } from '../execution/operation-runner';
 import { publicFetches } from '../execution/public-fetches';
 import { CannotShape } from '../execution/shape';
 import { EventFetches } from './event-fetches';
 import { eventPlans, type EventPlan } from './event-plan';
 import { scopeOf, SharedEventResults } from './event-results';
-import { SignedDataSource, type RouterContext } from '../gateway';
+import type { RouterContext } from '../gateway';
 import type { LoadedSupergraph } from '../supergraph';
 import { upstreamErrors, type Upstreams } from './upstream';
 
@@ -61,12 +60,11 @@ export function eventSources(options: EventSourceOptions): OpenSource {
     isPublic,
     onUnavailable: (subgraph, error) => options.logger.warn('subgraph unavailable', { subgraph, error }),
   });
-  const dataSources = new Map<string, GraphQLDataSource<RouterContext>>();
-  const dataSource = (name: string) => {
-    let source = dataSources.get(name);
-    if (!source) dataSources.set(name, (source = new EntityBatcher(new SignedDataSource(name, urlOf(name), options.routerSecret, undefined, options.logger))));
-    return source;
-  };
+  // the stock executor's fetches go out as the lean executor's do, simultaneous events' merged
+  const dataSource = (name: string): GraphQLDataSource<RouterContext> => ({
+    process: ({ request, context }) =>
+      fetches.forViewer(context.viewer ?? null)(name, { query: request.query ?? '', variables: request.variables ?? {}, operationName: request.operationName }),
+  });
 
   /** On the stock executor: the whole plan, with the primary fetch answered by the event instead of a request. */
   const runStock = async (requestContext: StockContext, stock: StockPlan, primary: FetchNode, event: FormattedExecutionResult): Promise<ExecutionResult> => {
