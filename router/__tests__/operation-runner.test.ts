@@ -20,7 +20,7 @@ beforeAll(() => {
     {
       name: 'shop',
       url: 'http://shop.invalid/graphql',
-      typeDefs: parse(`${FEDERATION} type Query { item: Item } type Subscription { itemAdded: Item } type Item @key(fields: "id") { id: ID! name: String }`),
+      typeDefs: parse(`${FEDERATION} type Query { item: Item } type Subscription { itemAdded: Item itemsAdded: [Item] } type Item @key(fields: "id") { id: ID! name: String }`),
     },
     { name: 'stock', url: 'http://stock.invalid/graphql', typeDefs: parse(`${FEDERATION} type Item @key(fields: "id") { id: ID! stock: Int! }`) },
   ]);
@@ -91,6 +91,32 @@ test("an event's own errors are the primary subgraph's, and a fetch that throws 
   const failed = await runOperation(operation, { send: down.send, variables: {}, initial: EVENT });
   expect(failed.errors?.map((e) => e.message)).toEqual(['stock is down']);
   expect(failed.data).toEqual({ itemAdded: null });
+});
+
+test('an entity held in several places is sent once; its answer and its errors reach every place', async () => {
+  const operation = prepared('subscription { itemsAdded { id stock } }');
+  const item = (id: string) => ({ __typename: 'Item', id, name: id });
+  const initial = { data: { itemsAdded: [item('7'), item('8'), item('7'), item('9')] } };
+  const stock = stockAnswering((representations) => ({
+    data: { _entities: (representations as { id: string }[]).map(({ id }) => (id === '8' ? null : { stock: Number(id) })) },
+    errors: [{ message: 'no stock', path: ['_entities', 1, 'stock'], extensions: { code: 'NOT_FOUND' } }],
+  }));
+  const result = await runOperation(operation, { send: stock.send, variables: {}, initial });
+  expect(stock.sent.map((request) => request.variables.representations)).toEqual([[{ __typename: 'Item', id: '7' }, { __typename: 'Item', id: '8' }, { __typename: 'Item', id: '9' }]]);
+  expect(result.data).toEqual({ itemsAdded: [{ id: '7', stock: 7 }, null, { id: '7', stock: 7 }, { id: '9', stock: 9 }] });
+  expect(result.errors?.map((e) => e.path)).toEqual([['itemsAdded', 1, 'stock']]);
+
+  const everywhere = stockAnswering((representations) => ({
+    data: { _entities: representations.map(() => null) },
+    errors: [{ message: 'no stock', path: ['_entities', 0, 'stock'] }, { message: 'stock closed' }],
+  }));
+  const failed = await runOperation(operation, { send: everywhere.send, variables: {}, initial });
+  // the error of the item sent once is the error of both its places, in the order of the places
+  expect(failed.errors?.map((e) => [e.message, e.path])).toEqual([
+    ['stock closed', undefined],
+    ['no stock', ['itemsAdded', 0, 'stock']],
+    ['no stock', ['itemsAdded', 2, 'stock']],
+  ]);
 });
 
 test('variables are coerced as the gateway coerces them, before anything is sent', async () => {

@@ -1,6 +1,7 @@
 import type { FetchNode, PlanNode, QueryPlanSelectionNode } from '@apollo/query-planner';
 import { isAbstractType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
 import { MergeTree } from './merge';
+import { distinctRepresentations, errorsFor } from './representations';
 import { CannotShape } from './shape';
 import { locatedErrors, type SubgraphAnswer } from './subgraph-errors';
 
@@ -76,9 +77,11 @@ export async function runPlan(node: PlanNode, schema: GraphQLSchema, send: SendO
     }
   };
 
-  const ask = async (fetch: FetchNode, variables: Data, path: readonly (string | number)[]): Promise<Data | null | undefined> => {
+  /** positions: for an entity fetch, the representation each entity at the path was sent as (errors are theirs). */
+  const ask = async (fetch: FetchNode, variables: Data, path: readonly (string | number)[], positions?: number[]): Promise<Data | null | undefined> => {
     const answer = await send(fetch.serviceName, { query: fetch.operation, operationName: fetch.operationName, variables });
-    if (answer.errors?.length) errors.push(...locatedErrors(fetch, answer.errors, path, data));
+    const received = positions ? entityErrors(answer.errors, positions) : answer.errors;
+    if (received?.length) errors.push(...locatedErrors(fetch, received, path, data));
     return answer.data;
   };
 
@@ -92,30 +95,49 @@ export async function runPlan(node: PlanNode, schema: GraphQLSchema, send: SendO
       for (const entity of entities) tree.merge(entity, received);
       return;
     }
-    const representations: Data[] = [];
+    const selected: Data[] = [];
     const owners: Data[] = [];
     for (const entity of entities) {
       const representation = select(schema, entity, fetch.requires);
       if (representation && representation.__typename) {
-        representations.push(representation);
+        selected.push(representation);
         owners.push(entity);
       }
     }
-    if (representations.length === 0) return;
-    const received = await ask(fetch, { ...given, representations }, path);
+    if (selected.length === 0) return;
+    // an entity held in several places of the answer (the same product under many reviews) is asked
+    // once: the stock gateway sends it once per place, and the subgraph resolves it as many times
+    const {
+      unique: representations,
+      positions: [positions],
+    } = distinctRepresentations([selected]);
+    const received = await ask(fetch, { ...given, representations }, path, representations.length < selected.length ? positions : undefined);
     if (!received) return;
     const answers = received._entities;
     // the gateway's words for it
     if (!Array.isArray(answers)) throw new Error('Expected "data._entities" in response to be an array');
     if (answers.length !== representations.length) throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
-    answers.forEach((answer: unknown, i) => {
+    owners.forEach((owner, i) => {
+      const answer: unknown = answers[positions[i]];
       // the owner has its __typename already: its representation was selected with it
-      if (answer !== null && typeof answer === 'object') tree.merge(owners[i], answer);
+      if (answer !== null && typeof answer === 'object') tree.merge(owner, answer);
     });
   };
 
   await run(node, [data], []);
   return errors;
+}
+
+/**
+ * A subgraph's errors about distinct representations, as errors about each place that was sent as one
+ * (`[_entities, i, ...]` numbered by place, in that order, as the gateway would have received them
+ * had it sent a representation per place); other errors first, as they came.
+ */
+function entityErrors(errors: SubgraphAnswer['errors'], positions: number[]): SubgraphAnswer['errors'] {
+  if (!errors?.length) return errors;
+  const byPlace = errorsFor(errors, positions) ?? [];
+  const place = (error: (typeof byPlace)[number]) => (error.path?.[0] === '_entities' && typeof error.path[1] === 'number' ? error.path[1] : -1);
+  return byPlace.map((error, order) => ({ error, order })).sort((a, b) => place(a.error) - place(b.error) || a.order - b.order).map(({ error }) => error);
 }
 
 /** An entity's representation: the fields `requires` selects, for the type conditions it meets (null when one is missing). */

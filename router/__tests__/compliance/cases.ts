@@ -145,6 +145,11 @@ export const CASES: ComplianceCase[] = [
     executor: 'lean',
   },
   {
+    name: 'errors: an entity held in several places is asked once, and its error reported at each place',
+    query: '{ products { upc reviews { body product { upc warranty } } } }',
+    executor: 'lean',
+  },
+  {
     name: 'errors: a root field throws an error without a code',
     query: '{ failingOpaque stillHere }',
     executor: 'lean',

@@ -16,6 +16,7 @@ const REVIEWS = [
   { id: 'r3', body: 'Holds coffee', authorId: 'u1', upc: '3' },
   { id: 'r4', body: 'Soft', authorId: 'u3', upc: '4' },
   { id: 'r5', body: 'Second kettle', authorId: 'u2', upc: '1' },
+  { id: 'r6', body: 'Flickers', authorId: 'u3', upc: '2' },
 ];
 type Review = (typeof REVIEWS)[number];
 
