@@ -71,7 +71,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const declined = new Counter({ name: 'payments_declined_total', help: 'Card payments the provider declined (succeeded ones: events_published_total{type="PaymentSucceeded"})', registers: [metrics] });
       const service = new PaymentsService(db, provider, commission, refunds, afterCommit, logger, () => declined.inc());
       const schedules = new PayoutSchedules(db);
-      const reconciliation = new Reconciliation(db, provider, config.reconciliation, logger);
+      const reconciliation = new Reconciliation(db, provider, config.reconciliation, logger, afterCommit);
       reconciliation.register(metrics);
       const standings = new SellerStandings(db, (sellerId) => transfers.payWaiting(sellerId));
       // paid only while payouts are ENABLED and the seller is not suspended

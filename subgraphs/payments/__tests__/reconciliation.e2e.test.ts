@@ -59,6 +59,16 @@ describe('runReconciliation with the test provider', () => {
     expect(clean.finishedAt).not.toBeNull();
     // two payments, a refund and a transfer, at least
     expect(clean.checked).toBeGreaterThanOrEqual(4);
+    // an operator's action: audited with who asked and the run it started
+    await h.published();
+    expect(h.eventsOf('AuditRecorded', (e) => e.targetId === clean.id)).toEqual([
+      expect.objectContaining({
+        action: 'reconciliation.run',
+        actorId: OPERATOR.userId,
+        targetType: 'reconciliation_run',
+        details: { windowFrom: expect.any(String), joined: false },
+      }),
+    ]);
   });
 
   test('each kind of discrepancy is found; running again finds the same', async () => {
@@ -140,18 +150,30 @@ describe('runReconciliation with the test provider', () => {
     const runs = await h.count(`SELECT count(*) AS n FROM reconciliation_runs`);
     expect(await run()).toMatchObject({ id: elsewhere, status: 'RUNNING' });
     expect(await h.count(`SELECT count(*) AS n FROM reconciliation_runs`)).toBe(runs);
+    // the operator asked all the same: audited, with the run they were given
+    await h.published();
+    expect(h.eventsOf('AuditRecorded', (e) => e.targetId === elsewhere)).toEqual([
+      expect.objectContaining({ action: 'reconciliation.run', actorId: OPERATOR.userId, details: expect.objectContaining({ joined: true }) }),
+    ]);
     // its instance died: once stale it is FAILED, and a new run goes ahead
     await h.query(`UPDATE reconciliation_runs SET started_at = now() - interval '20 minutes' WHERE id = $1`, [elsewhere]);
     expect(await run()).toMatchObject({ status: 'SUCCEEDED' });
     expect(await h.query(`SELECT status FROM reconciliation_runs WHERE id = $1`, [elsewhere])).toEqual([{ status: 'FAILED' }]);
 
     const before = await h.count(`SELECT count(*) AS n FROM reconciliation_runs`);
-    for (const viewer of [buyerViewer(randomUUID()), sellerViewer(randomUUID())]) {
+    await h.published();
+    const audited = h.eventsOf('AuditRecorded', (e) => e.action === 'reconciliation.run').length;
+    // an operator by role without a two-factor sign-in has no operator scope
+    const roleOnly: Viewer = { userId: randomUUID(), roles: ['buyer', 'operator'], scopes: ['buyer'] };
+    for (const viewer of [buyerViewer(randomUUID()), sellerViewer(randomUUID()), roleOnly]) {
       expect(codes(await h.call(viewer, RUN))).toEqual(['FORBIDDEN']);
       expect(codes(await h.call(viewer, RUNS, {}))).toEqual(['FORBIDDEN']);
     }
     expect(codes(await h.call(null, RUN))).toEqual(['UNAUTHENTICATED']);
+    expect((await h.call(roleOnly, RUN)).errors?.[0].message).toMatch(/two-factor/);
     expect(await h.count(`SELECT count(*) AS n FROM reconciliation_runs`)).toBe(before);
+    await h.published();
+    expect(h.eventsOf('AuditRecorded', (e) => e.action === 'reconciliation.run')).toHaveLength(audited);
   });
 
   test('transfer reversals at the test provider count against what is left of the transfer, as at Stripe, and leave reconciliation clean', async () => {
