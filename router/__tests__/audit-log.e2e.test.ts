@@ -200,6 +200,20 @@ describe.each(STACK_MODES)('the audit log on %s', (mode) => {
     expect((await verifyChain(stack.subgraphs.accounts.db)).broken).toBeNull();
   });
 
+  test('an operator’s reconciliation run is logged with the operator, the run, the address and the request id; a refused one logs nothing', async () => {
+    const refused = await raw(stack.routerUrl, 'RunReconciliation', {}, { authorization: `Bearer ${roleWithoutTwoFactor.token}` });
+    expect(refused.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const ran = await raw(stack.routerUrl, 'RunReconciliation', {}, { authorization: `Bearer ${operator.client.token}` });
+    expect(ran.body.errors).toBeUndefined();
+    const runId = (ran.body.data as { runReconciliation: { id: string } }).runReconciliation.id;
+    const entry = await onlyEntry({ action: 'reconciliation.run', targetId: runId });
+    expect(entry).toMatchObject({ actorId: operator.userId, targetType: 'reconciliation_run', requestId: ran.requestId });
+    expect(LOCAL).toContain(entry.ip);
+    // the refusal came first: had it run or been logged, there would be an entry of its request
+    expect((await auditLog({ action: 'reconciliation.run' }, { first: 100 })).edges.map((edge) => edge.node.requestId)).not.toContain(refused.requestId);
+    expect((await verifyChain(stack.subgraphs.accounts.db)).broken).toBeNull();
+  });
+
   test('who may read the audit log: operators signed in with two-factor only', async () => {
     const step = accessWalk(() => ({ anonymous: stack.client, user: user.client, roleWithoutTwoFactor, operator: operator.client }));
     await step('AuditLog', () => ({ filter: {}, first: 5 }), {

@@ -302,11 +302,17 @@ describe.each(STACK_MODES)('disputes on %s', (mode) => {
   test('the authorization walk of every dispute operation', async () => {
     const orderId = await shippedOrder(1900);
     const otherSeller = await newSeller(stack.client);
+    // an operator without a two-factor sign-in is no operator
+    const roleOnly = await signUp(stack.client, 'Half operator', { address: false });
+    await grantRole(stack.subgraphs.accounts.db, roleOnly.email, OPERATOR);
+    const { logIn } = await stack.client.ok<{ logIn: { token: string } }>('LogIn', { input: { email: roleOnly.email, password: 'a long enough password' } });
+    const halfOperator = stack.client.as(logIn.token);
     const step = accessWalk(() => ({
       anonymous: stack.client,
       stranger: stranger.client,
       otherSeller: otherSeller.client,
       seller: seller.client,
+      halfOperator,
       operator: ops.client,
       buyer: buyer.client,
     }));
@@ -353,17 +359,23 @@ describe.each(STACK_MODES)('disputes on %s', (mode) => {
       seller: listed(true),
       buyer: listed(true),
     });
-    const refused = { anonymous: 'UNAUTHENTICATED', stranger: 'FORBIDDEN', otherSeller: 'FORBIDDEN', seller: 'FORBIDDEN', buyer: 'FORBIDDEN' };
+    const refused = { anonymous: 'UNAUTHENTICATED', stranger: 'FORBIDDEN', otherSeller: 'FORBIDDEN', seller: 'FORBIDDEN', buyer: 'FORBIDDEN', halfOperator: 'FORBIDDEN' };
     await step('DisputeQueue', () => ({ first: 100 }), { ...refused, operator: 'ok' });
-    await step('ResolveDispute', () => ({ id: disputeId, outcome: 'RELEASE_TO_SELLER', note: 'Delivered, says the carrier.' }), { ...refused, operator: 'ok' });
-    // an operator without a two-factor sign-in is no operator
-    const roleOnly = await signUp(stack.client, 'Half operator', { address: false });
-    await grantRole(stack.subgraphs.accounts.db, roleOnly.email, OPERATOR);
-    const { logIn } = await stack.client.ok<{ logIn: { token: string } }>('LogIn', { input: { email: roleOnly.email, password: 'a long enough password' } });
-    const halfOperator = stack.client.as(logIn.token);
-    expect(codes(await halfOperator.op('DisputeQueue', {}))).toEqual(['FORBIDDEN']);
     expect(codes(await halfOperator.op('Dispute', { id: disputeId }))).toEqual(['FORBIDDEN']);
+    const twoFactorMissing = await halfOperator.op('ResolveDispute', { id: disputeId, outcome: 'REFUND_BUYER', note: 'Refund it all.' });
+    expect(twoFactorMissing.errors?.[0].message).toMatch(/two-factor/);
+    // refused, nothing decided: the order is still held, and the operator's decision (last in the walk) is the first
+    expect(await statusOf(orderId)).toBe('DISPUTED');
+    await step('ResolveDispute', () => ({ id: disputeId, outcome: 'RELEASE_TO_SELLER', note: 'Delivered, says the carrier.' }), { ...refused, operator: 'ok' });
     expect(await statusOf(orderId)).toBe('COMPLETED');
+    expect((await disputeOf(ops, disputeId)).outcome).toBe('RELEASE_TO_SELLER');
+    const decisions: { actor: string }[] = await stack.subgraphs.orders.db.transaction((m) =>
+      m.query(
+        `SELECT payload->'payload'->>'actorId' AS actor FROM outbox WHERE type = 'AuditRecorded' AND payload->'payload'->>'targetId' = $1 AND payload->'payload'->>'action' = 'dispute.resolved'`,
+        [disputeId],
+      ),
+    );
+    expect(decisions).toEqual([{ actor: ops.userId }]);
   });
 
   test('the queue: open disputes first, oldest first, page by page', async () => {

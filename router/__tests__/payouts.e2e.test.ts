@@ -166,9 +166,26 @@ describe.each(STACK_MODES)('on %s', (mode) => {
   test('step 17: reconciliation after all of the above finds nothing; a charge the platform never recorded is MISSING_HERE', async () => {
     const ops = (await newOperator(stack.client, (email) => grantRole(stack.subgraphs.accounts.db, email, OPERATOR))).client;
     type Run = { status: string; checked: number; discrepancies: { kind: string; reference: string }[] };
-    for (const client of [stack.client, buyer.client, seller1.client]) {
-      expect(codes(await client.op('RunReconciliation', {}))).toEqual([client === stack.client ? 'UNAUTHENTICATED' : 'FORBIDDEN']);
+    const runCount = async () =>
+      Number((await stack.subgraphs.payments.db.transaction((m) => m.query(`SELECT count(*) AS n FROM reconciliation_runs`)) as { n: string }[])[0].n);
+    // everyone else is refused, and nothing runs: an operator without two-factor too
+    const roleOnly = await signUp(stack.client);
+    await grantRole(stack.subgraphs.accounts.db, roleOnly.email, OPERATOR);
+    const { logIn } = await stack.client.ok<{ logIn: { token: string } }>('LogIn', { input: { email: roleOnly.email, password: TEST_PASSWORD } });
+    const halfOperator = stack.client.as(logIn.token);
+    const runsBefore = await runCount();
+    for (const [operation, variables] of [
+      ['RunReconciliation', {}],
+      ['ReconciliationRuns', { first: 2 }],
+    ] as const) {
+      for (const client of [stack.client, buyer.client, seller1.client, halfOperator]) {
+        const refused = await client.op(operation, variables);
+        expect({ operation, codes: codes(refused) }).toEqual({ operation, codes: [client === stack.client ? 'UNAUTHENTICATED' : 'FORBIDDEN'] });
+        expect(refused.data?.[operation === 'RunReconciliation' ? 'runReconciliation' : 'reconciliationRuns'] ?? null).toBeNull();
+        if (client === halfOperator) expect(refused.errors?.[0].message).toMatch(/two-factor/);
+      }
     }
+    expect(await runCount()).toBe(runsBefore);
     const clean = (await ops.ok<{ runReconciliation: Run }>('RunReconciliation', {})).runReconciliation;
     expect(clean).toMatchObject({ status: 'SUCCEEDED', discrepancies: [] });
     expect(clean.checked).toBeGreaterThan(0);

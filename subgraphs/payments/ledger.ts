@@ -17,6 +17,8 @@ import type { LedgerKind } from './entities';
  *   transfer returned (the provider refused it)  the reverse
  *   chargeback lost  as a refund (escrow and fees-pending before release; the seller's available share of
  *            the order and platform-revenue after it; chargeback-losses for what was paid out already);  buyer +amount
+ *   chargeback recovered  what was paid out, taken back from the seller's transfer (a reversal):
+ *            paid-out:<seller> −share → chargeback-losses +share
  */
 export const accounts = {
   /** Outside money: what the buyer paid in is negative, what went back to them positive. */
@@ -30,7 +32,7 @@ export const accounts = {
   /** What was transferred to the seller's payout account, less what refunds took back. */
   paidOut: (sellerId: string) => `paid-out:${sellerId}`,
   platformRevenue: 'platform-revenue',
-  /** What chargebacks the platform lost cost it beyond what it took back from the seller (negative: a loss). */
+  /** What chargebacks the platform lost cost it beyond what it took back from the seller, at once or by a reversal since (negative: a loss). */
   chargebackLosses: 'chargeback-losses',
 } as const;
 
@@ -170,6 +172,15 @@ export async function releasedToSeller(manager: EntityManager, order: { orderId:
   const [{ total }]: { total: string }[] = await manager.query(
     `SELECT coalesce(sum(amount), 0)::text AS total FROM ledger_entries WHERE account = $1 AND currency = $2 AND order_id = $3`,
     [accounts.seller(order.sellerId), order.currency, order.orderId],
+  );
+  return Number(total);
+}
+
+/** What the ledger holds as paid out to the seller from one order: its transfer's share less what came back since. */
+export async function paidOutToSeller(manager: EntityManager, order: { orderId: string; sellerId: string; currency: string }): Promise<number> {
+  const [{ total }]: { total: string }[] = await manager.query(
+    `SELECT coalesce(sum(amount), 0)::text AS total FROM ledger_entries WHERE account = $1 AND currency = $2 AND order_id = $3`,
+    [accounts.paidOut(order.sellerId), order.currency, order.orderId],
   );
   return Number(total);
 }

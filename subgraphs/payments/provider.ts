@@ -68,6 +68,21 @@ export interface PaymentProvider {
   }): Promise<{ reference: string }>;
 
   /**
+   * Takes back part of a transfer already made to a seller, out of their connected account's balance (Stripe: a
+   * transfer reversal). A chargeback lost after the seller was paid recovers the seller's share this way.
+   * Refused (PaymentRefusedError) when the provider will not: the seller's balance cannot cover it, or less is
+   * left of the transfer than asked.
+   */
+  reverseTransfer(input: {
+    /** The provider's transfer (tr_…). */
+    transferReference: string;
+    amount: Money;
+    /** Our ids the provider keeps with it (Stripe's metadata): chargeback, order_id. */
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<{ reference: string }>;
+
+  /**
    * What the provider itself recorded from `since` on: its payments (one per purchase), refunds and
    * transfers. Reconciliation compares them with payments' own records.
    */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Gauge, type Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { recordAudit } from '../../lib/audit/record';
 import type { Viewer } from '../../lib/auth/viewer';
 import { isUniqueViolation } from '../../lib/db/errors';
 import { requireOperator } from '../../lib/auth/operators';
@@ -38,7 +39,8 @@ const CURSOR = 'reconciliation-runs';
  * Compares every payment, refund and transfer payments recorded with the provider's own records
  * (reconciliation-compare.ts), on demand (runReconciliation, operators) and on a schedule. Runs are
  * stored with what they found; one runs at a time across every instance (a unique index on the
- * running one), and a run asked for while one is running is that one.
+ * running one), and a run asked for while one is running is that one. An operator's run is audited
+ * (reconciliation.run), in the transaction that starts it; the schedule's is the system's and is not.
  */
 export class Reconciliation {
   constructor(
@@ -46,6 +48,8 @@ export class Reconciliation {
     private readonly provider: PaymentProvider,
     private readonly settings: ReconciliationSettings,
     private readonly logger: Logger,
+    /** Wakes the outbox: the audit entry of an operator's run is on its way at once. */
+    private readonly afterCommit: () => void,
   ) {}
 
   /**
@@ -77,12 +81,14 @@ export class Reconciliation {
   /** runReconciliation: operators only. */
   async runFor(viewer: Viewer): Promise<ReconciliationRunView> {
     requireOperator(viewer);
-    return this.run(viewer.userId);
+    return this.run(viewer.userId, new Date(), viewer.userId);
   }
 
-  async run(startedBy: string, now = new Date()): Promise<ReconciliationRunView> {
+  /** `operator`: the user who asked, whose request is audited; null for the schedule. */
+  async run(startedBy: string, now = new Date(), operator: string | null = null): Promise<ReconciliationRunView> {
     const windowFrom = new Date(now.getTime() - this.settings.windowMs);
-    const started = await this.start(startedBy, windowFrom);
+    const started = await this.start(startedBy, windowFrom, operator);
+    if (operator) this.afterCommit();
     // another caller's run is under way: it is the answer (it covers the same records)
     if (!started.fresh) return this.view(started.id);
     try {
@@ -113,9 +119,22 @@ export class Reconciliation {
     return this.view(started.id);
   }
 
-  /** The run that is RUNNING now: a new one, or the one another caller started. */
-  private async start(startedBy: string, windowFrom: Date): Promise<{ id: string; fresh: boolean }> {
+  /**
+   * The run that is RUNNING now: a new one, or the one another caller started. An operator's request is
+   * audited with the run it got (joined: another's), in the same transaction as the run's start.
+   */
+  private async start(startedBy: string, windowFrom: Date, operator: string | null): Promise<{ id: string; fresh: boolean }> {
     const id = randomUUID();
+    const audit = (m: EntityManager, runId: string, joined: boolean) =>
+      operator
+        ? recordAudit(m, 'payments', {
+            action: 'reconciliation.run',
+            actorId: operator,
+            targetType: 'reconciliation_run',
+            targetId: runId,
+            details: { windowFrom: windowFrom.toISOString(), joined },
+          })
+        : Promise.resolve();
     try {
       await this.db.transaction(async (m) => {
         await m.query(
@@ -124,13 +143,18 @@ export class Reconciliation {
           [new Date(Date.now() - STALE_RUN_MS)],
         );
         await m.query(`INSERT INTO reconciliation_runs (id, status, started_by, window_from) VALUES ($1, 'RUNNING', $2, $3)`, [id, startedBy, windowFrom]);
+        await audit(m, id, false);
       });
       return { id, fresh: true };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const [running]: { id: string }[] = await this.db.transaction((m) => m.query(`SELECT id FROM reconciliation_runs WHERE status = 'RUNNING'`));
+      const running = await this.db.transaction(async (m) => {
+        const [found]: { id: string }[] = await m.query(`SELECT id FROM reconciliation_runs WHERE status = 'RUNNING'`);
+        if (found) await audit(m, found.id, true);
+        return found;
+      });
       // finished between the two statements: start again
-      if (!running) return this.start(startedBy, windowFrom);
+      if (!running) return this.start(startedBy, windowFrom, operator);
       return { id: running.id, fresh: false };
     }
   }

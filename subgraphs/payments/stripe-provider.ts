@@ -122,6 +122,25 @@ export class StripePaymentProvider implements PaymentProvider {
   }
 
   /**
+   * A transfer reversal: Stripe takes the amount back from the connected account's balance. Stripe refuses it
+   * (a 4xx) when that balance cannot cover it, among other reasons; the caller's key makes a retry the same
+   * reversal. Reversals are not listed for reconciliation: a transfer keeps its amount at Stripe (the reversal
+   * is amount_reversed), as transfers here keep theirs (reversed_amount).
+   */
+  async reverseTransfer(input: Parameters<PaymentProvider['reverseTransfer']>[0]): Promise<{ reference: string }> {
+    try {
+      const reversal = await this.stripe.transfers.createReversal(
+        input.transferReference,
+        { amount: input.amount.amount, metadata: input.metadata },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return { reference: reversal.id };
+    } catch (error) {
+      throw asRefusal(error, 'Stripe refused the transfer reversal');
+    }
+  }
+
+  /**
    * Stripe's PaymentIntents, refunds and transfers created from `since` on, newest first, every page
    * (the library follows starting_after). Transfers that give a refused refund's reversal back
    * (metadata.restores) are Stripe-side corrections with nothing of ours to match: left out.

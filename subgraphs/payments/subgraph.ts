@@ -17,7 +17,7 @@ import {
 } from './entities';
 import { Escrow } from './escrow';
 import { EscrowHolds } from './escrow-holds';
-import { Chargebacks } from './chargebacks';
+import { Chargebacks, RECOVERY_RETRY_AFTER_MS } from './chargebacks';
 import { Disputes1732000000310 } from './migrations/1732000000310-disputes';
 import { Payments1732000000003 } from './migrations/1732000000003-payments';
 import { StripeConnect1732000000007 } from './migrations/1732000000007-stripe-connect';
@@ -27,6 +27,7 @@ import { CommissionRules1732000000012 } from './migrations/1732000000012-commiss
 import { CommissionRuleBook } from './commission-rules';
 import { Reconciliation1732000000013 } from './migrations/1732000000013-reconciliation';
 import { SellerStanding1732000000520 } from './migrations/1732000000520-seller-standing';
+import { ChargebackRecoveries1732000000530 } from './migrations/1732000000530-chargeback-recoveries';
 import { Reconciliation } from './reconciliation';
 import type { PaymentProvider } from './provider';
 import { Refunds, STALE_REFUND_MS } from './refunds';
@@ -51,7 +52,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
     name: 'payments',
     defaultPort: defaultPort('payments'),
     entities: [PaymentEntity, PaymentOrderEntity, RefundEntity, LedgerTransactionEntity, LedgerEntryEntity, PayoutAccountEntity, TransferEntity, PayoutScheduleEntity],
-    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011, CommissionRules1732000000012, Reconciliation1732000000013, Disputes1732000000310, SellerStanding1732000000520],
+    migrations: [Payments1732000000003, StripeConnect1732000000007, TransferAmount1732000000008, PayoutAccounts1732000000010, Transfers1732000000011, CommissionRules1732000000012, Reconciliation1732000000013, Disputes1732000000310, SellerStanding1732000000520, ChargebackRecoveries1732000000530],
     create({ db, env, bus, outbox, logger, metrics, publicUrl, internal }) {
       // configuration is read first, so that a mistake stops the process at start
       const config = paymentsConfig(env);
@@ -70,7 +71,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const declined = new Counter({ name: 'payments_declined_total', help: 'Card payments the provider declined (succeeded ones: events_published_total{type="PaymentSucceeded"})', registers: [metrics] });
       const service = new PaymentsService(db, provider, commission, refunds, afterCommit, logger, () => declined.inc());
       const schedules = new PayoutSchedules(db);
-      const reconciliation = new Reconciliation(db, provider, config.reconciliation, logger);
+      const reconciliation = new Reconciliation(db, provider, config.reconciliation, logger, afterCommit);
       reconciliation.register(metrics);
       const standings = new SellerStandings(db, (sellerId) => transfers.payWaiting(sellerId));
       // paid only while payouts are ENABLED and the seller is not suspended
@@ -78,7 +79,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const transfers = new SellerTransfers(db, provider, schedules, canBePaid, logger);
       const escrow = new Escrow(db, provider, refunds, afterCommit, logger, transfers);
       const holds = new EscrowHolds(db, refunds, () => escrow, afterCommit);
-      const chargebacks = new Chargebacks(db, () => escrow, afterCommit, logger);
+      const chargebacks = new Chargebacks(db, provider, () => escrow, afterCommit, logger);
       const routes: Record<string, RouteHandler> = stripe
         ? { [STRIPE_WEBHOOK_PATH]: stripeWebhookRoute({ db, stripe: stripe.client, webhookSecret: stripe.webhookSecret, payments: service, payoutAccounts, chargebacks, logger }) }
         : { [TEST_ONBOARDING_PATH]: testOnboarding!.route() };
@@ -96,7 +97,9 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
           const stopRetrying = refunds.startRetrying(STALE_REFUND_MS / 2);
           const stopTransferring = transfers.startRetrying(TRANSFER_RETRY_AFTER_MS / 2);
           const stopReconciling = reconciliation.startSchedule();
+          const stopRecovering = chargebacks.startRetrying(RECOVERY_RETRY_AFTER_MS / 2);
           return async () => {
+            await stopRecovering();
             await stopReconciling();
             await stopTransferring();
             await stopRetrying();

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { affectedRows } from '../../lib/db/affected';
 import type { Money } from '../../lib/money';
-import type { CardResult, PaymentProvider, ProviderRecord } from './provider';
+import { PaymentRefusedError, type CardResult, type PaymentProvider, type ProviderRecord } from './provider';
 
 /** Stripe's test cards: https://docs.stripe.com/testing */
 const SUCCEEDS = '4242424242424242';
@@ -21,13 +22,27 @@ export interface TestProviderRecords {
   put(record: ProviderRecord): Promise<void>;
   get(reference: string): Promise<ProviderRecord | null>;
   since(since: Date): AsyncIterable<ProviderRecord>;
+  /**
+   * Counts `amount` more reversed of a transfer, as Stripe's amount_reversed does; false (and nothing counted)
+   * when no transfer has that reference or less than `amount` is left of it. The record's amount stays what was
+   * transferred: reconciliation compares that.
+   */
+  reverse(reference: string, amount: number): Promise<boolean>;
 }
 
 /** In memory: a provider of a test's own. */
 export class MemoryProviderRecords implements TestProviderRecords {
   private readonly records = new Map<string, ProviderRecord>();
+  private readonly reversed = new Map<string, number>();
   async put(record: ProviderRecord) {
     this.records.set(record.reference, record);
+  }
+  async reverse(reference: string, amount: number) {
+    const transfer = this.records.get(reference);
+    const reversed = this.reversed.get(reference) ?? 0;
+    if (transfer?.kind !== 'transfer' || reversed + amount > transfer.amount) return false;
+    this.reversed.set(reference, reversed + amount);
+    return true;
   }
   async get(reference: string) {
     return this.records.get(reference) ?? null;
@@ -49,6 +64,17 @@ export class TableProviderRecords implements TestProviderRecords {
         [r.reference, r.kind, r.ourId, r.amount, r.currency, r.state, r.createdAt],
       ),
     );
+  }
+
+  async reverse(reference: string, amount: number) {
+    // one statement: two reversals at once cannot both take the last of a transfer
+    const result: unknown = await this.db.transaction((m) =>
+      m.query(`UPDATE test_provider_records SET reversed = reversed + $2 WHERE reference = $1 AND kind = 'transfer' AND reversed + $2 <= amount`, [
+        reference,
+        amount,
+      ]),
+    );
+    return affectedRows(result) > 0;
   }
 
   async get(reference: string) {
@@ -128,8 +154,13 @@ export class TestPaymentProvider implements PaymentProvider {
     });
   }
 
-  async refund(input: { amount: Money; metadata: Record<string, string>; idempotencyKey: string }) {
+  async refund(input: { amount: Money; reverseTransfer?: { transferReference: string; amount: number }; metadata: Record<string, string>; idempotencyKey: string }) {
     return this.once(input.idempotencyKey, async () => {
+      // the seller's share first comes back from their transfer, as with Stripe; refused, nothing is refunded
+      const reversal = input.reverseTransfer;
+      if (reversal?.amount && !(await this.records.reverse(reversal.transferReference, reversal.amount))) {
+        throw new PaymentRefusedError(`the test provider cannot reverse ${reversal.amount} of transfer ${reversal.transferReference}`);
+      }
       const reference = id('re');
       const voids = input.metadata.voids_payment;
       await this.records.put({
@@ -158,6 +189,16 @@ export class TestPaymentProvider implements PaymentProvider {
         createdAt: new Date(),
       });
       return { reference };
+    });
+  }
+
+  /** Like Stripe: refused when the transfer is unknown or has less left than asked. */
+  async reverseTransfer(input: Parameters<PaymentProvider['reverseTransfer']>[0]) {
+    return this.once(input.idempotencyKey, async () => {
+      if (!(await this.records.reverse(input.transferReference, input.amount.amount))) {
+        throw new PaymentRefusedError(`the test provider cannot reverse ${input.amount.amount} of transfer ${input.transferReference}`);
+      }
+      return { reference: id('trr') };
     });
   }
 

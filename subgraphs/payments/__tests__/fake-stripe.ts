@@ -39,6 +39,7 @@ export class FakeStripe {
   private readonly answers = new Map<string, { request: string; status: number; body: unknown }>();
   private readonly failures: { method: string; path: RegExp; failure: StripeFailure }[] = [];
   private readonly lostAnswers: { method: string; path: RegExp; times: number }[] = [];
+  private readonly holds: { method: string; path: RegExp; reached: () => void; released: Promise<void> }[] = [];
   private server?: Server;
   port = 0;
   /** The most a list answers per page, whatever limit is asked: small, to make clients page. */
@@ -72,6 +73,18 @@ export class FakeStripe {
     const lost = { method, path, times };
     this.lostAnswers.push(lost);
     return { stop: () => void (lost.times = 0) };
+  }
+
+  /**
+   * The next request to a matching endpoint waits, before Stripe looks at it, until `release`: a call in
+   * flight while the test does something else. `reached` settles when it arrives.
+   */
+  holdNext(method: string, path: RegExp): { reached: Promise<void>; release(): void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    this.holds.push({ method, path, reached, released: new Promise<void>((resolve) => (release = resolve)) });
+    return { reached: arrived, release };
   }
 
   requestsTo(method: string, path: RegExp | string): RecordedRequest[] {
@@ -116,6 +129,12 @@ export class FakeStripe {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const form = Object.fromEntries(new URLSearchParams(method === 'GET' ? new URL(req.url ?? '/', 'http://localhost').search : body));
     const key = req.headers['idempotency-key'] as string | undefined;
+    const hold = this.holds.findIndex((h) => h.method === method && h.path.test(path));
+    if (hold >= 0) {
+      const [held] = this.holds.splice(hold, 1);
+      held.reached();
+      await held.released;
+    }
     const request = `${method} ${path} ${body}`;
     const cached = key ? this.answers.get(key) : undefined;
     this.requests.push({ method, path, form, idempotencyKey: key, replayed: Boolean(cached) });

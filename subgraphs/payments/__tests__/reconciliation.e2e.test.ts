@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Viewer } from '../../../lib/auth/viewer';
 import { codes } from '../../../lib/client/graphql-client';
 import { eventually } from '../../../lib/testing/eventually';
+import { PaymentRefusedError } from '../provider';
+import { TableProviderRecords, TestPaymentProvider } from '../test-provider';
 import { buyerViewer, purchaseOf, REFUND, sellerViewer, startPayments, type PaymentsHarness } from './harness';
 
 /**
  * Reconciliation with the test provider (the embedded default), which keeps its own records apart
  * from payments' (test_provider_records): a clean history reports nothing; each kind of discrepancy,
- * injected on the provider's side or ours, is reported; runs are stored and repeatable.
+ * injected on the provider's side or ours, is reported; runs are stored and repeatable; reversals of transfers
+ * (a refund's, a lost chargeback's) are counted as Stripe counts them and change nothing compared.
  */
 
 let h: PaymentsHarness;
@@ -56,6 +59,16 @@ describe('runReconciliation with the test provider', () => {
     expect(clean.finishedAt).not.toBeNull();
     // two payments, a refund and a transfer, at least
     expect(clean.checked).toBeGreaterThanOrEqual(4);
+    // an operator's action: audited with who asked and the run it started
+    await h.published();
+    expect(h.eventsOf('AuditRecorded', (e) => e.targetId === clean.id)).toEqual([
+      expect.objectContaining({
+        action: 'reconciliation.run',
+        actorId: OPERATOR.userId,
+        targetType: 'reconciliation_run',
+        details: { windowFrom: expect.any(String), joined: false },
+      }),
+    ]);
   });
 
   test('each kind of discrepancy is found; running again finds the same', async () => {
@@ -137,17 +150,53 @@ describe('runReconciliation with the test provider', () => {
     const runs = await h.count(`SELECT count(*) AS n FROM reconciliation_runs`);
     expect(await run()).toMatchObject({ id: elsewhere, status: 'RUNNING' });
     expect(await h.count(`SELECT count(*) AS n FROM reconciliation_runs`)).toBe(runs);
+    // the operator asked all the same: audited, with the run they were given
+    await h.published();
+    expect(h.eventsOf('AuditRecorded', (e) => e.targetId === elsewhere)).toEqual([
+      expect.objectContaining({ action: 'reconciliation.run', actorId: OPERATOR.userId, details: expect.objectContaining({ joined: true }) }),
+    ]);
     // its instance died: once stale it is FAILED, and a new run goes ahead
     await h.query(`UPDATE reconciliation_runs SET started_at = now() - interval '20 minutes' WHERE id = $1`, [elsewhere]);
     expect(await run()).toMatchObject({ status: 'SUCCEEDED' });
     expect(await h.query(`SELECT status FROM reconciliation_runs WHERE id = $1`, [elsewhere])).toEqual([{ status: 'FAILED' }]);
 
     const before = await h.count(`SELECT count(*) AS n FROM reconciliation_runs`);
-    for (const viewer of [buyerViewer(randomUUID()), sellerViewer(randomUUID())]) {
+    await h.published();
+    const audited = h.eventsOf('AuditRecorded', (e) => e.action === 'reconciliation.run').length;
+    // an operator by role without a two-factor sign-in has no operator scope
+    const roleOnly: Viewer = { userId: randomUUID(), roles: ['buyer', 'operator'], scopes: ['buyer'] };
+    for (const viewer of [buyerViewer(randomUUID()), sellerViewer(randomUUID()), roleOnly]) {
       expect(codes(await h.call(viewer, RUN))).toEqual(['FORBIDDEN']);
       expect(codes(await h.call(viewer, RUNS, {}))).toEqual(['FORBIDDEN']);
     }
     expect(codes(await h.call(null, RUN))).toEqual(['UNAUTHENTICATED']);
+    expect((await h.call(roleOnly, RUN)).errors?.[0].message).toMatch(/two-factor/);
     expect(await h.count(`SELECT count(*) AS n FROM reconciliation_runs`)).toBe(before);
+    await h.published();
+    expect(h.eventsOf('AuditRecorded', (e) => e.action === 'reconciliation.run')).toHaveLength(audited);
+  });
+
+  test('transfer reversals at the test provider count against what is left of the transfer, as at Stripe, and leave reconciliation clean', async () => {
+    const { sellerId, transferOrder } = await tradeHistory();
+    const [{ provider_ref: transferRef }] = await h.query<{ provider_ref: string }>(
+      `SELECT t.provider_ref FROM transfers t JOIN payment_orders o ON o.transfer_id = t.id WHERE o.order_id = $1`,
+      [transferOrder],
+    );
+    // a refund after the transfer takes the seller's share back from it first: 450 of 500 (10 % fee), of 2700
+    await h.ok(sellerViewer(sellerId), REFUND, { orderId: transferOrder, amount: 500 });
+    // the subgraph's own provider keeps its records in this table: a second one over it sees the same transfers
+    const provider = new TestPaymentProvider(new TableProviderRecords(h.subgraph.db));
+    const reverse = (amount: number, idempotencyKey: string, transferReference = transferRef) =>
+      provider.reverseTransfer({ transferReference, amount: { amount, currency: 'USD' }, metadata: {}, idempotencyKey });
+    await expect(reverse(2251, 'too-much')).rejects.toBeInstanceOf(PaymentRefusedError);
+    const { reference } = await reverse(2250, 'the-rest');
+    expect(reference).toMatch(/^trr_/);
+    // the same key is the same reversal: nothing more is taken
+    expect(await reverse(2250, 'the-rest')).toEqual({ reference });
+    await expect(reverse(1, 'one-more')).rejects.toBeInstanceOf(PaymentRefusedError);
+    await expect(reverse(1, 'unknown', 'tr_unknown')).rejects.toBeInstanceOf(PaymentRefusedError);
+    expect(await h.query(`SELECT amount, reversed FROM test_provider_records WHERE reference = $1`, [transferRef])).toEqual([{ amount: 2700, reversed: 2700 }]);
+    // a transfer keeps the amount it was made for on both sides, whatever came back of it since
+    expect((await run()).discrepancies).toEqual([]);
   });
 });
