@@ -17,7 +17,8 @@ import {
 } from './entities';
 import { Escrow } from './escrow';
 import { EscrowHolds } from './escrow-holds';
-import { Chargebacks, RECOVERY_RETRY_AFTER_MS } from './chargebacks';
+import { ChargebackRecoveries, RECOVERY_RETRY_AFTER_MS } from './chargeback-recoveries';
+import { Chargebacks } from './chargebacks';
 import { Disputes1732000000310 } from './migrations/1732000000310-disputes';
 import { Payments1732000000003 } from './migrations/1732000000003-payments';
 import { StripeConnect1732000000007 } from './migrations/1732000000007-stripe-connect';
@@ -79,7 +80,8 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
       const transfers = new SellerTransfers(db, provider, schedules, canBePaid, logger);
       const escrow = new Escrow(db, provider, refunds, afterCommit, logger, transfers);
       const holds = new EscrowHolds(db, refunds, () => escrow, afterCommit);
-      const chargebacks = new Chargebacks(db, provider, () => escrow, afterCommit, logger);
+      const recoveries = new ChargebackRecoveries(db, provider, afterCommit, logger);
+      const chargebacks = new Chargebacks(db, recoveries, () => escrow, afterCommit, logger);
       const routes: Record<string, RouteHandler> = stripe
         ? { [STRIPE_WEBHOOK_PATH]: stripeWebhookRoute({ db, stripe: stripe.client, webhookSecret: stripe.webhookSecret, payments: service, payoutAccounts, chargebacks, logger }) }
         : { [TEST_ONBOARDING_PATH]: testOnboarding!.route() };
@@ -97,7 +99,7 @@ export function paymentsModule(options: { provider?: PaymentProvider } = {}): Su
           const stopRetrying = refunds.startRetrying(STALE_REFUND_MS / 2);
           const stopTransferring = transfers.startRetrying(TRANSFER_RETRY_AFTER_MS / 2);
           const stopReconciling = reconciliation.startSchedule();
-          const stopRecovering = chargebacks.startRetrying(RECOVERY_RETRY_AFTER_MS / 2);
+          const stopRecovering = recoveries.startRetrying(RECOVERY_RETRY_AFTER_MS / 2);
           return async () => {
             await stopRecovering();
             await stopReconciling();

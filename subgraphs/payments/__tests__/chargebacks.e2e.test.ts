@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Viewer } from '../../../lib/auth/viewer';
 import { eventually } from '../../../lib/testing/eventually';
-import { Chargebacks } from '../chargebacks';
+import { ChargebackRecoveries } from '../chargeback-recoveries';
 import { accounts, unbalancedTransactions } from '../ledger';
 import { PayoutAccounts } from '../payout-accounts';
 import { PayoutSchedules } from '../payout-schedules';
@@ -22,7 +22,7 @@ let stripe: StripeHarness;
 let h: PaymentsHarness<StripePayment>;
 let sellerAccounts: PayoutAccounts;
 /** What the subgraph runs in the background (the transfer sweep, the recoveries' sweep), run by the tests when they choose. */
-let background: { transfers: SellerTransfers; chargebacks: Chargebacks };
+let background: { transfers: SellerTransfers; recoveries: ChargebackRecoveries };
 
 beforeAll(async () => {
   stripe = await startStripePayments();
@@ -32,15 +32,7 @@ beforeAll(async () => {
   const adapter = new StripePaymentProvider(client, (sellerId) => sellerAccounts.destinationOf(sellerId), h.logger);
   background = {
     transfers: new SellerTransfers(h.subgraph.db, adapter, new PayoutSchedules(h.subgraph.db), (sellerId) => sellerAccounts.canBePaid(sellerId), h.logger),
-    chargebacks: new Chargebacks(
-      h.subgraph.db,
-      adapter,
-      () => {
-        throw new Error('a recovery releases no escrow');
-      },
-      () => h.subgraph.outbox.wake(),
-      h.logger,
-    ),
+    recoveries: new ChargebackRecoveries(h.subgraph.db, adapter, () => h.subgraph.outbox.wake(), h.logger),
   };
 });
 afterAll(() => stripe?.stop());
@@ -322,7 +314,7 @@ test('a reversal Stripe refuses (the seller’s balance cannot cover it): the pl
 
   // another event about the close, and the sweep: a refusal is an answer, nothing is asked again
   await delivered(stripeEvent('charge.dispute.closed', dispute({ intentId, chargeId }, 2000, 'lost', ref)));
-  await background.chargebacks.retryPending(0);
+  await background.recoveries.retryPending(0);
   expect(reversalsOf(ref)).toHaveLength(1);
   expect((await recoveryOf(ref, order.orderId)).status).toBe('REFUSED');
 });
@@ -345,7 +337,7 @@ test('lost while the seller’s transfer is unconfirmed: the recovery waits for 
   expect(await recoveryOf(ref, order.orderId)).toMatchObject({ status: 'PENDING', amount: 2700 });
   expect(await ledgerOf(order.orderId)).toMatchObject({ [accounts.paidOut(sellerId)]: 2700, [accounts.chargebackLosses]: -2700 });
   // too early for the sweep
-  await background.chargebacks.retryPending();
+  await background.recoveries.retryPending();
   expect(reversalsOf(ref)).toHaveLength(0);
 
   lost.stop();
@@ -353,7 +345,7 @@ test('lost while the seller’s transfer is unconfirmed: the recovery waits for 
   await background.transfers.retryTransfers(0, sellerId);
   const transfer = await transferOf(order.orderId);
   expect(transfer).toMatchObject({ status: 'PAID', provider_ref: expect.stringMatching(/^tr_/) });
-  expect(await background.chargebacks.retryPending(0)).toBe(1);
+  expect(await background.recoveries.retryPending(0)).toBe(1);
   expect(reversalsOf(ref).map((r) => [r.path, r.idempotencyKey, r.form.amount])).toEqual([
     [`/v1/transfers/${transfer.provider_ref}/reversals`, reversalKey(ref, order.orderId), '2700'],
   ]);
