@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import type { MarketplaceEvent } from '../../../lib/events/catalog';
+import { createLogger } from '../../../lib/logger';
 import { eventually } from '../../../lib/testing/eventually';
 import { signUp } from '../../../lib/testing/marketplace';
 import { TestSmtpServer } from '../../../lib/testing/smtp';
+import { watchTimers } from '../../../lib/testing/timers';
 import { STACK_MODES, startTestStack, type TestStack } from '../../../scripts/test-stack';
+import { EmailQueue } from '../email-queue';
 
 /**
  * Email through the queue and its workers, against a real SMTP server in the test process: delivered
  * with text and HTML; the server down, then back (retried, delivered once); the server refusing for
- * good, or every attempt failing (a dead letter); an event delivered twice (one email). The command
- * line and two instances are in email-operators.shared-services.test.ts.
+ * good, or every attempt failing (a dead letter); an event delivered twice (one email); a stopped
+ * queue leaves nothing running. The command line and two instances are in
+ * email-operators.shared-services.test.ts.
  */
 const MAX_ATTEMPTS = 3;
 
@@ -93,6 +98,39 @@ describe.each(STACK_MODES)('email on %s', (mode) => {
       await eventually(async () => expect((await emailsTo(user.email))[0]).toMatchObject({ status: 'DEAD', attempts: MAX_ATTEMPTS }), { timeoutMs: 30_000 });
     } finally {
       await smtp.start();
+    }
+  });
+
+  test('stopped, the queue leaves nothing of pg-boss running: no timer pending, no statement after stop() returns', async () => {
+    // A suite's teardown once died in a pg-boss loop that outlived stop(), on a loaded machine. Here the database
+    // is slow to hand out jobs (a second a fetch), so that pg-boss is busy when it is told to stop.
+    const db = stack.subgraphs.notifications.db;
+    let stopped = false;
+    const late: string[] = [];
+    const slow = new Proxy(db, {
+      get(target, key) {
+        if (key !== 'query') return Reflect.get(target, key, target);
+        return async (sql: string, parameters?: unknown[]) => {
+          if (stopped) late.push(sql);
+          if (sql.includes('SKIP LOCKED')) await new Promise((resolve) => setTimeout(resolve, 1000));
+          return target.query(sql, parameters);
+        };
+      },
+    }) as DataSource;
+    const timers = watchTimers('node_modules/pg-boss/');
+    try {
+      const queue = new EmailQueue(slow, null, { maxAttempts: MAX_ATTEMPTS, retryDelaySeconds: 1, concurrency: 1 }, createLogger());
+      await queue.start({ work: false });
+      await queue.stop();
+      stopped = true;
+      // destroy hooks are told a turn later
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers.pending()).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(late).toEqual([]);
+      expect(timers.pending()).toEqual([]);
+    } finally {
+      timers.stop();
     }
   });
 });
