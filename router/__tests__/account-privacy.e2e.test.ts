@@ -77,6 +77,37 @@ describe.each(STACK_MODES)('account security and privacy on %s', (mode) => {
     expect((await fetch(link, { method: 'POST', body: 'password=again+and+again' })).status).toBe(400);
   });
 
+  test('a reset link works for 30 minutes: used after its expiry it is refused and changes nothing', async () => {
+    const user = await signUp(stack.client);
+    await stack.client.ok('RequestPasswordReset', { email: user.email });
+    const link = linkIn((await mailTo(user.email, /reset/i)).text, '/account/reset-password');
+    const token = new URL(link).searchParams.get('token');
+    const accounts = stack.subgraphs.accounts.db;
+    const stored = () =>
+      accounts.transaction((m) =>
+        m.query(`SELECT extract(epoch FROM expires_at - created_at)::int AS seconds, used_at FROM one_time_tokens WHERE user_id = $1 AND purpose = 'reset-password'`, [
+          user.userId,
+        ]),
+      ) as Promise<{ seconds: number; used_at: Date | null }[]>;
+    expect(await stored()).toEqual([{ seconds: 30 * 60, used_at: null }]);
+    // the clock moves past its expiry (the row's, as the link's lifetime is the database's to judge)
+    const expireBy = (interval: string) =>
+      accounts.transaction((m) => m.query(`UPDATE one_time_tokens SET expires_at = now() + $2::interval WHERE user_id = $1 AND purpose = 'reset-password'`, [user.userId, interval]));
+    await expireBy('-1 second');
+    const late = await stack.client.op('ResetPassword', { token, newPassword: 'too late a password' });
+    expect(late.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token' });
+    const page = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'password=too+late+from+the+page' });
+    expect(page.status).toBe(400);
+    // nothing changed: the old password signs in, the new ones do not, and the link is unspent
+    await stack.client.ok('LogIn', { input: { email: user.email, password: TEST_PASSWORD } });
+    expect(codes(await stack.client.op('LogIn', { input: { email: user.email, password: 'too late a password' } }))).toEqual(['UNAUTHENTICATED']);
+    expect((await stored())[0].used_at).toBeNull();
+    // the expiry alone refused it: a minute before it, the same link works
+    await expireBy('1 minute');
+    await stack.client.ok('ResetPassword', { token, newPassword: 'just in time password' });
+    await stack.client.ok('LogIn', { input: { email: user.email, password: 'just in time password' } });
+  });
+
   test('deletion waits for money in escrow: a cancelled order whose refund has not gone through keeps both parties', async () => {
     const [seller, buyer] = await Promise.all([newSeller(stack.client), signUp(stack.client)]);
     const listing = await newListing(seller.client, { title: 'Escrowed kettle', stock: 2 });
