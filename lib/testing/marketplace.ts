@@ -46,6 +46,8 @@ export interface ListingInput {
   price?: { amount: number; currency: string };
   category?: string;
   stock?: number;
+  /** The stock at which the seller is told LOW_STOCK (the listing's default when left out). */
+  lowStockThreshold?: number;
   fulfillment?: 'SHIPPING' | 'DIGITAL' | 'SERVICE';
 }
 

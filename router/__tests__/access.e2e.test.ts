@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { codes, type GraphQLClient, type GraphQLResponse } from '../../lib/client/graphql-client';
 import { accessWalk } from '../../lib/testing/access-walk';
 import { eventually } from '../../lib/testing/eventually';
-import { newListing, newSeller, signUp, type TestUser } from '../../lib/testing/marketplace';
+import { follow, routerSocket } from '../../lib/testing/live';
+import { newListing, newSeller, signUp, TEST_PASSWORD, type TestUser } from '../../lib/testing/marketplace';
 import { startTestStack, type TestStack } from '../../scripts/test-stack';
 
 /**
  * Every order, payment, payout, reputation and delivery operation, tried by anonymous, by another buyer, by another
  * seller, by the wrong party of the order and by the right one: each gets data or the contract's code.
- * Refused attempts come first, so the right party's call also proves the refusals changed nothing.
+ * Refused attempts come first, so the right party's call also proves the refusals changed nothing. The public
+ * account-security mutations, which anybody may call, answer input that is not the caller's with a client error.
  */
 type Actor = 'anonymous' | 'otherBuyer' | 'otherSeller' | 'buyer' | 'seller';
 
@@ -215,7 +217,15 @@ test('who may do what with notifications, order messages and account security', 
   for (const operation of ['MarkNotificationsRead', 'EnableTwoFactor', 'ResendVerificationEmail']) {
     await step(operation, () => ({}), { anonymous: 'UNAUTHENTICATED' });
   }
-  await step('SetNotificationPreference', () => ({ kind: 'NEW_MESSAGE', inApp: true, email: true }), { anonymous: 'UNAUTHENTICATED', buyer: 'ok' });
+  await step('SetNotificationPreference', () => ({ kind: 'NEW_MESSAGE', inApp: true, email: false }), { anonymous: 'UNAUTHENTICATED', buyer: 'ok' });
+  type Preferences = { me: { notificationPreferences: { kind: string; inApp: boolean; email: boolean }[] } };
+  const newMessage = (response: GraphQLResponse) => (response.data as Preferences).me.notificationPreferences.find((p) => p.kind === 'NEW_MESSAGE');
+  await step('NotificationPreferences', () => ({}), {
+    anonymous: (response) => expect(response).toMatchObject({ data: { me: null } }),
+    // each viewer reads their own: the buyer's choice is not another's
+    otherBuyer: (response) => expect(newMessage(response)).toMatchObject({ inApp: true, email: true }),
+    buyer: (response) => expect(newMessage(response)).toMatchObject({ inApp: true, email: false }),
+  });
   await step('ConfirmTwoFactor', () => ({ code: '123456' }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'CONFLICT' });
   await step('DisableTwoFactor', () => ({ code: '123456' }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'ok' });
   await step('ChangePassword', () => ({ currentPassword: 'not the password', newPassword: 'a new long password' }), {
@@ -223,6 +233,47 @@ test('who may do what with notifications, order messages and account security', 
     otherBuyer: 'UNAUTHENTICATED',
   });
   await step('DeleteMyAccount', () => ({ password: 'not the password' }), { anonymous: 'UNAUTHENTICATED', otherBuyer: 'UNAUTHENTICATED' });
+
+  // The public security mutations: anybody may call them, and what is not the caller's (an unknown or malformed
+  // token, someone else's password, input too long) is a client error that changes nothing of the account.
+  const accountState = () =>
+    stack.subgraphs.accounts.db.transaction((m) =>
+      m.query(
+        `SELECT u.password_hash, u.email_verified_at, u.two_factor_enabled_at,
+                (SELECT count(*)::int FROM sessions s WHERE s.user_id = u.id AND s.ended_at IS NULL) AS open_sessions,
+                (SELECT count(*)::int FROM one_time_tokens t WHERE t.user_id = u.id) AS links
+           FROM users u WHERE u.id = $1`,
+        [buyer.userId],
+      ),
+    );
+  const before = await accountState();
+  const long = 'x'.repeat(300);
+  const refused: [string, Record<string, unknown>, string][] = [
+    ['RefreshSession', { refreshToken: 'not-a-refresh-token' }, 'UNAUTHENTICATED'],
+    ['RefreshSession', { refreshToken: long }, 'BAD_USER_INPUT'],
+    ['LogOut', { refreshToken: long }, 'BAD_USER_INPUT'],
+    ['VerifyEmail', { token: 'not-a-link-token' }, 'BAD_USER_INPUT'],
+    ['VerifyEmail', { token: long }, 'BAD_USER_INPUT'],
+    ['RequestPasswordReset', { email: `${long}@example.com` }, 'BAD_USER_INPUT'],
+    ['ResetPassword', { token: 'not-a-link-token', newPassword: 'a new long password' }, 'BAD_USER_INPUT'],
+    ['ResetPassword', { token: 'not-a-link-token', newPassword: 'short' }, 'BAD_USER_INPUT'],
+    ['ResetPassword', { token: long, newPassword: 'a new long password' }, 'BAD_USER_INPUT'],
+    ['LogInWithCode', { input: { email: buyer.email, password: 'not the password' } }, 'UNAUTHENTICATED'],
+    ['LogInWithCode', { input: { email: buyer.email, password: 'not the password', code: '123456' } }, 'UNAUTHENTICATED'],
+    ['LogInWithCode', { input: { email: long, password: TEST_PASSWORD } }, 'BAD_USER_INPUT'],
+  ];
+  for (const [operation, variables, code] of refused) await step(operation, () => variables, { anonymous: code });
+  // what the contract answers true so as never to tell: an unknown token logged out, an unknown address
+  await step('LogOut', () => ({ refreshToken: 'not-a-refresh-token' }), {
+    anonymous: (response) => expect([response.errors, response.data]).toEqual([undefined, { logOut: true }]),
+  });
+  await step('RequestPasswordReset', () => ({ email: 'nobody-here@example.com' }), {
+    anonymous: (response) => expect([response.errors, response.data]).toEqual([undefined, { requestPasswordReset: true }]),
+  });
+  expect(await accountState()).toEqual(before);
+  // and the buyer's own credentials still work: the password signs in, its refresh token refreshes
+  const { logIn } = await stack.client.ok<{ logIn: { refreshToken: string } }>('LogInWithCode', { input: { email: buyer.email, password: TEST_PASSWORD } });
+  await stack.client.ok('RefreshSession', { refreshToken: logIn.refreshToken });
   // the buyer has an order waiting for payment: their account stays
   await buyer.client.ok('Checkout', { input: { items: [{ listingId: listing, quantity: 1 }], idempotencyKey: randomUUID() } });
   await step('DeleteMyAccount', () => ({ password: 'a long enough password' }), { buyer: 'CONFLICT' });
@@ -230,4 +281,24 @@ test('who may do what with notifications, order messages and account security', 
     anonymous: (response) => expect(response).toMatchObject({ data: { me: null } }),
     buyer: (response) => expect(JSON.parse((response.data as { me: { exportData: string } }).me.exportData).account.id).toBe(buyer.userId),
   });
+});
+
+test('who may follow notifications live: anonymous is refused, the recipient hears their own', async () => {
+  const anonymousSocket = routerSocket(stack.routerUrl);
+  const buyerSocket = routerSocket(stack.routerUrl, buyer.client.token);
+  try {
+    type Heard = { notificationReceived: { kind: string; order: { id: string } | null } };
+    const anonymous = follow<Heard>(anonymousSocket, 'NotificationReceived');
+    await eventually(async () => expect(anonymous.errors).toHaveLength(1));
+    expect(anonymous.errors[0].code).toBe('UNAUTHENTICATED');
+    const own = follow<Heard>(buyerSocket, 'NotificationReceived');
+    await eventually(async () => expect(stack.router.activeSubscriptions()).toBeGreaterThanOrEqual(1));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the subscription is open at the subgraph too
+    await seller.client.ok('SendOrderMessage', { orderId, body: 'It goes out tomorrow.' });
+    await eventually(async () => expect(own.events.map((e) => [e.notificationReceived.kind, e.notificationReceived.order?.id])).toContainEqual(['NEW_MESSAGE', orderId]));
+    expect(own.errors).toEqual([]);
+    expect(anonymous.events).toEqual([]);
+  } finally {
+    await Promise.all([anonymousSocket.dispose(), buyerSocket.dispose()]);
+  }
 });

@@ -8,7 +8,8 @@ import { STACK_MODES, startTestStack, type TestStack } from '../../scripts/test-
 /**
  * Journey step 18 (contract v2, account-security.graphql) through the router with a real SMTP
  * server, and the viewer's data: exported from every subgraph as one document, and the account
- * deleted (refused while an order is open), erased or anonymised everywhere while orders keep their amounts.
+ * deleted (refused while an order is open, or while money of one is still in escrow), erased or anonymised
+ * everywhere while orders keep their amounts.
  */
 describe.each(STACK_MODES)('account security and privacy on %s', (mode) => {
   let stack: TestStack;
@@ -22,6 +23,10 @@ describe.each(STACK_MODES)('account security and privacy on %s', (mode) => {
     await smtp.stop();
   });
 
+  const inboxOf = async (user: TestUser) =>
+    (await user.client.ok<{ me: { notifications: { edges: { node: { kind: string; order: { id: string } | null } }[] } } }>('MyNotifications', { first: 50 })).me.notifications.edges.map(
+      (e) => e.node,
+    );
   const linkIn = (text: string, path: string) => new RegExp(`https?://\\S+${path}\\?token=[\\w-]+`).exec(text)![0];
   const mailTo = (address: string, subject: RegExp) =>
     eventually(async () => {
@@ -72,6 +77,76 @@ describe.each(STACK_MODES)('account security and privacy on %s', (mode) => {
     expect((await fetch(link, { method: 'POST', body: 'password=again+and+again' })).status).toBe(400);
   });
 
+  test('a reset link works for 30 minutes: used after its expiry it is refused and changes nothing', async () => {
+    const user = await signUp(stack.client);
+    await stack.client.ok('RequestPasswordReset', { email: user.email });
+    const link = linkIn((await mailTo(user.email, /reset/i)).text, '/account/reset-password');
+    const token = new URL(link).searchParams.get('token');
+    const accounts = stack.subgraphs.accounts.db;
+    const stored = () =>
+      accounts.transaction((m) =>
+        m.query(`SELECT extract(epoch FROM expires_at - created_at)::int AS seconds, used_at FROM one_time_tokens WHERE user_id = $1 AND purpose = 'reset-password'`, [
+          user.userId,
+        ]),
+      ) as Promise<{ seconds: number; used_at: Date | null }[]>;
+    expect(await stored()).toEqual([{ seconds: 30 * 60, used_at: null }]);
+    // the clock moves past its expiry (the row's, as the link's lifetime is the database's to judge)
+    const expireBy = (interval: string) =>
+      accounts.transaction((m) => m.query(`UPDATE one_time_tokens SET expires_at = now() + $2::interval WHERE user_id = $1 AND purpose = 'reset-password'`, [user.userId, interval]));
+    await expireBy('-1 second');
+    const late = await stack.client.op('ResetPassword', { token, newPassword: 'too late a password' });
+    expect(late.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token' });
+    const page = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'password=too+late+from+the+page' });
+    expect(page.status).toBe(400);
+    // nothing changed: the old password signs in, the new ones do not, and the link is unspent
+    await stack.client.ok('LogIn', { input: { email: user.email, password: TEST_PASSWORD } });
+    expect(codes(await stack.client.op('LogIn', { input: { email: user.email, password: 'too late a password' } }))).toEqual(['UNAUTHENTICATED']);
+    expect((await stored())[0].used_at).toBeNull();
+    // the expiry alone refused it: a minute before it, the same link works
+    await expireBy('1 minute');
+    await stack.client.ok('ResetPassword', { token, newPassword: 'just in time password' });
+    await stack.client.ok('LogIn', { input: { email: user.email, password: 'just in time password' } });
+  });
+
+  test('deletion waits for money in escrow: a cancelled order whose refund has not gone through keeps both parties', async () => {
+    const [seller, buyer] = await Promise.all([newSeller(stack.client), signUp(stack.client)]);
+    const listing = await newListing(seller.client, { title: 'Escrowed kettle', stock: 2 });
+    const purchase = await checkOut(buyer, [listing]);
+    const orderId = purchase.orders[0].id;
+    await payByTestCard(buyer, purchase.paymentId);
+    await eventually(async () => expect((await buyer.client.ok<{ order: { status: string } }>('Order', { id: orderId })).order.status).toBe('PAID'));
+    const payments = stack.subgraphs.payments.db;
+    const refundStatuses = async () =>
+      ((await payments.transaction((m) => m.query(`SELECT status FROM refunds WHERE order_id = $1`, [orderId]))) as { status: string }[]).map((r) => r.status);
+    // The payment provider is down for refunds: the test provider keeps its records in payments' database, and
+    // one that cannot be written is a refund that did not go through (payments retries it until it does).
+    await payments.transaction((m) => m.query(`ALTER TABLE test_provider_records ADD CONSTRAINT refunds_down CHECK (kind <> 'refund') NOT VALID`));
+    try {
+      await seller.client.ok('CancelOrder', { id: orderId, reason: 'Cannot ship after all' });
+      // orders calls the order finished at once; payments still holds the buyer's money, its refund PENDING
+      expect((await buyer.client.ok<{ order: { status: string } }>('Order', { id: orderId })).order.status).toBe('CANCELLED');
+      await eventually(async () => expect(await refundStatuses()).toEqual(['PENDING']));
+      for (const party of [buyer, seller]) {
+        const refused = await party.client.op('DeleteMyAccount', { password: TEST_PASSWORD });
+        expect(codes(refused)).toEqual(['CONFLICT']);
+        expect(refused.errors![0].message).toMatch(/escrow/);
+        // nothing changed: the account still signs in
+        await stack.client.ok('LogIn', { input: { email: party.email, password: TEST_PASSWORD } });
+      }
+    } finally {
+      await payments.transaction((m) => m.query(`ALTER TABLE test_provider_records DROP CONSTRAINT refunds_down`));
+    }
+    // the provider is back: the cancellation's refund is retried and settles; the money has left escrow
+    await eventually(
+      async () => expect((await inboxOf(buyer)).filter((n) => n.kind === 'REFUND_ISSUED' && n.order?.id === orderId)).toHaveLength(1),
+      { timeoutMs: 30_000 },
+    );
+    expect(await refundStatuses()).toEqual(['SUCCEEDED']);
+    for (const party of [buyer, seller]) {
+      expect((await party.client.ok<{ deleteMyAccount: boolean }>('DeleteMyAccount', { password: TEST_PASSWORD })).deleteMyAccount).toBe(true);
+    }
+  });
+
   describe('the viewer’s data', () => {
     let seller: TestUser;
     let buyer: TestUser;
@@ -111,9 +186,10 @@ describe.each(STACK_MODES)('account security and privacy on %s', (mode) => {
       const open = await buyer.client.op('DeleteMyAccount', { password: TEST_PASSWORD });
       expect(codes(open)).toEqual(['CONFLICT']);
       expect(codes(await seller.client.op('DeleteMyAccount', { password: TEST_PASSWORD }))).toEqual(['CONFLICT']);
-      // the seller cancels: the order is finished and the buyer refunded, so both may go
+      // the seller cancels: the order is finished, and once the buyer is refunded (no money left in escrow) both may go
       await seller.client.ok('CancelOrder', { id: orderId, reason: 'Out of stock' });
       await eventually(async () => expect((await buyer.client.ok<{ order: { status: string } }>('Order', { id: orderId })).order.status).toMatch(/CANCELLED|REFUNDED/));
+      await eventually(async () => expect((await inboxOf(buyer)).map((n) => [n.kind, n.order?.id])).toContainEqual(['REFUND_ISSUED', orderId]));
       expect((await buyer.client.ok<{ deleteMyAccount: boolean }>('DeleteMyAccount', { password: TEST_PASSWORD })).deleteMyAccount).toBe(true);
       expect(codes(await stack.client.op('LogIn', { input: { email: buyer.email, password: TEST_PASSWORD } }))).toEqual(['UNAUTHENTICATED']);
       // the email can sign up again

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { codes } from '../../lib/client/graphql-client';
 import { operation } from '../../lib/client/operations';
 import { eventually } from '../../lib/testing/eventually';
@@ -17,6 +18,7 @@ interface Notice {
   kind: string;
   title: string;
   body: string;
+  createdAt: string;
   readAt: string | null;
   order: { id: string; status: string } | null;
 }
@@ -139,8 +141,14 @@ describe.each(STACK_MODES)('notifications on %s', (mode) => {
     const seller = await newSeller(stack.client);
     const buyer = await signUp(stack.client);
     const listing = await newListing(seller.client, { title: 'Often bought', stock: 50 });
-    for (let i = 0; i < 3; i++) await payByTestCard(buyer, (await checkOut(buyer, [listing])).paymentId);
-    await eventually(async () => expect((await kindsOf(seller)).filter((k) => k === 'NEW_ORDER')).toHaveLength(3));
+    const paid: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const purchase = await checkOut(buyer, [listing]);
+      await payByTestCard(buyer, purchase.paymentId);
+      paid.push(purchase.orders[0].id);
+      // one order's notification before the next order is paid: the order they were made in is known
+      await eventually(async () => expect((await kindsOf(seller)).filter((k) => k === 'NEW_ORDER')).toHaveLength(i + 1));
+    }
     const all = await inboxOf(seller, { first: 2 });
     const page1 = all.notifications.edges.map((e) => e.node);
     expect(page1).toHaveLength(2);
@@ -149,6 +157,11 @@ describe.each(STACK_MODES)('notifications on %s', (mode) => {
     expect(pageInfo.hasNextPage).toBe(true);
     const page2 = (await inboxOf(seller, { first: 2, after: pageInfo.endCursor })).notifications.edges.map((e) => e.node);
     expect(new Set([...page1, ...page2].map((n) => n.id)).size).toBe(page1.length + page2.length);
+    // newest first, across pages: the last order paid heads the list
+    const listed = [...page1, ...page2];
+    expect(listed.map((n) => [n.kind, n.order?.id])).toEqual([...paid].reverse().map((id) => ['NEW_ORDER', id]));
+    const times = listed.map((n) => Date.parse(n.createdAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(codes(await seller.client.op('MyNotifications', { after: 'not-a-cursor' }))).toEqual(['BAD_USER_INPUT']);
 
     const buyersOwn = (await inboxOf(buyer)).notifications.edges.map((e) => e.node.id);
@@ -263,6 +276,44 @@ describe.each(STACK_MODES)('notifications on %s', (mode) => {
     expect(reminder.order).toEqual({ id: unpaid.orders[0].id, status: 'PENDING_PAYMENT' });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await remindersOfUnpaid()).toHaveLength(1);
+  });
+
+  test('LOW_STOCK at the threshold the seller set on the listing, and not above it', async () => {
+    const seller = await newSeller(stack.client);
+    const buyer = await signUp(stack.client);
+    const listing = await newListing(seller.client, { title: 'Threshold lamp', stock: 10, lowStockThreshold: 7 });
+    const buy = (quantity: number) =>
+      buyer.client.ok('Checkout', { input: { items: [{ listingId: listing, quantity }], idempotencyKey: randomUUID() } });
+    // 8 left: above the listing's threshold (and above the default of 3 by far), then 7: at it
+    await buy(2);
+    await buy(1);
+    const lowStock = async () => (await inboxOf(seller)).notifications.edges.map((e) => e.node).filter((n) => n.kind === 'LOW_STOCK');
+    await eventually(async () => expect((await lowStock()).map((n) => n.body)).toEqual(['Only 7 left of "Threshold lamp".']));
+    // told once, at the crossing: no notice for 8, none again for the sales below
+    await buy(1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await lowStock()).toHaveLength(1);
+  });
+
+  test('the buyer cancels a paid order: the seller is told, the buyer is not told of their own move', async () => {
+    const seller = await newSeller(stack.client);
+    const buyer = await signUp(stack.client);
+    const listing = await newListing(seller.client, { title: 'Second thoughts chair', stock: 5 });
+    const purchase = await checkOut(buyer, [listing]);
+    const orderId = purchase.orders[0].id;
+    await payByTestCard(buyer, purchase.paymentId);
+    await eventually(async () => expect(await kindsOf(seller)).toContain('NEW_ORDER'));
+    await buyer.client.ok('CancelOrder', { id: orderId, reason: 'Found one nearer home' });
+    const cancelled = await eventually(async () => {
+      const found = (await inboxOf(seller)).notifications.edges.map((e) => e.node).filter((n) => n.kind === 'ORDER_CANCELLED');
+      expect(found).toHaveLength(1);
+      return found[0];
+    });
+    expect(cancelled.order).toEqual({ id: orderId, status: 'CANCELLED' });
+    expect(cancelled.body).toContain('Found one nearer home');
+    // the buyer hears of the refund, not of the cancellation they made
+    await eventually(async () => expect(await kindsOf(buyer)).toContain('REFUND_ISSUED'));
+    expect(await kindsOf(buyer)).not.toContain('ORDER_CANCELLED');
   });
 
   test('messages are rate-limited per author', async () => {

@@ -20,6 +20,8 @@ const HOLDERS = [
 ] as const;
 
 const OPEN_ORDERS = `query AccountOpenOrders($userId: ID!, $sellerId: ID) { openOrderCount(userId: $userId, sellerId: $sellerId) }`;
+/** Payments owns escrow: an order orders calls finished (cancelled) may still hold money until its refund settles. */
+const ESCROW = `query AccountEscrow($userId: ID!, $sellerId: ID) { escrowOrderCount(userId: $userId, sellerId: $sellerId) }`;
 
 /** The shop of a deleted seller, as accounts and listings show it from then on. */
 export const closedShopName = (sellerId: string) => `Closed shop ${sellerId.slice(0, 8)}`;
@@ -70,19 +72,24 @@ export class AccountPrivacy {
 
   /**
    * With the password again. Refused (CONFLICT) while the user's orders, as buyer or seller, are not
-   * finished: their money is in escrow and someone waits on them. Afterwards the email can sign up anew.
+   * finished (someone waits on them), or while any of them still has money in escrow (not yet released
+   * to the seller nor refunded: someone is owed it). Afterwards the email can sign up anew.
    */
   async deleteAccount(viewer: Viewer, password: string): Promise<true> {
     const user = await this.db.getRepository(UserEntity).findOneBy({ id: viewer.userId });
     if (!user || user.deletedAt) throw unauthenticated('Your account no longer exists');
     if (!(await this.accounts.passwordMatches(user, password))) throw unauthenticated('Your password is not right');
     const seller = await this.db.getRepository(SellerEntity).findOneBy({ userId: user.id });
-    const { openOrderCount } = await this.internal.call<{ openOrderCount: number }>('orders', OPEN_ORDERS, {
-      userId: user.id,
-      sellerId: seller?.id ?? null,
-    });
+    const parties = { userId: user.id, sellerId: seller?.id ?? null };
+    const [{ openOrderCount }, { escrowOrderCount }] = await Promise.all([
+      this.internal.call<{ openOrderCount: number }>('orders', OPEN_ORDERS, parties),
+      this.internal.call<{ escrowOrderCount: number }>('payments', ESCROW, parties),
+    ]);
     if (openOrderCount > 0) {
       throw conflict(`${openOrderCount} of your orders are not finished; the account can be deleted once they are completed, cancelled or refunded`);
+    }
+    if (escrowOrderCount > 0) {
+      throw conflict(`${escrowOrderCount} of your orders still have money in escrow; the account can be deleted once it is released to the seller or refunded`);
     }
     await this.db.transaction(async (manager) => {
       await manager.update(UserEntity, { id: user.id }, {

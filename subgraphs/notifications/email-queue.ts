@@ -3,6 +3,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import { returnedRows } from '../../lib/db/affected';
 import type { Logger } from '../../lib/logger';
+import { sqlOf, TrackedBossDb } from './boss-sql';
 import { isPermanentFailure, type Mailer, type OutgoingEmail } from './mailer';
 
 const QUEUE = 'notification-email';
@@ -10,20 +11,6 @@ const QUEUE = 'notification-email';
 const CLAIM_SECONDS = 120;
 /** How often an idle worker looks for jobs another instance queued (this instance's own wake it at once). */
 const POLL_MS = 1000;
-
-type Queryable = Pick<EntityManager, 'query'>;
-
-/** pg-boss runs its SQL through one of ours: the subgraph's pool, or the transaction a job is made in. */
-function sqlOf(db: Queryable) {
-  return {
-    async executeSql(text: string, values?: unknown[]) {
-      const result: unknown = await db.query(text, values);
-      // TypeORM answers UPDATE and DELETE with [rows, count] (see lib/db/affected)
-      const rows = Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result;
-      return { rows: Array.isArray(rows) ? rows : [] };
-    },
-  };
-}
 
 export interface DeadLetter {
   id: string;
@@ -52,6 +39,7 @@ export interface QueueSettings {
  */
 export class EmailQueue {
   private readonly boss: PgBoss;
+  private readonly bossDb: TrackedBossDb;
   private readonly outcomes: Counter<'outcome'>;
   /** The workers' loops, awaited on stop. */
   private workers: Promise<void>[] = [];
@@ -67,7 +55,17 @@ export class EmailQueue {
     private readonly logger: Logger,
     metrics?: Registry,
   ) {
-    this.boss = new PgBoss({ db: sqlOf(db), schema: 'pgboss' });
+    this.bossDb = new TrackedBossDb(db);
+    this.boss = new PgBoss({
+      db: this.bossDb,
+      schema: 'pgboss',
+      // No cron jobs here: without `schedule: false` pg-boss runs a timekeeper (a worker of its own and clock
+      // checks) whose loop goes on after stop() returns, on a database that may be closed by then.
+      schedule: false,
+      // Maintenance stays: it fails the jobs of a worker that died holding them (expireInSeconds), so that they
+      // are retried, and archives what is done. stop() clears its timer; stop() below waits for a run in flight.
+      supervise: true,
+    });
     this.boss.on('error', (error) => logger.warn('email queue error', { error }));
     this.outcomes = new Counter({
       name: 'emails_total',
@@ -93,12 +91,18 @@ export class EmailQueue {
     this.workers = Array.from({ length: this.settings.concurrency }, () => this.work());
   }
 
-  /** Stops taking jobs, lets the ones in hand finish, then stops pg-boss's own timers. */
+  /**
+   * Stops taking jobs, lets the ones in hand finish, then stops pg-boss: when this returns, nothing of
+   * the queue runs any more (no timer, no statement in flight), and the database may close.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeAll();
     await Promise.all(this.workers);
+    // graceful: false, as the workers pg-boss would wait for are ours and have ended; stop() then resolves
+    // once pg-boss has stopped (not merely begun to), and with its maintenance timer cleared
     await this.boss.stop({ graceful: false, wait: true });
+    await this.bossDb.settled();
     this.mailer?.close();
   }
 

@@ -25,3 +25,21 @@ export async function personalData(db: Queryable, userId: string, sellerId: stri
   const [schedule] = await db.query(`SELECT schedule FROM payout_schedules WHERE seller_id = $1`, [sellerId]);
   return { payments, refunds, payoutAccount: payoutAccount ?? null, payoutSchedule: schedule?.schedule ?? null, transfers };
 }
+
+/**
+ * Orders of a user, as buyer or as seller, whose money payments still holds: charged and neither released nor
+ * refunded in full (a PENDING refund has not left yet), or frozen by an open hold (a dispute's, or a chargeback's,
+ * which may hold an order even after its release). Orders calls an order finished before all of its money has
+ * moved (cancelled, while its refund is still on its way), so accounts asks here too before a deletion.
+ */
+export async function escrowOrdersOf(db: Queryable, userId: string, sellerId: string | null): Promise<number> {
+  if (!isUuid(userId) || (sellerId !== null && !isUuid(sellerId))) return 0;
+  const [{ n }]: { n: number }[] = await db.query(
+    `SELECT count(*)::int AS n FROM payment_orders o
+      WHERE (o.buyer_id = $1 OR o.seller_id = $2)
+        AND ((o.charged_at IS NOT NULL AND o.released_at IS NULL AND o.refunded_amount < o.amount)
+             OR EXISTS (SELECT 1 FROM escrow_holds h WHERE h.order_id = o.order_id AND h.settled_at IS NULL))`,
+    [userId, sellerId],
+  );
+  return n;
+}

@@ -4,12 +4,13 @@ import type { Resolvers } from './generated/resolvers-types';
 import { sellerBalance } from './ledger';
 import { visiblePayment, visiblePayout } from './service';
 import { transfersOf } from './transfer-history';
-import { personalData } from './privacy';
+import { escrowOrdersOf, personalData } from './privacy';
 
 export const resolvers: Resolvers = {
   DateTime,
   Query: {
     paymentsPersonalData: async (_root, { userId, sellerId }, { db }) => JSON.stringify(await personalData(db, userId, sellerId ?? null)),
+    escrowOrderCount: (_root, { userId, sellerId }, { db }) => escrowOrdersOf(db, userId, sellerId ?? null),
     commissionRules: (_root, _args, { commission }) => commission.inForce(),
     // @requiresScopes(operator) guarantees a viewer; the service checks the role again
     reconciliationRuns: (_root, { first, after }, { reconciliation, viewer }) => reconciliation.runs(viewer!, first, after),

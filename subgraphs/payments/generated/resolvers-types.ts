@@ -354,10 +354,22 @@ export type Query = {
   __typename?: 'Query';
   /** Public: the platform's fees in force now, so that sellers see them before they sell. */
   commissionRules: CommissionRules;
+  /**
+   * For accounts (other subgraphs only): how many orders of a user, as buyer or as seller, still have money in
+   * escrow: paid, and neither released to the seller nor refunded in full (a refund not yet settled counts until it
+   * is), or held by a dispute or a chargeback. An account with any cannot be deleted.
+   */
+  escrowOrderCount: Scalars['Int']['output'];
   /** For accounts (other subgraphs only): everything payments holds about a user and their shop, as JSON, for their export. */
   paymentsPersonalData: Scalars['String']['output'];
   /** Operators only. Reconciliation runs, newest first. */
   reconciliationRuns: ReconciliationRunConnection;
+};
+
+
+export type QueryEscrowOrderCountArgs = {
+  sellerId?: InputMaybe<Scalars['ID']['input']>;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -782,6 +794,7 @@ export type PurchaseResolvers<ContextType = PaymentsContext, ParentType extends 
 
 export type QueryResolvers<ContextType = PaymentsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   commissionRules?: Resolver<ResolversTypes['CommissionRules'], ParentType, ContextType>;
+  escrowOrderCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<QueryEscrowOrderCountArgs, 'userId'>>;
   paymentsPersonalData?: Resolver<ResolversTypes['String'], ParentType, ContextType, RequireFields<QueryPaymentsPersonalDataArgs, 'userId'>>;
   reconciliationRuns?: Resolver<ResolversTypes['ReconciliationRunConnection'], ParentType, ContextType, Partial<QueryReconciliationRunsArgs>>;
 }>;
