@@ -112,10 +112,14 @@ test('a checkout and its payment are one trace across router, orders, listings, 
 
   const byId = new Map<string, ReceivedSpan>();
   const inTrace = () => receiver.spans.filter((span) => span.traceId === traceId);
-  // the consumer's span ends after the order is PAID: wait until it has been exported too
+  // a consumer's span ends after its work, and so after the order is PAID (notifications' may still be
+  // handling the event): wait until it has been exported, and every span's parent with it
   await eventually(async () => {
     await tracing!.flush();
-    expect(inTrace().some((span) => span.name === 'process PaymentSucceeded' && span.service === 'orders')).toBe(true);
+    const exported = inTrace();
+    expect(exported.some((span) => span.name === 'process PaymentSucceeded' && span.service === 'orders')).toBe(true);
+    const ids = new Set(exported.map((span) => span.spanId));
+    expect(exported.filter((span) => !span.parentSpanId || !ids.has(span.parentSpanId)).map((span) => span.parentSpanId).sort()).toEqual([checkoutSpan, paySpan].sort());
   });
   const spans = inTrace();
   for (const span of spans) byId.set(span.spanId, span);
