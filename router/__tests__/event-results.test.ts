@@ -1,5 +1,6 @@
 import type { PlanNode } from '@apollo/query-planner';
-import { everyFetch, scopeOf, SharedEventResults } from '../subscriptions/event-results';
+import { everyFetch } from '../execution/execute-plan';
+import { scopeOf, SharedEventResults } from '../subscriptions/event-results';
 
 const event = (status: string) => ({ data: { orderStatusChanged: { order: { id: 'o1', status } } } });
 
@@ -42,7 +43,7 @@ test('a result is kept for a while only', async () => {
 test('a plan is viewer-free when every fetch of it passes, whatever its shape', () => {
   const fetch = (operation: string) => ({ kind: 'Fetch', serviceName: 's', operation }) as unknown as PlanNode;
   const plan = { kind: 'Sequence', nodes: [{ kind: 'Flatten', path: [], node: fetch('public') }, { kind: 'Parallel', nodes: [fetch('public')] }] } as unknown as PlanNode;
-  const isPublic = (query: string) => query === 'public';
+  const isPublic = (fetch: { operation: string }) => fetch.operation === 'public';
   expect(everyFetch(undefined, isPublic)).toBe(true);
   expect(everyFetch(plan, isPublic)).toBe(true);
   expect(everyFetch({ kind: 'Sequence', nodes: [plan, fetch('private')] } as unknown as PlanNode, isPublic)).toBe(false);

@@ -9,17 +9,25 @@ type Data = Record<string, unknown>;
 
 /** Plans whose every node the lean path runs; others (deferred parts, rewrites, plan-level conditions) go to the gateway. */
 export function isLeanPlan(node: PlanNode | undefined): boolean {
-  if (!node) return false;
+  return node !== undefined && everyFetch(node, (fetch) => !fetch.inputRewrites?.length && !fetch.outputRewrites?.length && !fetch.contextRewrites?.length && !fetch.hasDefers);
+}
+
+/**
+ * Whether a plan is made only of the nodes the lean executor runs (fetches, sequences, parallels,
+ * flattened fetches, conditions) and every fetch in it passes `test`; true for no plan at all.
+ */
+export function everyFetch(node: PlanNode | undefined, test: (fetch: FetchNode) => boolean): boolean {
+  if (!node) return true;
   switch (node.kind) {
     case 'Fetch':
-      return !node.inputRewrites?.length && !node.outputRewrites?.length && !node.contextRewrites?.length && !node.hasDefers;
+      return test(node);
     case 'Sequence':
     case 'Parallel':
-      return node.nodes.every(isLeanPlan);
+      return node.nodes.every((child) => everyFetch(child, test));
     case 'Flatten':
-      return node.node.kind === 'Fetch' && isLeanPlan(node.node);
+      return node.node.kind === 'Fetch' && everyFetch(node.node, test);
     case 'Condition':
-      return (!node.ifClause || isLeanPlan(node.ifClause)) && (!node.elseClause || isLeanPlan(node.elseClause));
+      return everyFetch(node.ifClause, test) && everyFetch(node.elseClause, test);
     default:
       return false;
   }

@@ -4,7 +4,7 @@ import type { FetchNode, QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, print, type DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { prepareOperation, type PreparedOperation } from '../execution/operation-runner';
-import { everyFetch } from './event-results';
+import { everyFetch } from '../execution/execute-plan';
 import type { LoadedSupergraph } from '../supergraph';
 
 /**
@@ -21,6 +21,15 @@ export type EventPlan =
 
 export type Planned = EventPlan | { errors: GraphQLError[] };
 
+const printedDocuments = new WeakMap<DocumentNode, string>();
+
+/** A subscription's document as text, printed once however many times its subscription is keyed (shared.ts, eventPlans). */
+export function printed(document: DocumentNode): string {
+  let text = printedDocuments.get(document);
+  if (text === undefined) printedDocuments.set(document, (text = print(document)));
+  return text;
+}
+
 export function eventPlans(
   supergraph: LoadedSupergraph,
   /** Whether a fetch asks only for `@public` fields (execution/public-fetches.ts). */
@@ -29,7 +38,7 @@ export function eventPlans(
 ): (document: DocumentNode, operationName?: string | null) => Planned {
   const known = new LRUCache<string, Planned>({ max: maxDocuments });
   return (document, operationName) => {
-    const key = `${operationName ?? ''}\n${print(document)}`;
+    const key = `${operationName ?? ''}\n${printed(document)}`;
     let planned = known.get(key);
     if (!planned) known.set(key, (planned = plan(supergraph, isPublic, document, operationName ?? undefined)));
     return planned;
@@ -38,7 +47,7 @@ export function eventPlans(
 
 function plan(supergraph: LoadedSupergraph, isPublic: (fetchDocument: string) => boolean, document: DocumentNode, operationName: string | undefined): Planned {
   const prepared = prepareOperation(supergraph, document, operationName);
-  if (typeof prepared !== 'string' && prepared.primary) return { primary: prepared.primary, lean: prepared, viewerFree: everyFetch(prepared.node, isPublic) };
+  if (typeof prepared !== 'string' && prepared.primary) return { primary: prepared.primary, lean: prepared, viewerFree: everyFetch(prepared.node, (fetch) => isPublic(fetch.operation)) };
   let queryPlan: QueryPlan;
   try {
     queryPlan = supergraph.planner.buildQueryPlan(operationFromDocument(supergraph.apiSchema, document, { operationName }));

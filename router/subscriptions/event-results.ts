@@ -1,4 +1,3 @@
-import type { PlanNode } from '@apollo/query-planner';
 import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
@@ -47,23 +46,4 @@ export function scopeOf(plan: object, variables: Record<string, unknown>): strin
   let id = planIds.get(plan);
   if (id === undefined) planIds.set(plan, (id = ++plans));
   return `${id}\n${JSON.stringify(variables)}`;
-}
-
-/** Whether every fetch of a plan (the rest of a subscription's) satisfies `test`; true for none. */
-export function everyFetch(node: PlanNode | undefined, test: (query: string) => boolean): boolean {
-  if (!node) return true;
-  switch (node.kind) {
-    case 'Fetch':
-      return test(node.operation);
-    case 'Sequence':
-    case 'Parallel':
-      return node.nodes.every((child) => everyFetch(child, test));
-    case 'Flatten':
-      return everyFetch(node.node, test);
-    case 'Condition':
-      return everyFetch(node.ifClause, test) && everyFetch(node.elseClause, test);
-    default:
-      // anything else the lean executor runs nowhere near (see isLeanPlan): never shared
-      return false;
-  }
 }

@@ -1,6 +1,7 @@
-import { print, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { pushIterator } from '../../lib/async-queue';
 import type { RouterContext } from '../gateway';
+import { printed } from './event-plan';
 import type { OpenSource } from './event-source';
 
 export interface SharedSubscriptions {
@@ -20,7 +21,7 @@ export function sharedSubscriptions(openSource: OpenSource): SharedSubscriptions
   const open = new Set<AsyncIterableIterator<ExecutionResult>>();
   const shared = new Map<string, { listeners: Set<(result: ExecutionResult) => void>; enders: Set<() => void>; source: AsyncIterableIterator<ExecutionResult> }>();
   const subscribe = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult => {
-    const key = JSON.stringify([print(args.document), args.operationName ?? null, args.variableValues ?? {}, (args.contextValue as RouterContext).viewer]);
+    const key = JSON.stringify([printed(args.document), args.operationName ?? null, args.variableValues ?? {}, (args.contextValue as RouterContext).viewer]);
     let entry = shared.get(key);
     if (!entry) {
       const source = openSource(args);
